@@ -1,0 +1,5 @@
+import sys
+
+from portwatch.cli import main
+
+sys.exit(main())

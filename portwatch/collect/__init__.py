@@ -1,0 +1,25 @@
+"""Everything that reads sockets. :func:`get_collector` picks the best implementation for this platform."""
+
+from __future__ import annotations
+
+import sys
+
+from portwatch.collect.base import Collector, RawSocket, build_scan
+
+__all__ = ["COLLECTOR_NAMES", "Collector", "RawSocket", "build_scan", "get_collector"]
+
+#: Names accepted by ``--collector``; "auto" picks the fastest that works here.
+COLLECTOR_NAMES = ("auto", "linux", "psutil")
+
+
+def get_collector(name: str = "auto") -> Collector:
+    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere."""
+    if name not in COLLECTOR_NAMES:
+        raise ValueError(f"unknown collector {name!r} (choose from {', '.join(COLLECTOR_NAMES)})")
+    if name == "linux" or (name == "auto" and sys.platform.startswith("linux")):
+        from portwatch.collect.linux import LinuxCollector
+
+        return LinuxCollector()
+    from portwatch.collect.psutil_collector import PsutilCollector
+
+    return PsutilCollector()

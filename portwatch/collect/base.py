@@ -1,0 +1,89 @@
+"""What every collector shares: the raw socket record, the Collector protocol, and turning sockets into a Scan."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from portwatch import ranges
+from portwatch.collect.owners import OwnerResolver, user_name
+from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, Proto, Scan
+
+
+@dataclass(frozen=True, slots=True)
+class RawSocket:
+    """One socket as a platform reader found it, before owners are named and ranges derived."""
+
+    proto: Proto
+    family: Family
+    address: str
+    port: int
+    #: Processes known to hold it; empty when the platform could not say.
+    pids: tuple[int, ...] = ()
+    #: The socket's owning uid where the kernel reports it (Linux).
+    uid: int | None = None
+    inode: int | None = None
+
+
+class Collector(Protocol):
+    """Reads every listening socket on this machine. Implementations are not thread-safe: one scan at a time."""
+
+    source: str
+
+    def scan(self) -> Scan: ...
+
+
+def is_privileged() -> bool:
+    """Whether this process can see every other process's sockets and details."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is None or geteuid() == 0
+
+
+def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
+               source: str, warnings: tuple[str, ...] = ()) -> Scan:
+    """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges."""
+    merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
+    for sock in sockets:
+        merged.setdefault((sock.proto, sock.address, sock.port), []).append(sock)
+    privileged = is_privileged()
+    my_uid = os.geteuid() if hasattr(os, "geteuid") else None
+    listeners: list[Listener] = []
+    for (proto, address, port), group in merged.items():
+        pids = sorted({pid for sock in group for pid in sock.pids})
+        owners: list[Owner] = []
+        for pid in pids:
+            owner = resolver.owner(pid)
+            if owner is not None:
+                owners.append(owner)
+        uid = next((sock.uid for sock in group if sock.uid is not None), None)
+        if owners:
+            status = OwnerStatus.KNOWN
+        elif not pids and not privileged and uid != my_uid:
+            status = OwnerStatus.HIDDEN
+        else:
+            status = OwnerStatus.UNKNOWN
+        listeners.append(Listener(
+            proto=proto,
+            family=group[0].family,
+            address=address,
+            port=port,
+            port_range=ranges.iana_range(port),
+            os_ephemeral=port in ephemeral,
+            exposure=ranges.exposure(address),
+            service=ranges.service_name(port, proto),
+            owners=tuple(owners),
+            owner_status=status,
+            socket_user=user_name(uid) if uid is not None else None,
+            inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
+        ))
+    listeners.sort(key=sort_key)
+    resolver.forget_except({pid for entry in listeners for pid in entry.pids})
+    return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
+
+
+def sort_key(listener: Listener) -> tuple[int, str, str]:
+    """Port order, as `ss` and `lsof` users expect; tcp before udp, IPv4 before IPv6."""
+    return (listener.port, listener.proto.value, listener.family.value + listener.address)

@@ -1,0 +1,80 @@
+"""Naming the processes behind sockets, cached per (pid, create time) because pids are reused."""
+
+from __future__ import annotations
+
+import functools
+
+import psutil
+
+from portwatch.model import Owner
+
+_OWNER_ATTRS = ["name", "username", "exe", "cmdline", "create_time"]
+
+
+@functools.lru_cache(maxsize=1024)
+def user_name(uid: int) -> str:
+    """The account name for a uid, or the number itself when the system has no name for it."""
+    try:
+        import pwd
+    except ImportError:  # Windows
+        return str(uid)
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def read_owner(pid: int) -> Owner | None:
+    """Gather one process's identity in a single oneshot pass; None when it has exited.
+
+    Fields we may not read (AccessDenied) are left empty rather than failing the whole owner.
+    """
+    if pid <= 0:  # psutil.Process(0) is the swapper on Linux, and Process(None) would be ourselves
+        return None
+    try:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            info = proc.as_dict(_OWNER_ATTRS, ad_value=None)
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return None
+    except psutil.AccessDenied:
+        return Owner(pid=pid, name="")
+    return Owner(
+        pid=pid,
+        name=info["name"] or "",
+        user=info["username"],
+        exe=info["exe"] or None,
+        cmdline=tuple(info["cmdline"] or ()),
+        create_time=info["create_time"],
+    )
+
+
+def create_time(pid: int) -> float | None:
+    """A process's start time (cheap: one stat read), None when it is gone or hidden."""
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+
+
+class OwnerResolver:
+    """Owner records cached by pid and validated by create time, so a reused pid is read afresh."""
+
+    def __init__(self) -> None:
+        self._owners: dict[int, Owner] = {}
+
+    def owner(self, pid: int) -> Owner | None:
+        cached = self._owners.get(pid)
+        if cached is not None and cached.create_time is not None and create_time(pid) == cached.create_time:
+            return cached
+        fresh = read_owner(pid)
+        if fresh is None:
+            self._owners.pop(pid, None)
+        else:
+            self._owners[pid] = fresh
+        return fresh
+
+    def forget_except(self, live_pids: set[int]) -> None:
+        """Drop cached owners of processes that no longer hold a listener."""
+        for pid in self._owners.keys() - live_pids:
+            del self._owners[pid]

@@ -1,0 +1,159 @@
+"""The frozen records that every layer passes to every other: nothing else crosses a layer boundary.
+
+Strings in these records are exactly what the OS reported (process names, cmdlines, paths, user names):
+untrusted. They are made safe only where they are shown, by :func:`portwatch.text.safe`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Proto(str, enum.Enum):
+    TCP = "tcp"
+    UDP = "udp"
+
+
+class Family(str, enum.Enum):
+    IPV4 = "IPv4"
+    IPV6 = "IPv6"
+
+
+class PortRange(str, enum.Enum):
+    """IANA port classes (RFC 6335 section 6)."""
+
+    WELL_KNOWN = "well-known"
+    REGISTERED = "registered"
+    DYNAMIC = "dynamic"
+
+
+class Exposure(str, enum.Enum):
+    """Who can reach a listener, judged from its bind address."""
+
+    LOOPBACK = "loopback"
+    SPECIFIC = "specific"
+    ALL = "all"
+
+
+class OwnerStatus(str, enum.Enum):
+    """Whether the processes holding a socket could be named, and if not, why."""
+
+    KNOWN = "known"
+    #: The socket belongs to a process we may not inspect (not root): sudo reveals it.
+    HIDDEN = "hidden"
+    #: No process holds it that we can see: another network namespace, the kernel, or it just exited.
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpan:
+    """An inclusive span of ports, e.g. the OS ephemeral range."""
+
+    first: int
+    last: int
+
+    def __contains__(self, port: object) -> bool:
+        return isinstance(port, int) and self.first <= port <= self.last
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+@dataclass(frozen=True, slots=True)
+class EphemeralRange:
+    """The ports this OS hands out automatically, and where that knowledge came from."""
+
+    span: PortSpan
+    #: Ports excluded from automatic assignment (Linux ip_local_reserved_ports).
+    reserved: tuple[PortSpan, ...] = ()
+    #: Where the span was read, e.g. "/proc/sys/net/ipv4/ip_local_port_range", or "default".
+    source: str = "default"
+
+    def __contains__(self, port: object) -> bool:
+        return port in self.span and not any(port in r for r in self.reserved)
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """One process holding a listening socket, as seen at scan time."""
+
+    pid: int
+    name: str
+    user: str | None = None
+    exe: str | None = None
+    cmdline: tuple[str, ...] = ()
+    #: Seconds since the epoch; with pid it identifies the process (pids are reused).
+    create_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A reason a listener deserves a look, phrased so a human can act on it."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """One listening socket address: a TCP socket in LISTEN or a bound, unconnected UDP socket.
+
+    Sockets sharing protocol, address and port (SO_REUSEPORT workers, a pre-fork server's children) are one
+    listener with all their owners.
+    """
+
+    proto: Proto
+    family: Family
+    address: str
+    port: int
+    port_range: PortRange
+    os_ephemeral: bool
+    exposure: Exposure
+    service: str | None = None
+    owners: tuple[Owner, ...] = ()
+    owner_status: OwnerStatus = OwnerStatus.KNOWN
+    #: Name of the socket's owning user, known from the kernel even when its process is hidden.
+    socket_user: str | None = None
+    #: Socket inodes behind this listener (Linux); empty where the platform does not say.
+    inodes: tuple[int, ...] = ()
+    #: Suspicion flags, filled in by portwatch.flags after collection.
+    flags: tuple[Flag, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """Identity across scans: pids change when a service restarts, the address does not."""
+        return (self.proto.value, self.address, self.port)
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return tuple(o.pid for o in self.owners)
+
+    @property
+    def process_name(self) -> str | None:
+        names = dict.fromkeys(o.name for o in self.owners)
+        return ",".join(names) if names else None
+
+    @property
+    def user(self) -> str | None:
+        users = dict.fromkeys(o.user for o in self.owners if o.user)
+        return ",".join(users) if users else self.socket_user
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """Everything one collection pass saw."""
+
+    listeners: tuple[Listener, ...]
+    ephemeral: EphemeralRange
+    #: True when the scan could inspect every process (root, or the platform needs no privilege).
+    privileged: bool
+    #: Which collector produced this, e.g. "netlink", "procfs", "psutil".
+    source: str
+    taken_at: float
+    #: Problems worth telling the user that did not stop the scan.
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def hidden_owners(self) -> int:
+        return sum(1 for entry in self.listeners if entry.owner_status is OwnerStatus.HIDDEN)

@@ -1,0 +1,62 @@
+"""One place that makes untrusted text safe to show.
+
+Any process can name itself anything (prctl(PR_SET_NAME), argv rewriting, a crafted exe path), so every
+string a process reports is hostile until it has passed through :func:`safe`. Control characters are not
+dropped silently but shown as visible escapes, so the user sees that something odd is there:
+
+- C0 controls, DEL and C1 controls (ESC sequences, OSC 52 clipboard writes, terminal resets),
+- Unicode bidirectional overrides and isolates (the "Trojan Source" trick: text that reads backwards),
+- line and paragraph separators,
+- lone surrogates, which is how Python carries bytes that were not valid UTF-8 (shown as the byte).
+
+Markup is a separate danger: widgets must receive the result as ``rich.text.Text``/``Content``, never as a
+``str`` that Textual would parse. That rule lives with the widgets; this module knows nothing of Textual.
+"""
+
+from __future__ import annotations
+
+_NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for cp in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)):
+        table[cp] = _NAMED.get(cp, f"\\x{cp:02x}")
+    for cp in (*_BIDI, 0x2028, 0x2029):
+        table[cp] = f"\\u{cp:04x}"
+    for cp in range(0xD800, 0xE000):
+        # os.fsdecode() maps an undecodable byte b to U+DC00+b (surrogateescape): show the byte itself.
+        table[cp] = f"\\x{cp - 0xDC00:02x}" if 0xDC80 <= cp <= 0xDCFF else f"\\u{cp:04x}"
+    return table
+
+
+_TABLE = _build_table()
+
+#: Longest string shown anywhere by default; beyond it a note says how much was cut.
+DEFAULT_LIMIT = 4096
+
+
+def safe(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
+    """Return ``value`` as a string with no character that could act on a terminal, cut to ``limit``.
+
+    ``None`` becomes the empty string. Cutting happens before escaping, so a huge hostile string costs
+    no more than ``limit`` characters of work.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    cut = 0
+    if limit is not None and len(text) > limit:
+        cut = len(text) - limit
+        text = text[:limit]
+    if not text.isprintable():  # every escaped code point is non-printable, so this is a sound fast path
+        text = text.translate(_TABLE)
+    if cut:
+        text += f"… (+{cut} characters)"
+    return text
+
+
+def safe_join(parts: tuple[str, ...] | list[str], limit: int | None = DEFAULT_LIMIT) -> str:
+    """A cmdline for display: arguments joined by spaces (an empty one shown as ''), then made safe."""
+    return safe(" ".join(part or "''" for part in parts), limit)
