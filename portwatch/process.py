@@ -1,0 +1,141 @@
+"""Process details through psutil, safe against processes that vanish, are reused, or are not ours to read."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+from collections import Counter
+from typing import Any
+
+import psutil
+
+from portwatch.model import ProcessDetails, ProcessLink, ProcessState
+
+_ATTRS = ["name", "exe", "cmdline", "cwd", "username", "create_time", "status", "memory_info",
+          "memory_percent", "num_threads"]
+_MAX_PARENTS = 64  # a parent chain longer than this is a loop or a lie
+
+
+def exe_deleted(pid: int, exe: str | None) -> bool:
+    """True when the process's executable file was deleted (or replaced) after it started.
+
+    psutil strips Linux's " (deleted)" suffix, so on Linux we read the link ourselves.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            target = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            return False
+        return target.endswith(" (deleted)") and not os.path.exists(target)
+    return bool(exe) and not os.path.exists(exe or "")
+
+
+def parent_chain(proc: psutil.Process) -> tuple[ProcessLink, ...]:
+    """Parent, grandparent, … up to pid 1 (or as far as we may look), nearest first."""
+    links: list[ProcessLink] = []
+    seen = {proc.pid}
+    try:
+        parent = proc.parent()
+        while parent is not None and parent.pid not in seen and len(links) < _MAX_PARENTS:
+            seen.add(parent.pid)
+            try:
+                name = parent.name()
+            except psutil.AccessDenied:
+                name = ""
+            links.append(ProcessLink(parent.pid, name))
+            parent = parent.parent()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        pass
+    return tuple(links)
+
+
+def _sockets(proc: psutil.Process) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]]:
+    listening: list[str] = []
+    states: Counter[str] = Counter()
+    for conn in proc.net_connections("inet"):
+        proto = "tcp" if conn.type == socket.SOCK_STREAM else "udp"
+        if (proto == "tcp" and conn.status == psutil.CONN_LISTEN) or (proto == "udp" and not conn.raddr):
+            host = f"[{conn.laddr.ip}]" if ":" in conn.laddr.ip else conn.laddr.ip
+            listening.append(f"{proto} {host}:{conn.laddr.port}")
+        else:
+            states[conn.status if proto == "tcp" else "UDP-CONNECTED"] += 1
+    return tuple(sorted(set(listening))), tuple(sorted(states.items()))
+
+
+class ProcessInspector:
+    """Reads ProcessDetails, keeping psutil.Process objects between calls so CPU % means something.
+
+    Safe to call from a worker thread; one call at a time is serialised by a lock.
+    """
+
+    def __init__(self) -> None:
+        self._procs: dict[int, psutil.Process] = {}
+        self._lock = threading.Lock()
+
+    def _process(self, pid: int) -> tuple[psutil.Process, bool]:
+        """The kept Process for pid, or a new one if the pid is new or was reused; and whether it is new."""
+        kept = self._procs.get(pid)
+        if kept is not None and kept.is_running():  # is_running() compares create time: reuse-safe
+            return kept, False
+        proc = psutil.Process(pid)
+        self._procs[pid] = proc
+        return proc, True
+
+    def inspect(self, pid: int) -> ProcessDetails:
+        if pid <= 0:  # Process(0) is the kernel's swapper, Process(None) would be portwatch itself
+            return ProcessDetails(pid=pid, state=ProcessState.DENIED)
+        with self._lock:
+            try:
+                proc, fresh = self._process(pid)
+                return self._read(proc, fresh)
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                self._procs.pop(pid, None)
+                return ProcessDetails(pid=pid, state=ProcessState.EXITED)
+            except psutil.AccessDenied:
+                return ProcessDetails(pid=pid, state=ProcessState.DENIED)
+
+    def forget_except(self, pids: set[int]) -> None:
+        with self._lock:
+            for pid in self._procs.keys() - pids:
+                del self._procs[pid]
+
+    def _read(self, proc: psutil.Process, fresh: bool) -> ProcessDetails:
+        denied: list[str] = []
+
+        def attempt(fn: Any, label: str) -> Any:
+            try:
+                return fn()
+            except psutil.AccessDenied:
+                denied.append(label)
+                return None
+
+        with proc.oneshot():
+            info = proc.as_dict(_ATTRS, ad_value=None)
+            cpu = proc.cpu_percent(None)
+            fds = attempt(proc.num_fds if hasattr(proc, "num_fds") else proc.num_handles, "open files")
+        denied += [attr for attr in ("exe", "cmdline", "cwd") if info[attr] is None]
+        sockets = attempt(lambda: _sockets(proc), "sockets") or ((), ())
+        memory = info["memory_info"]
+        return ProcessDetails(
+            pid=proc.pid,
+            state=ProcessState.OK,
+            name=info["name"] or "",
+            exe=info["exe"] or None,
+            exe_deleted=exe_deleted(proc.pid, info["exe"]),
+            cmdline=tuple(info["cmdline"] or ()),
+            cwd=info["cwd"],
+            user=info["username"],
+            parents=parent_chain(proc),
+            create_time=info["create_time"],
+            status=info["status"],
+            cpu_percent=None if fresh else cpu,
+            memory_rss=memory.rss if memory is not None else None,
+            memory_percent=info["memory_percent"],
+            threads=info["num_threads"],
+            open_fds=fds,
+            listening=sockets[0],
+            connection_states=sockets[1],
+            denied=tuple(denied),
+        )
