@@ -1,0 +1,150 @@
+"""Command line: `portwatch` (the TUI), `portwatch list`, `portwatch who PORT`.
+
+`list` and `who` never import textual, so they start as fast as Python does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from portwatch import __version__, output
+from portwatch.collect import COLLECTOR_NAMES, get_collector
+from portwatch.model import Family, Listener, PortRange, Proto, Scan
+
+EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE = 0, 1, 2
+MIN_INTERVAL = 0.5
+RANGE_CHOICES = (*(r.value for r in PortRange), "ephemeral")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad input gets one line naming what is wrong, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= MIN_INTERVAL:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text} is below the minimum of {MIN_INTERVAL} seconds")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port {text!r} is not an integer in 0-65535") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is outside 0-65535")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="portwatch", description="What is listening on this machine, and should it be?")
+    parser.add_argument("--version", action="version", version=f"portwatch {__version__}")
+    parser.add_argument("--collector", choices=COLLECTOR_NAMES, default="auto",
+                        help="how sockets are read (default: the fastest that works here)")
+    parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
+                        help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+
+    listing = commands.add_parser("list", help="print every listener, sorted by port")
+    listing.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+    listing.add_argument("--tcp", action="store_true", help="TCP listeners only")
+    listing.add_argument("--udp", action="store_true", help="UDP sockets only")
+    listing.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
+    listing.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
+    listing.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
+                         help="one IANA range, or this OS's ephemeral range")
+
+    who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
+    who.add_argument("port", type=_port, metavar="PORT")
+    who.add_argument("--json", action="store_true", help="JSON instead of text")
+    return parser
+
+
+def select(listeners: Sequence[Listener], args: argparse.Namespace) -> list[Listener]:
+    """Apply list's --tcp/--udp/-4/-6/--range; asking for both of a pair means both."""
+    protos = {p for p, on in ((Proto.TCP, args.tcp), (Proto.UDP, args.udp)) if on} or set(Proto)
+    families = {f for f, on in ((Family.IPV4, args.ipv4), (Family.IPV6, args.ipv6)) if on} or set(Family)
+    chosen = [entry for entry in listeners if entry.proto in protos and entry.family in families]
+    if args.port_range == "ephemeral":
+        chosen = [entry for entry in chosen if entry.os_ephemeral]
+    elif args.port_range:
+        chosen = [entry for entry in chosen if entry.port_range.value == args.port_range]
+    return chosen
+
+
+def _scan(args: argparse.Namespace) -> Scan:
+    return get_collector(args.collector).scan()
+
+
+def run_list(args: argparse.Namespace) -> int:
+    scan = _scan(args)
+    chosen = select(scan.listeners, args)
+    if args.json:
+        json.dump([output.listener_json(entry) for entry in chosen], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(output.format_table(chosen, output.use_colour(sys.stdout)))
+    output.print_lines(output.summary(scan, len(chosen)), sys.stderr)
+    return EXIT_OK
+
+
+def run_who(args: argparse.Namespace) -> int:
+    from portwatch.process import ProcessInspector
+
+    scan = _scan(args)
+    found = [entry for entry in scan.listeners if entry.port == args.port]
+    inspector = ProcessInspector()
+    details = {pid: inspector.inspect(pid) for entry in found for pid in entry.pids}
+    if args.json:
+        records = [output.listener_json(entry) | {"processes": [output.process_json(details[pid])
+                                                               for pid in entry.pids]} for entry in found]
+        json.dump(records, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        lines: list[str] = []
+        for entry in found:
+            pids, process, user = output.owner_text(entry)
+            service = f" ({entry.service})" if entry.service else ""
+            lines.append(f"{entry.proto.value} {output.listener_row(entry)[1]}:{entry.port}{service}  "
+                         f"{entry.port_range.value}{', OS ephemeral' if entry.os_ephemeral else ''}  "
+                         f"exposure: {entry.exposure.value}  owner: {process} {user}".rstrip())
+            for pid in entry.pids:
+                lines.extend(output.process_lines(details[pid]))
+        if lines:
+            output.print_lines(lines)
+    if not found:
+        print(f"portwatch: nothing is listening on port {args.port}", file=sys.stderr)
+        return EXIT_FOUND_NOTHING
+    if scan.hidden_owners and any(not entry.owners for entry in found):
+        print("portwatch: some owners are hidden; run with sudo to see them", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from portwatch.app import PortwatchApp
+
+    PortwatchApp(collector=get_collector(args.collector), interval=args.interval).run()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"list": run_list, "who": run_who, None: run_tui}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `portwatch list | head`
+        sys.stderr.close()
+        return EXIT_OK

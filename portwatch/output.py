@@ -1,0 +1,157 @@
+"""Plain-terminal and JSON renderings of listeners and processes, for `list`, `who` and `check`.
+
+Every string a process supplied passes through :func:`portwatch.text.safe` before it is printed; JSON keeps
+the raw value (json escapes control characters itself, and scripts deserve the truth).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import IO, Any
+
+from portwatch.model import Listener, OwnerStatus, PortRange, ProcessDetails, ProcessState, Scan
+from portwatch.text import safe, safe_join
+
+#: ANSI SGR colour per IANA range; the TUI takes its colours from portwatch.tcss instead.
+_RANGE_SGR = {PortRange.WELL_KNOWN: "36", PortRange.REGISTERED: "32", PortRange.DYNAMIC: "33"}
+RANGE_GLYPH = {PortRange.WELL_KNOWN: "well-known", PortRange.REGISTERED: "registered", PortRange.DYNAMIC: "dynamic"}
+_COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "EXPOSURE")
+_NAME_LIMIT = 40
+
+
+def use_colour(stream: IO[str]) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return "NO_COLOR" not in os.environ and stream.isatty()
+
+
+def owner_text(listener: Listener) -> tuple[str, str, str]:
+    """(pids, process, user) cells, with the reason where the owner is not known."""
+    if listener.owner_status is OwnerStatus.HIDDEN:
+        return "-", "(hidden: needs sudo)", safe(listener.user or "", _NAME_LIMIT)
+    if listener.owner_status is OwnerStatus.UNKNOWN:
+        return "-", "(unknown)", safe(listener.user or "", _NAME_LIMIT)
+    pids = ",".join(str(pid) for pid in listener.pids)
+    return pids, safe(listener.process_name, _NAME_LIMIT), safe(listener.user, _NAME_LIMIT)
+
+
+def listener_row(listener: Listener) -> tuple[str, ...]:
+    pids, process, user = owner_text(listener)
+    address = f"[{listener.address}]" if ":" in listener.address else listener.address
+    return (listener.proto.value, address, str(listener.port), RANGE_GLYPH[listener.port_range],
+            "eph" if listener.os_ephemeral else "", listener.service or "", pids, process, user,
+            listener.exposure.value)
+
+
+def format_table(listeners: Sequence[Listener], colour: bool) -> str:
+    """An `ss`-like aligned table, each row coloured by its IANA range when ``colour``."""
+    rows = [listener_row(entry) for entry in listeners]
+    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(_COLUMNS)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.rjust(w) if i == 2 else cell.ljust(w)
+                         for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [f"\x1b[1m{line(_COLUMNS)}\x1b[0m" if colour else line(_COLUMNS)]
+    for entry, row in zip(listeners, rows):
+        text = line(row)
+        out.append(f"\x1b[{_RANGE_SGR[entry.port_range]}m{text}\x1b[0m" if colour else text)
+    return "\n".join(out)
+
+
+def summary(scan: Scan, shown: int) -> list[str]:
+    """Closing notes for a listing: counts, hidden owners and how to reveal them, scan warnings."""
+    notes = [f"{shown} listener{'s' if shown != 1 else ''} (of {len(scan.listeners)}); "
+             f"OS ephemeral range {scan.ephemeral.span} ({scan.ephemeral.source})"]
+    if scan.hidden_owners:
+        notes.append(f"{scan.hidden_owners} owner{'s are' if scan.hidden_owners != 1 else ' is'} hidden: "
+                     "these sockets belong to other users' processes; run with sudo to see them")
+    notes.extend(scan.warnings)
+    return notes
+
+
+def listener_json(listener: Listener) -> dict[str, Any]:
+    return {
+        "proto": listener.proto.value,
+        "family": listener.family.value,
+        "address": listener.address,
+        "port": listener.port,
+        "range": listener.port_range.value,
+        "os_ephemeral": listener.os_ephemeral,
+        "exposure": listener.exposure.value,
+        "service": listener.service,
+        "pids": list(listener.pids),
+        "process": listener.process_name,
+        "user": listener.user,
+        "owner_status": listener.owner_status.value,
+        "owners": [{"pid": o.pid, "name": o.name, "user": o.user, "exe": o.exe, "cmdline": list(o.cmdline),
+                    "create_time": o.create_time} for o in listener.owners],
+        "flags": [{"code": flag.code, "reason": flag.reason} for flag in listener.flags],
+    }
+
+
+def process_json(details: ProcessDetails) -> dict[str, Any]:
+    return {
+        "pid": details.pid,
+        "state": details.state.value,
+        "name": details.name,
+        "exe": details.exe,
+        "exe_deleted": details.exe_deleted,
+        "cmdline": list(details.cmdline),
+        "cwd": details.cwd,
+        "user": details.user,
+        "parents": [{"pid": link.pid, "name": link.name} for link in details.parents],
+        "create_time": details.create_time,
+        "status": details.status,
+        "listening": list(details.listening),
+        "denied": list(details.denied),
+    }
+
+
+def age(seconds: float) -> str:
+    """A compact duration: 45s, 12m, 3h05m, 2d04h."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def started(create_time: float | None, now: float | None = None) -> str:
+    """Local start time with its age, e.g. "2026-11-26 21:04:09 (1h55m ago)"."""
+    if create_time is None:
+        return "unknown"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(create_time))
+    return f"{stamp} ({age((now or time.time()) - create_time)} ago)"
+
+
+def process_lines(details: ProcessDetails) -> list[str]:
+    """The `who` block for one process: identity, where it runs from, who started it."""
+    if details.state is ProcessState.EXITED:
+        return [f"  pid {details.pid}: the process has exited"]
+    if details.state is ProcessState.DENIED:
+        return [f"  pid {details.pid}: access denied; run with sudo to see this process"]
+    exe = safe(details.exe) if details.exe else "(not readable)"
+    if details.exe_deleted:
+        exe += " (deleted)"
+    chain = " <- ".join(f"{link.pid} {safe(link.name, _NAME_LIMIT)}" for link in details.parents) or "(none)"
+    lines = [
+        f"  pid      {details.pid} ({safe(details.name, _NAME_LIMIT)})",
+        f"  exe      {exe}",
+        f"  cmdline  {safe_join(details.cmdline) if details.cmdline else '(not readable)'}",
+        f"  user     {safe(details.user) or '(unknown)'}",
+        f"  parents  {chain}",
+        f"  started  {started(details.create_time)}",
+    ]
+    if details.denied:
+        lines.append(f"  denied   {', '.join(details.denied)}: run with sudo to see them")
+    return lines
+
+
+def print_lines(lines: Sequence[str], stream: IO[str] = sys.stdout) -> None:
+    stream.write("\n".join(lines) + "\n")
