@@ -5,33 +5,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 
-HAS_IPV6 = socket.has_ipv6
-try:
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as _probe:
-        _probe.bind(("::1", 0))
-except OSError:
-    HAS_IPV6 = False
-
-needs_ipv6 = pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback on this machine")
-
-
-def open_socket(proto: str, host: str, port: int = 0) -> socket.socket:
-    """A bound socket: TCP in LISTEN, UDP bound and unconnected."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    sock = socket.socket(family, kind)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    if proto == "tcp":
-        sock.listen()
-    return sock
-
+from tests.support import CHILD_SCRIPT, Child, open_socket
 
 @pytest.fixture
 def bound() -> Iterator[Callable[..., socket.socket]]:
@@ -46,40 +24,6 @@ def bound() -> Iterator[Callable[..., socket.socket]]:
     yield make
     for sock in opened:
         sock.close()
-
-
-@dataclass
-class Child:
-    """A child process we started; `port` is what it reported after binding."""
-
-    proc: subprocess.Popen[str]
-    port: int
-    #: The pid of the forked co-owner of the socket, when asked for one.
-    forked_pid: int | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-
-CHILD_SCRIPT = textwrap.dedent("""
-    import os, socket, sys
-    proto, host, port, fork = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "fork"
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-    sock.bind((host, port))
-    if proto == "tcp":
-        sock.listen()
-    child = os.fork() if fork else None
-    if child == 0:
-        sys.stdin.read()
-        os._exit(0)
-    print(sock.getsockname()[1], child or "", flush=True)
-    sys.stdin.read()   # run until the test closes our stdin
-    if child:
-        os.kill(child, 15)
-        os.waitpid(child, 0)
-""")
 
 
 @pytest.fixture
