@@ -63,3 +63,29 @@ CHILD_SCRIPT = textwrap.dedent("""
         os.kill(child, 15)
         os.waitpid(child, 0)
 """)
+
+
+#: A child that renames itself (prctl PR_SET_NAME) to a hostile name, binds a TCP port and waits.
+HOSTILE_SCRIPT = textwrap.dedent("""
+    import ctypes, socket, sys
+    ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    print(sock.getsockname()[1], flush=True)
+    sys.stdin.read()
+""")
+
+#: What HOSTILE_SCRIPT is given: a name and arguments full of escape sequences and markup.
+HOSTILE_NAME = "\x1b[31mEV\x07[/]"
+HOSTILE_ARGS = ("\x1b]52;c;aGk=\x07", "\x1b[2J", "[@click=app.quit]", "[bold red]x", "\x9bq", "\u202eexe")
+
+
+def start_hostile() -> tuple[subprocess.Popen[str], int]:
+    """Start the hostile child; the caller closes its stdin and waits for it."""
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", HOSTILE_SCRIPT, HOSTILE_NAME, *HOSTILE_ARGS],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, int(proc.stdout.readline())
