@@ -114,7 +114,7 @@ def run_who(args: argparse.Namespace) -> int:
     else:
         lines: list[str] = []
         for entry in found:
-            pids, process, user = output.owner_text(entry)
+            _, process, user = output.owner_text(entry)
             service = f" ({entry.service})" if entry.service else ""
             lines.append(f"{entry.proto.value} {output.listener_row(entry)[1]}:{entry.port}{service}  "
                          f"{entry.port_range.value}{', OS ephemeral' if entry.os_ephemeral else ''}  "

@@ -52,10 +52,10 @@ def format_table(listeners: Sequence[Listener], colour: bool) -> str:
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(cell.rjust(w) if i == 2 else cell.ljust(w)
-                         for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+                         for i, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     out = [f"\x1b[1m{line(_COLUMNS)}\x1b[0m" if colour else line(_COLUMNS)]
-    for entry, row in zip(listeners, rows):
+    for entry, row in zip(listeners, rows, strict=True):
         text = line(row)
         out.append(f"\x1b[{_RANGE_SGR[entry.port_range]}m{text}\x1b[0m" if colour else text)
     return "\n".join(out)

@@ -114,7 +114,8 @@ class ProcessInspector:
         with proc.oneshot():
             info = proc.as_dict(_ATTRS, ad_value=None)
             cpu = proc.cpu_percent(None)
-            fds = attempt(proc.num_fds if hasattr(proc, "num_fds") else proc.num_handles, "open files")
+            count_fds = getattr(proc, "num_fds", None) or getattr(proc, "num_handles", None)  # POSIX / Windows
+            fds = attempt(count_fds, "open files") if count_fds else None
         denied += [attr for attr in ("exe", "cmdline", "cwd") if info[attr] is None]
         sockets = attempt(lambda: _sockets(proc), "sockets") or ((), ())
         memory = info["memory_info"]

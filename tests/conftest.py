@@ -11,6 +11,7 @@ import pytest
 
 from tests.support import CHILD_SCRIPT, Child, open_socket
 
+
 @pytest.fixture
 def bound() -> Iterator[Callable[..., socket.socket]]:
     """Factory of sockets in this test process, closed at teardown."""

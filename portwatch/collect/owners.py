@@ -52,7 +52,7 @@ def read_owner(pid: int) -> Owner | None:
 def create_time(pid: int) -> float | None:
     """A process's start time (cheap: one stat read), None when it is gone or hidden."""
     try:
-        return psutil.Process(pid).create_time()
+        return float(psutil.Process(pid).create_time())
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return None
 

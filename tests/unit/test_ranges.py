@@ -47,7 +47,8 @@ def test_parse_span_list_accepts_empty_text() -> None:
 
 
 def test_netsh_dynamicport_output_is_parsed() -> None:
-    text = "\nProtocol tcp Dynamic Port Range\n---------------------------------\nStart Port      : 49152\nNumber of Ports : 16384\n"
+    text = ("\nProtocol tcp Dynamic Port Range\n---------------------------------\n"
+            "Start Port      : 49152\nNumber of Ports : 16384\n")
     assert ranges.parse_netsh_dynamicport(text) == PortSpan(49152, 65535)
 
 
