@@ -1,0 +1,243 @@
+"""The Linux collector on real sockets: both socket sources, every owner of a shared socket, the owner cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+if not sys.platform.startswith("linux"):
+    pytest.skip("the Linux collector reads Linux's /proc and netlink", allow_module_level=True)
+
+from portwatch.collect import get_collector, netlink
+from portwatch.collect.inodes import SocketOwners
+from portwatch.collect.linux import LinuxCollector
+from portwatch.collect.owners import user_name
+from portwatch.collect.psutil_collector import PsutilCollector
+from portwatch.model import Family, Listener, OwnerStatus, Scan
+from tests.support import Child, needs_ipv6
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class FakeClock:
+    """Monotonic time that moves only when a test says so, for the cache's intervals."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=[True, False], ids=["netlink", "procfs"])
+def linux(request: pytest.FixtureRequest) -> Iterator[LinuxCollector]:
+    collector = LinuxCollector(use_netlink=request.param)
+    yield collector
+    collector.close()
+
+
+def find(scan: Scan, proto: str, port: int, address: str | None = None) -> list[Listener]:
+    return [entry for entry in scan.listeners
+            if entry.proto.value == proto and entry.port == port and address in (None, entry.address)]
+
+
+def test_factory_gives_the_linux_collector_reading_netlink() -> None:
+    collector = get_collector("auto")
+    assert isinstance(collector, LinuxCollector)
+    collector.scan()
+    assert collector.source == "netlink"
+
+
+@pytest.mark.parametrize("proto", ["tcp", "udp"])
+@pytest.mark.parametrize(("host", "family"), [
+    ("127.0.0.1", Family.IPV4), ("0.0.0.0", Family.IPV4),
+    pytest.param("::1", Family.IPV6, marks=needs_ipv6), pytest.param("::", Family.IPV6, marks=needs_ipv6),
+    pytest.param("::ffff:127.0.0.1", Family.IPV6, marks=needs_ipv6),
+])
+def test_both_sources_find_our_listener_with_pid_uid_and_inode(
+        linux: LinuxCollector, bound: Callable[..., socket.socket], proto: str, host: str,
+        family: Family) -> None:
+    sock = bound(proto, host)
+    scan = linux.scan()
+    [listener] = find(scan, proto, sock.getsockname()[1], host)
+    assert scan.source == linux.source == ("netlink" if linux.use_netlink else "procfs")
+    assert listener.family is family
+    assert listener.pids == (os.getpid(),)
+    assert listener.socket_user == user_name(os.geteuid())
+    assert listener.inodes == (os.fstat(sock.fileno()).st_ino,)
+
+
+def test_both_sources_name_a_child_process(linux: LinuxCollector, spawn: Callable[..., Child]) -> None:
+    child = spawn("udp", "127.0.0.1")
+    [listener] = find(linux.scan(), "udp", child.port)
+    assert listener.pids == (child.pid,)
+    assert listener.owner_status is OwnerStatus.KNOWN
+
+
+def test_established_connection_and_connected_udp_are_not_listeners(
+        linux: LinuxCollector, bound: Callable[..., socket.socket]) -> None:
+    server = bound("tcp", "127.0.0.1")
+    target = bound("udp", "127.0.0.1")
+    client = socket.create_connection(server.getsockname())
+    accepted, _ = server.accept()
+    connected = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        connected.connect(target.getsockname())
+        scan = linux.scan()
+        assert find(scan, "tcp", client.getsockname()[1]) == []
+        assert find(scan, "udp", connected.getsockname()[1]) == []
+        assert len(find(scan, "tcp", server.getsockname()[1])) == 1  # not the accepted socket too
+        assert len(find(scan, "udp", target.getsockname()[1])) == 1
+    finally:
+        for sock in (client, accepted, connected):
+            sock.close()
+
+
+@pytest.mark.parametrize("proto", ["tcp", "udp"])
+def test_socket_shared_with_a_forked_child_lists_both_pids(linux: LinuxCollector,
+                                                           spawn: Callable[..., Child], proto: str) -> None:
+    child = spawn(proto, "127.0.0.1", fork=True)
+    [listener] = find(linux.scan(), proto, child.port)
+    assert set(listener.pids) == {child.pid, child.forked_pid}
+    assert len(listener.inodes) == 1
+
+
+def test_new_listener_in_a_new_process_is_named_without_a_full_walk(spawn: Callable[..., Child]) -> None:
+    # full walks allowed at any time, so the counter would show one if the cheap paths missed
+    collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=0))
+    collector.scan()
+    assert collector.full_walks == 1
+    child = spawn("tcp", "127.0.0.1", fork=True)
+    [listener] = find(collector.scan(), "tcp", child.port)
+    assert set(listener.pids) == {child.pid, child.forked_pid}
+    assert collector.full_walks == 1
+
+
+def test_new_listener_in_an_old_process_waits_for_the_rate_limited_full_walk(
+        bound: Callable[..., socket.socket]) -> None:
+    clock = FakeClock()
+    collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=5, clock=clock))
+    collector.scan()
+    port = bound("tcp", "127.0.0.1").getsockname()[1]  # this test process was walked already
+    [listener] = find(collector.scan(), "tcp", port)
+    assert listener.pids == () and listener.owner_status is OwnerStatus.UNKNOWN
+    assert collector.full_walks == 1
+    clock.now += 5
+    [listener] = find(collector.scan(), "tcp", port)
+    assert listener.pids == (os.getpid(),)
+    assert collector.full_walks == 2
+
+
+def test_unmatched_inode_does_not_force_a_full_walk_until_its_ttl_expires() -> None:
+    clock = FakeClock()
+    owners = SocketOwners(full_walk_min_interval=1, rewalk_interval=1000, unmatched_ttl=30, clock=clock)
+    nobody_holds = 2**32 - 7  # a socket inode no process has
+    assert owners.resolve({nobody_holds}) == {}
+    clock.now += 10
+    assert owners.resolve({nobody_holds}) == {}
+    assert owners.full_walks == 1
+    clock.now += 30
+    owners.resolve({nobody_holds})
+    assert owners.full_walks == 2
+
+
+FD_SENDER = textwrap.dedent("""
+    import socket, sys
+    channel = socket.socket(fileno=int(sys.argv[1]))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    print(listener.getsockname()[1], flush=True)
+    socket.send_fds(channel, [b"x"], [listener.fileno()])
+    sys.stdin.read()
+""")
+
+
+def test_periodic_full_walk_finds_an_old_process_that_gained_the_socket() -> None:
+    clock = FakeClock()
+    collector = LinuxCollector(socket_owners=SocketOwners(rewalk_interval=60, clock=clock))
+    collector.scan()  # this process is now "old"
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen([sys.executable, "-c", FD_SENDER, str(theirs.fileno())], pass_fds=[theirs.fileno()],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    received: list[int] = []
+    try:
+        theirs.close()
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        [listener] = find(collector.scan(), "tcp", port)
+        assert listener.pids == (proc.pid,)
+        received = socket.recv_fds(ours, 1, 1)[1]  # now this old process holds it too
+        assert find(collector.scan(), "tcp", port)[0].pids == (proc.pid,)
+        clock.now += 60
+        assert set(find(collector.scan(), "tcp", port)[0].pids) == {proc.pid, os.getpid()}
+    finally:
+        for fd in received:
+            os.close(fd)
+        ours.close()
+        proc.kill()
+        proc.wait()
+
+
+def test_refused_netlink_falls_back_to_procfs_with_a_warning(
+        monkeypatch: pytest.MonkeyPatch, bound: Callable[..., socket.socket]) -> None:
+    def refuse() -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(netlink, "DiagSocket", refuse)
+    port = bound("tcp", "127.0.0.1").getsockname()[1]
+    collector = LinuxCollector()
+    scan = collector.scan()
+    assert scan.source == collector.source == "procfs"
+    assert any("netlink" in warning for warning in scan.warnings)
+    assert find(scan, "tcp", port)[0].pids == (os.getpid(),)
+
+
+def test_fast_and_psutil_collectors_agree_on_listeners_and_owners(
+        bound: Callable[..., socket.socket], spawn: Callable[..., Child]) -> None:
+    ports = {bound(proto, host).getsockname()[1] for proto in ("tcp", "udp") for host in ("127.0.0.1", "0.0.0.0")}
+    ports |= {spawn(proto, "127.0.0.1", fork=True).port for proto in ("tcp", "udp")}
+    if socket.has_ipv6:
+        ports |= {bound(proto, "::1").getsockname()[1] for proto in ("tcp", "udp")}
+    ours = {entry.key: entry for entry in LinuxCollector().scan().listeners if entry.port in ports}
+    theirs = {entry.key: entry for entry in PsutilCollector().scan().listeners if entry.port in ports}
+    assert ours.keys() == theirs.keys()
+    assert len(ours) >= 6
+    for key, entry in theirs.items():
+        assert set(entry.pids) <= set(ours[key].pids), key
+        assert ours[key].pids
+
+
+UNPRIVILEGED_SCAN = textwrap.dedent("""
+    import json, sys
+    from portwatch.collect.linux import LinuxCollector
+    port, use_netlink = int(sys.argv[1]), sys.argv[2] == "netlink"
+    collector = LinuxCollector(use_netlink=use_netlink)
+    found = [[entry.owner_status.value, list(entry.pids), entry.socket_user]
+             for entry in collector.scan().listeners if entry.port == port]
+    print(json.dumps({"source": collector.source, "found": found}))
+""")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+@pytest.mark.parametrize("source", ["netlink", "procfs"])
+def test_unprivileged_scan_sees_roots_socket_with_its_user_but_hidden_owner(
+        bound: Callable[..., socket.socket], source: str) -> None:
+    port = bound("tcp", "127.0.0.1").getsockname()[1]
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+               sys.executable, "-c", UNPRIVILEGED_SCAN, str(port), source]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["source"] == source
+    assert report["found"] == [["hidden", [], "root"]]
