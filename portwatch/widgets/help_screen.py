@@ -1,0 +1,52 @@
+"""The `?` screen: every key in one place. Esc, `q` or `?` close it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """\
+[b]portwatch[/b]: what is listening on this machine, and should it be?
+
+[b]Keys[/b]
+  ↑ ↓ PgUp PgDn   move; the process panel follows the highlighted row
+  /               filter by port, address, process, user or service
+                  (Enter keeps the filter, Esc clears it)
+  s               sort by the next column (click a header to sort by it; again to reverse)
+  t               show TCP and UDP / TCP only / UDP only
+  r               show all ranges / one IANA range only
+  p               show or hide the process panel (on narrow terminals: swap table and panel)
+  o               next owner process, when several share a socket
+  space           pause / resume refreshing
+  ctrl+r, F5      refresh now
+  ctrl+p          command palette
+  ?               this help        q   quit
+
+[b]Columns[/b]
+  new / gone      appeared since start (marked ~10 s) / closed (kept dimmed ~5 s)
+  Range           IANA class: ■ well-known 0-1023 · ● registered 1024-49151 · ▲ dynamic 49152-65535
+  Eph             inside this OS's ephemeral (automatic) port range: often a client, not a server
+  PID / Process   ? and (hidden: sudo) mean the owner is not yours to see: run with sudo
+  Exp             who can connect: local (loopback) · addr (one address) · ALL (every interface)
+
+Press Esc to close."""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            # Our own constant text: markup here is ours, never a process's.
+            yield Static(Content.from_markup(HELP), id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

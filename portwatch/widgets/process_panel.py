@@ -1,0 +1,81 @@
+"""The process panel: everything about the process behind the highlighted listener.
+
+The widgets are built once and updated in place (the panel refreshes every scan); loading happens in the
+app's thread worker, and the panel only shows what it is given.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Grid, VerticalScroll
+from textual.content import Content
+from textual.widgets import Label, Static
+
+from portwatch.model import Listener, ProcessDetails, ProcessState
+from portwatch.widgets import process_view
+
+
+class ProcessPanel(VerticalScroll):
+    """Shows one listener's socket and its (first, or chosen) owner process."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.listener: Listener | None = None
+        self.details: ProcessDetails | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("No listener highlighted."), id="panel-socket")
+        yield Static(Content(""), id="panel-notice")
+        with Grid(id="panel-fields"):
+            for key, label in process_view.FIELDS:
+                yield Label(Content(label), classes="field-label")
+                yield Static(Content(""), id=f"field-{key}", classes="field-value")
+
+    def on_mount(self) -> None:
+        self.border_title = Content("Process")
+        self._show_fields(False)
+
+    def _show_fields(self, visible: bool) -> None:
+        self.query_one("#panel-fields").display = visible
+
+    def _notice(self, content: Content | None) -> None:
+        notice = self.query_one("#panel-notice", Static)
+        notice.update(content or Content(""))
+        notice.display = content is not None
+
+    def show_listener(self, listener: Listener | None, pid: int | None) -> None:
+        """A new row is highlighted: say what we know now; details follow from show_details()."""
+        self.listener = listener
+        socket = self.query_one("#panel-socket", Static)
+        if listener is None:
+            socket.update(Content("No listener highlighted."))
+            self._notice(None)
+            self._show_fields(False)
+            return
+        socket.update(process_view.socket_line(listener))
+        notice = process_view.owner_notice(listener)
+        if notice is not None:
+            self.details = None
+            self._notice(notice)
+            self._show_fields(False)
+        elif self.details is None or self.details.pid != pid:
+            self.details = None
+            self._notice(Content(f"Loading process {pid}…"))
+            self._show_fields(False)
+
+    def show_details(self, pids: tuple[int, ...], details: ProcessDetails) -> None:
+        self.details = details
+        notice = process_view.state_notice(details)
+        if notice is not None:
+            self._notice(notice)
+            self._show_fields(False)
+            return
+        assert details.state is ProcessState.OK
+        values = process_view.fields(details)
+        values["pid"] = process_view.pid_line(pids, details.pid)
+        for key, _label in process_view.FIELDS:
+            self.query_one(f"#field-{key}", Static).update(values[key])
+        denied = [item for item in details.denied if item not in ("exe", "cmdline", "cwd")]
+        self._notice(Content.assemble(("Some fields need sudo: ", "$text-warning"), ", ".join(details.denied))
+                     if denied or details.denied else None)
+        self._show_fields(True)

@@ -1,0 +1,155 @@
+"""Words for the process panel: ProcessDetails and Listener turned into Content, every OS string made safe."""
+
+from __future__ import annotations
+
+import time
+
+from textual.content import Content
+
+from portwatch.model import Listener, OwnerStatus, ProcessDetails, ProcessState
+from portwatch.text import safe, safe_join
+from portwatch.widgets.rows import EXPOSURE_WORDS, RANGE_GLYPHS
+
+#: A cmdline longer than this is cut, with a note saying how much (text.safe adds it).
+CMDLINE_LIMIT = 2000
+
+#: The panel's fields, in order: (key, label).
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("pid", "PID"),
+    ("name", "Name"),
+    ("exe", "Exe"),
+    ("cmdline", "Cmdline"),
+    ("cwd", "Cwd"),
+    ("user", "User"),
+    ("parents", "Parents"),
+    ("started", "Started"),
+    ("status", "Status"),
+    ("cpu", "CPU"),
+    ("memory", "Memory"),
+    ("threads", "Threads"),
+    ("fds", "Open fds"),
+    ("listening", "Listening"),
+    ("connections", "Other"),
+)
+
+_DENIED = Content.styled("access denied", "$text-warning italic")
+_UNKNOWN = Content.styled("-", "$text-muted")
+
+
+def plain(value: object, limit: int | None = 256) -> Content:
+    """An untrusted value as Content: made safe, never parsed as markup."""
+    return Content(safe(value, limit))
+
+
+def age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover
+
+
+def socket_line(listener: Listener) -> Content:
+    """The highlighted socket, in words: where it listens, its range, who can reach it."""
+    parts: list[str | Content | tuple[str, str]] = [
+        (f"{listener.proto.value} ", "bold"),
+        plain(listener.address, 64),
+        (f":{listener.port}", "bold"),
+        "  ",
+        (f"{RANGE_GLYPHS[listener.port_range]} {listener.port_range.value}", "bold"),
+    ]
+    if listener.os_ephemeral:
+        parts.append(("  eph", "$text-warning"))
+    parts += ["  ", f"exposure: {EXPOSURE_WORDS[listener.exposure]}"]
+    if listener.service:
+        parts += ["  service: ", plain(listener.service, 32)]
+    return Content.assemble(*parts)
+
+
+def owner_notice(listener: Listener) -> Content | None:
+    """What to say when a listener has no process we can name; None when it has one."""
+    if listener.owners:
+        return None
+    if listener.owner_status is OwnerStatus.HIDDEN:
+        who = Content.assemble(" (socket owned by user ", plain(listener.socket_user, 32), ")") \
+            if listener.socket_user else Content("")
+        return Content.assemble(("Owner hidden", "bold $text-warning"), who,
+                                ": access denied — run with sudo to see which process holds this socket.")
+    return Content("No process that we can see holds this socket: another network namespace, "
+                   "the kernel, or it just exited.")
+
+
+def pid_line(pids: tuple[int, ...], shown: int) -> Content:
+    if len(pids) <= 1:
+        return Content(str(shown))
+    others = ", ".join(str(pid) for pid in pids if pid != shown)
+    return Content.assemble((str(shown), "bold"), f"  (also {others}; ", ("o", "bold $accent"), " shows next)")
+
+
+def state_notice(details: ProcessDetails) -> Content | None:
+    if details.state is ProcessState.EXITED:
+        return Content.assemble(("Process has exited", "bold"), f" (pid {details.pid}).")
+    if details.state is ProcessState.DENIED:
+        return Content.assemble(("Access denied", "bold $text-warning"),
+                                f" — run with sudo to see process {details.pid}.")
+    return None
+
+
+def _or_denied(value: object, label: str, details: ProcessDetails, limit: int | None = 512) -> Content:
+    if value is None or value == "":
+        return _DENIED if label in details.denied else _UNKNOWN
+    return plain(value, limit)
+
+
+def fields(details: ProcessDetails, now: float | None = None) -> dict[str, Content]:
+    """Every panel field for a readable process."""
+    now = time.time() if now is None else now
+    values: dict[str, Content] = {
+        "name": _or_denied(details.name, "name", details, 128),
+        "exe": _or_denied(details.exe, "exe", details),
+        "cwd": _or_denied(details.cwd, "cwd", details),
+        "user": _or_denied(details.user, "user", details, 64),
+        "status": _or_denied(details.status, "status", details, 32),
+    }
+    if details.exe_deleted:
+        values["exe"] = Content.assemble(values["exe"], ("  (deleted since start)", "bold $text-error"))
+    if details.cmdline:
+        values["cmdline"] = Content(safe_join(details.cmdline, CMDLINE_LIMIT))
+    else:
+        values["cmdline"] = _DENIED if "cmdline" in details.denied else Content.styled("(empty)", "$text-muted")
+    chain = [Content.assemble(plain(link.name, 64), f" {link.pid}") for link in details.parents]
+    values["parents"] = Content(" ← ").join(chain) if chain else _UNKNOWN
+    if details.create_time:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(details.create_time))
+        values["started"] = Content(f"{stamp}  ({age(now - details.create_time)} ago)")
+    else:
+        values["started"] = _UNKNOWN
+    values["cpu"] = Content("measuring…" if details.cpu_percent is None else f"{details.cpu_percent:.1f} %")
+    if details.memory_rss is not None:
+        share = f" ({details.memory_percent:.1f} %)" if details.memory_percent is not None else ""
+        values["memory"] = Content(f"{size(details.memory_rss)} RSS{share}")
+    else:
+        values["memory"] = _UNKNOWN
+    values["threads"] = Content(str(details.threads)) if details.threads is not None else _UNKNOWN
+    values["fds"] = _or_denied(details.open_fds, "open files", details)
+    if "sockets" in details.denied:
+        values["listening"] = values["connections"] = _DENIED
+    else:
+        values["listening"] = Content("\n").join(plain(s, 128) for s in details.listening) \
+            if details.listening else Content("none")
+        values["connections"] = Content(", ".join(f"{state} {count}" for state, count in
+                                                  details.connection_states) or "none")
+    return values

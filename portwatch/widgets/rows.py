@@ -1,0 +1,204 @@
+"""What the listener table shows, without the widget: row life (new, gone), filters, sort orders and cells.
+
+Every string from a process goes through :func:`portwatch.text.safe` into a ``rich.text.Text`` here, so no
+cell is ever a ``str`` that the DataTable would parse as markup.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+
+from portwatch.model import Exposure, Listener, OwnerStatus, PortRange, Proto
+from portwatch.text import safe
+
+
+def row_key(listener: Listener) -> str:
+    """The DataTable row key: a listener's identity across scans (pids change on restart, this does not)."""
+    return "|".join(map(str, listener.key))
+
+
+class RowState(str, enum.Enum):
+    STEADY = ""
+    NEW = "new"
+    GONE = "gone"
+
+
+@dataclass(slots=True)
+class Row:
+    listener: Listener
+    #: Until when the row counts as new; None for rows present at start (they are not news).
+    new_until: float | None = None
+    #: When its socket was last seen closed; None while it is open.
+    gone_since: float | None = None
+
+    def state(self, now: float) -> RowState:
+        if self.gone_since is not None:
+            return RowState.GONE
+        if self.new_until is not None and now < self.new_until:
+            return RowState.NEW
+        return RowState.STEADY
+
+
+@dataclass
+class RowTracker:
+    """Remembers rows across scans, as TCPView does: new ones are marked a while, closed ones linger dimmed."""
+
+    new_for: float = 10.0
+    gone_for: float = 5.0
+    rows: dict[str, Row] = field(default_factory=dict)
+    scans: int = 0
+
+    def update(self, listeners: Iterable[Listener], now: float) -> None:
+        first = self.scans == 0
+        self.scans += 1
+        seen: set[str] = set()
+        for listener in listeners:
+            key = row_key(listener)
+            seen.add(key)
+            row = self.rows.get(key)
+            if row is None or row.gone_since is not None:
+                self.rows[key] = Row(listener, new_until=None if first else now + self.new_for)
+            else:
+                row.listener = listener
+        for key, row in self.rows.items():
+            if key not in seen and row.gone_since is None:
+                row.gone_since = now
+        self.expire(now)
+
+    def expire(self, now: float) -> None:
+        """Drop closed rows past their grace, and take the mark off new rows past theirs."""
+        for key, row in list(self.rows.items()):
+            if row.gone_since is not None and now - row.gone_since >= self.gone_for:
+                del self.rows[key]
+            elif row.new_until is not None and now >= row.new_until:
+                row.new_until = None
+
+    def pending(self) -> bool:
+        """Whether some row still carries a mark that time alone will change (so the view needs ticks)."""
+        return any(row.new_until is not None or row.gone_since is not None for row in self.rows.values())
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """Which listeners the table shows: a substring, one protocol, one IANA range (None = all)."""
+
+    text: str = ""
+    proto: Proto | None = None
+    port_range: PortRange | None = None
+
+    def matches(self, listener: Listener) -> bool:
+        if self.proto is not None and listener.proto is not self.proto:
+            return False
+        if self.port_range is not None and listener.port_range is not self.port_range:
+            return False
+        needle = self.text.strip().lower()
+        if not needle:
+            return True
+        haystack = (str(listener.port), listener.address, listener.process_name or "", listener.user or "",
+                    listener.service or "", *map(str, listener.pids))
+        return any(needle in part.lower() for part in haystack)
+
+
+RANGE_GLYPHS = {PortRange.WELL_KNOWN: "■", PortRange.REGISTERED: "●", PortRange.DYNAMIC: "▲"}
+EXPOSURE_WORDS = {Exposure.LOOPBACK: "local", Exposure.SPECIFIC: "addr", Exposure.ALL: "ALL"}
+
+#: Style lookup by component-class name; the table supplies one that reads its .tcss.
+Palette = Callable[[str], Style]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    sort_value: Callable[[Listener], Any]
+
+
+def _owner_sort(listener: Listener) -> tuple[int, str]:
+    return (0, (listener.process_name or "").lower()) if listener.owners else (1, "")
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("state", "", lambda entry: 0),
+    Column("proto", "Proto", lambda entry: entry.proto.value),
+    Column("address", "Address", lambda entry: (entry.family.value, entry.address)),
+    Column("port", "Port", lambda entry: entry.port),
+    Column("range", "Range", lambda entry: list(PortRange).index(entry.port_range)),
+    Column("ephemeral", "Eph", lambda entry: not entry.os_ephemeral),
+    Column("service", "Service", lambda entry: (entry.service is None, entry.service or "")),
+    Column("pids", "PID", lambda entry: entry.pids or (1 << 31,)),
+    Column("process", "Process", _owner_sort),
+    Column("user", "User", lambda entry: (entry.user is None, entry.user or "")),
+    Column("exposure", "Exp", lambda entry: list(Exposure).index(entry.exposure)),
+)
+COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+
+
+def sort_value(column_key: str, listener: Listener, state: RowState) -> tuple[Any, ...]:
+    """Sort by one column, then by port, protocol and address so equal values keep a stable order."""
+    column = next(c for c in COLUMNS if c.key == column_key)
+    primary = ("new", "", "gone").index(state.value) if column_key == "state" else column.sort_value(listener)
+    return (primary, listener.port, listener.proto.value, listener.family.value, listener.address)
+
+
+class SortableText(Text):
+    """A cell that also carries the value it sorts by (DataTable.sort sees cells, not listeners)."""
+
+    sort_key: tuple[Any, ...] = ()
+
+
+def _pids(listener: Listener) -> str:
+    if not listener.pids:
+        return "?" if listener.owner_status is OwnerStatus.HIDDEN else "-"
+    return ",".join(map(str, listener.pids))
+
+
+def _process(listener: Listener) -> tuple[str, str]:
+    """The process cell's text and the component class that styles it."""
+    if listener.owner_status is OwnerStatus.HIDDEN:
+        return "(hidden: sudo)", "listeners--muted"
+    if not listener.owners:
+        return "(no process)", "listeners--muted"
+    return safe(listener.process_name, 64), ""
+
+
+def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Text, ...]:
+    """The cells of one row, styled by range and state from the palette (which reads the .tcss)."""
+    base = palette(f"listeners--{listener.port_range.value}")
+    if state is RowState.NEW:
+        base += palette("listeners--new")
+    elif state is RowState.GONE:
+        base = palette("listeners--gone")
+    process, process_class = _process(listener)
+    values: dict[str, tuple[str, str]] = {
+        "state": (state.value, ""),
+        "proto": (listener.proto.value, ""),
+        "address": (safe(listener.address, 64), ""),
+        "port": (str(listener.port), ""),
+        "range": (f"{RANGE_GLYPHS[listener.port_range]} {listener.port_range.value}", ""),
+        "ephemeral": ("eph" if listener.os_ephemeral else "", ""),
+        "service": (safe(listener.service, 32), ""),
+        "pids": (_pids(listener), ""),
+        "process": (process, process_class),
+        "user": (safe(listener.user, 32), ""),
+        "exposure": (EXPOSURE_WORDS[listener.exposure],
+                     "listeners--exposed" if listener.exposure is Exposure.ALL else ""),
+    }
+    cells: list[Text] = []
+    for key in COLUMN_KEYS:
+        text, extra = values[key]
+        style = base + palette(extra) if extra and state is not RowState.GONE else base
+        cell = SortableText(text, style=style, no_wrap=True, overflow="ellipsis", end="")
+        cell.sort_key = sort_value(key, listener, state)
+        cells.append(cell)
+    return tuple(cells)
+
+
+def signature(cells: tuple[Text, ...]) -> tuple[tuple[str, str, tuple[Any, ...]], ...]:
+    """What a row looks like, to tell whether a cell needs update_cell."""
+    return tuple((cell.plain, str(cell.style), getattr(cell, "sort_key", ())) for cell in cells)

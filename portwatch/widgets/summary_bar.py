@@ -1,0 +1,73 @@
+"""The header line: listeners per range, refresh state, hidden owners and scan warnings."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Label, Static
+
+from portwatch.model import PortRange, Scan
+from portwatch.text import safe
+from portwatch.widgets.rows import RANGE_GLYPHS, ViewFilter
+
+
+class SummaryBar(Vertical):
+    """Counts coloured by range (classes in the .tcss), then state; a second line only when there is news."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="summary-counts"):
+            yield Label(Content("portwatch"), id="summary-title")
+            for port_range in PortRange:
+                yield Label(Content(""), id=f"count-{port_range.value}", classes=f"count range-{port_range.value}")
+            yield Label(Content(""), id="summary-filter")
+            yield Label(Content("scanning…"), id="summary-state")
+        yield Static(Content(""), id="summary-notes")
+
+    def on_mount(self) -> None:
+        self.query_one("#summary-notes").display = False
+
+    def show_scan(self, scan: Scan, shown: int) -> None:
+        counts = Counter(entry.port_range for entry in scan.listeners)
+        for port_range in PortRange:
+            text = f"{RANGE_GLYPHS[port_range]} {port_range.value} {counts.get(port_range, 0)}"
+            self.query_one(f"#count-{port_range.value}", Label).update(Content(text))
+        notes: list[Content] = []
+        if scan.hidden_owners:
+            notes.append(Content.assemble(
+                (f"{scan.hidden_owners} owner(s) hidden", "bold"), ": run with sudo to see them"))
+        notes += [Content(safe(warning, 300)) for warning in scan.warnings]
+        self.show_notes(notes)
+
+    def show_notes(self, notes: list[Content]) -> None:
+        box = self.query_one("#summary-notes", Static)
+        box.update(Content("  ·  ").join(notes))
+        box.display = bool(notes)
+
+    def show_state(self, state: str, scan: Scan | None, interval: float) -> None:
+        """``state`` is "live", "paused", "scanning" or "error"."""
+        when = time.strftime("%H:%M:%S", time.localtime(scan.taken_at)) if scan else "-"
+        words = {
+            "live": f"● live · {when} · every {interval:g}s",
+            "paused": f"⏸ paused · {when} · space resumes",
+            "scanning": f"⟳ scanning… · {when}",
+            "error": f"✖ scan failed · {when}",
+        }[state]
+        label = self.query_one("#summary-state", Label)
+        label.update(Content(words))
+        label.set_classes(f"state-{state}")
+
+    def show_filter(self, view_filter: ViewFilter, shown: int, total: int) -> None:
+        parts: list[str] = []
+        if view_filter.text:
+            parts.append(f"/{safe(view_filter.text, 40)}")
+        if view_filter.proto is not None:
+            parts.append(f"{view_filter.proto.value} only")
+        if view_filter.port_range is not None:
+            parts.append(f"{view_filter.port_range.value} only")
+        label = self.query_one("#summary-filter", Label)
+        label.update(Content(f"showing {shown}/{total}: " + ", ".join(parts)) if parts else Content(""))
+        label.display = bool(parts)
