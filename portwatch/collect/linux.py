@@ -11,7 +11,55 @@ from portwatch.collect import netlink, procnet
 from portwatch.collect.base import RawSocket, build_scan
 from portwatch.collect.inodes import SocketOwners
 from portwatch.collect.owners import OwnerResolver
-from portwatch.model import Scan
+from portwatch.model import Owner, Scan
+
+
+def start_ticks(pid: int) -> bytes | None:
+    """The process's start time in clock ticks since boot, as /proc/PID/stat writes it; None once it exited.
+
+    With the pid it names one process (a reused pid starts later), and it costs one small read, where
+    psutil's create_time() also reads /proc/stat for the boot time on every call.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    fields = text[text.rfind(b")") + 2:].split(b" ", 20)  # fields 3.. of proc(5); starttime is field 22
+    return fields[19] if len(fields) > 19 else None
+
+
+class LinuxOwnerResolver(OwnerResolver):
+    """OwnerResolver whose cache check is one /proc/PID/stat read, done once per pid per scan."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._checked: dict[int, tuple[bytes, Owner | None]] = {}
+        self._this_scan: dict[int, Owner | None] = {}
+
+    def new_scan(self) -> None:
+        self._this_scan.clear()
+
+    def owner(self, pid: int) -> Owner | None:
+        if pid in self._this_scan:
+            return self._this_scan[pid]
+        ticks = start_ticks(pid)
+        checked = self._checked.get(pid)
+        if ticks is not None and checked is not None and checked[0] == ticks:
+            found = checked[1]
+        else:
+            found = super().owner(pid) if ticks is not None else None
+            if ticks is None or found is None:
+                self._checked.pop(pid, None)
+            else:
+                self._checked[pid] = (ticks, found)
+        self._this_scan[pid] = found
+        return found
+
+    def forget_except(self, live_pids: set[int]) -> None:
+        super().forget_except(live_pids)
+        for pid in self._checked.keys() - live_pids:
+            del self._checked[pid]
 
 
 class LinuxCollector:
@@ -22,7 +70,7 @@ class LinuxCollector:
         #: What the last scan read: "netlink", "procfs", or "netlink+procfs" when some tables fell back.
         self.source = "netlink" if use_netlink else "procfs"
         self.socket_owners = socket_owners or SocketOwners()
-        self._resolver = OwnerResolver()
+        self._resolver = LinuxOwnerResolver()
         self._diag: netlink.DiagSocket | None = None
 
     @property
@@ -61,6 +109,7 @@ class LinuxCollector:
 
     def scan(self) -> Scan:
         sockets, self.source, warnings = self.raw_sockets()
+        self._resolver.new_scan()
         holders = self.socket_owners.resolve({sock.inode for sock in sockets if sock.inode})
         owned = [RawSocket(sock.proto, sock.family, sock.address, sock.port, holders.get(sock.inode, ()),
                            sock.uid, sock.inode) if sock.inode in holders else sock for sock in sockets]

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 if not sys.platform.startswith("linux"):
@@ -19,7 +20,7 @@ if not sys.platform.startswith("linux"):
 
 from portwatch.collect import get_collector, netlink
 from portwatch.collect.inodes import SocketOwners
-from portwatch.collect.linux import LinuxCollector
+from portwatch.collect.linux import LinuxCollector, start_ticks
 from portwatch.collect.owners import user_name
 from portwatch.collect.psutil_collector import PsutilCollector
 from portwatch.model import Family, Listener, OwnerStatus, Scan
@@ -219,7 +220,7 @@ def test_fast_and_psutil_collectors_agree_on_listeners_and_owners(
 
 UNPRIVILEGED_SCAN = textwrap.dedent("""
     import json, sys
-    from portwatch.collect.linux import LinuxCollector
+    from portwatch.collect.linux import LinuxCollector, start_ticks
     port, use_netlink = int(sys.argv[1]), sys.argv[2] == "netlink"
     collector = LinuxCollector(use_netlink=use_netlink)
     found = [[entry.owner_status.value, list(entry.pids), entry.socket_user]
@@ -241,3 +242,15 @@ def test_unprivileged_scan_sees_roots_socket_with_its_user_but_hidden_owner(
     report = json.loads(result.stdout)
     assert report["source"] == source
     assert report["found"] == [["hidden", [], "root"]]
+
+
+def test_start_ticks_agree_with_psutil_and_vanish_with_the_process(spawn: Callable[..., Child]) -> None:
+    child = spawn("tcp", "127.0.0.1")
+    ticks = start_ticks(child.pid)
+    assert ticks is not None
+    since_boot = int(ticks) / os.sysconf("SC_CLK_TCK")
+    assert abs(psutil.boot_time() + since_boot - psutil.Process(child.pid).create_time()) < 1
+    assert child.proc.stdin is not None
+    child.proc.stdin.close()
+    child.proc.wait(timeout=5)
+    assert start_ticks(child.pid) is None
