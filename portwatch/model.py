@@ -89,10 +89,16 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class Flag:
-    """A reason a listener deserves a look, phrased so a human can act on it."""
+    """A reason a listener deserves a look, phrased so a human can act on it.
+
+    ``code`` is stable (scripts and tests key on it); ``reason`` is one line, already made safe by
+    :func:`portwatch.text.safe` where it quotes process-supplied text (still show it as Text, not markup).
+    """
 
     code: str
     reason: str
+    #: Worth showing but not alarming: `portwatch check` and alerts ignore it (e.g. "udp-client").
+    informational: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,205 @@
+"""Suspicion flags: why a listener deserves a look, each with a stable code and a one-line reason.
+
+Codes (stable; scripts and tests key on them):
+
+- ``dynamic-exposed``: a port from IANA's dynamic range or the OS ephemeral range, reachable beyond loopback.
+  Those ports are handed out to clients; a service there is ad hoc, and nobody firewalls for it.
+- ``exe-deleted``: the executable was deleted (or replaced) after the process started.
+- ``exe-missing``: the process runs from no file at all (memfd: fileless execution).
+- ``exe-in-temp``: the executable lives in /tmp, /var/tmp, /dev/shm, a downloads folder or a world-writable
+  directory.
+- ``name-mismatch``: the process name matches neither its executable nor its command line.
+- ``owner-hidden`` / ``owner-unknown``: who holds the socket cannot be seen, and why.
+- ``not-in-baseline``: a baseline exists and no entry expects this listener.
+- ``udp-client`` (informational): an unconnected UDP socket a client was auto-bound to, not a server.
+
+UDP clients. Linux tells us exactly which UDP sockets the kernel auto-bound (see portwatch.autobound); those
+are clients' reply sockets (resolvers, mDNS and NTP clients, games, WebRTC). Elsewhere we guess: UDP, on the
+wildcard address, on a port inside the OS ephemeral range, with no service name for the port. Either way the
+socket gets ``udp-client`` instead of ``dynamic-exposed`` and is exempt from the baseline (its port is
+random, so there is nothing to approve); the flags about the program itself still apply. Limits: a server
+that binds port 0 and advertises its port elsewhere (some RPC, WebRTC media, P2P) looks auto-bound; where we
+guess, a server that explicitly binds a wildcard ephemeral port (mosh-server binds 60001+) looks like a
+client.
+
+Masquerading. The name (on Linux the 15-byte ``comm``, set by prctl or at exec from the file name) is
+ordinary when it is, or derives from, the basename of the executable, of argv[0], or of the script an
+interpreter runs (the first non-option argument; a shebang script's comm is the script's name). "Derives"
+means one is a prefix of the other and the rest starts with a non-letter (python3 / python3.11,
+"nginx: master process", "postgres: checkpointer"), or the name is a 15-character truncation. Processes
+without an executable (kernel threads) and owners we may not read are skipped. Limit: a process that
+rewrites both its name and its argv[0] to the same word (setproctitle does this legitimately) is not caught
+by the name alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable
+
+from portwatch.autobound import autobound_udp
+from portwatch.baseline import Baseline, Match
+from portwatch.exeinfo import ExeFacts, ExeInspector
+from portwatch.model import Exposure, Flag, Listener, Owner, OwnerStatus, PortRange, Proto, Scan
+from portwatch.text import safe
+
+_QUOTE = 120  # longest piece of process-supplied text quoted in a reason
+_COMM_LEN = 15  # Linux TASK_COMM_LEN - 1
+_CODE_FOLLOWS = frozenset({"-c", "-e", "--eval", "-m"})  # what follows is code or a module, not a script
+
+
+def _q(value: object) -> str:
+    return safe(value, _QUOTE)
+
+
+def _stem(token: str) -> str:
+    """The program name inside a name or argv word: "/usr/bin/python3" -> "python3", "nginx: master" -> "nginx"."""
+    token = token.strip()
+    if " " in token or ":" in token:
+        token = re.split(r"[ :]", token, maxsplit=1)[0]
+    return os.path.basename(token).lstrip("-").lower()
+
+
+def _derives(name: str, candidate: str, truncated: bool) -> bool:
+    if not name or not candidate:
+        return False
+    if name == candidate or (truncated and candidate.startswith(name)):
+        return True
+    short, long = sorted((name, candidate), key=len)
+    return len(short) >= 2 and long.startswith(short) and not long[len(short)].isalpha()
+
+
+def name_candidates(exe: str | None, cmdline: tuple[str, ...]) -> list[str]:
+    """Names a process may rightly carry: its exe's, argv[0]'s, and the script an interpreter runs."""
+    candidates = [_stem(exe)] if exe else []
+    if cmdline:
+        candidates.append(_stem(cmdline[0]))
+        for arg in cmdline[1:3]:
+            if arg in _CODE_FOLLOWS:
+                break
+            if not arg.startswith("-"):
+                candidates.append(_stem(arg))
+                break
+    return [c for c in candidates if c]
+
+
+def name_mismatch(owner: Owner, exe: str | None) -> Flag | None:
+    """A masquerade flag when the process name derives from none of its candidates (see module docstring)."""
+    if not owner.name or not exe:
+        return None
+    truncated = len(owner.name.encode("utf-8", "surrogateescape")) == _COMM_LEN
+    name = _stem(owner.name)
+    if any(_derives(name, c, truncated) for c in name_candidates(exe, owner.cmdline)):
+        return None
+    return Flag("name-mismatch", f"pid {owner.pid} calls itself {_q(owner.name)!r} but runs {_q(exe)}: a "
+                                 "process named after another program may be hiding; check what that file is")
+
+
+def exe_flags(owner: Owner, facts: ExeFacts) -> list[Flag]:
+    """Flags about the program file itself, from facts read this scan."""
+    flags: list[Flag] = []
+    pid = owner.pid
+    if facts.fileless:
+        flags.append(Flag("exe-missing", f"pid {pid} runs from memory ({_q(facts.path)}), with no file on disk: "
+                                         "fileless execution is a malware technique; inspect it before killing"))
+    elif facts.replaced:
+        flags.append(Flag("exe-deleted", f"{_q(facts.path)} was replaced on disk after pid {pid} started (an "
+                                         "upgrade?): restart it so it runs the current file"))
+    elif facts.deleted:
+        flags.append(Flag("exe-deleted", f"{_q(facts.path)} was deleted after pid {pid} started: a program "
+                                         f"that erased itself, or an uninstall; inspect pid {pid}"))
+    if facts.risky_place:
+        flags.append(Flag("exe-in-temp", f"{_q(facts.path)} runs from {facts.risky_place}, where any user or "
+                                         "download can drop files: find out who put it there"))
+    mismatch = name_mismatch(owner, facts.path or owner.exe)
+    if mismatch:
+        flags.append(mismatch)
+    return flags
+
+
+def looks_like_udp_client(listener: Listener, in_ephemeral: bool) -> bool:
+    """The fallback guess where the kernel cannot tell (see module docstring)."""
+    return (listener.proto is Proto.UDP and listener.exposure is Exposure.ALL and in_ephemeral
+            and listener.service is None)
+
+
+def place_flags(listener: Listener, approved: bool, client: str | None) -> list[Flag]:
+    """Flags about where the listener sits and who may reach it; ``approved`` makes them informational."""
+    flags: list[Flag] = []
+    if client:
+        flags.append(Flag("udp-client", client, informational=True))
+    elif (listener.port_range is PortRange.DYNAMIC or listener.os_ephemeral) \
+            and listener.exposure is not Exposure.LOOPBACK:
+        where = "the OS ephemeral range" if listener.os_ephemeral else "IANA's dynamic range"
+        reach = "every interface" if listener.exposure is Exposure.ALL else f"address {_q(listener.address)}"
+        flags.append(Flag("dynamic-exposed", f"port {listener.port} is in {where}, meant for clients, yet it "
+                                             f"is open on {reach}: give the service a fixed port or bind it to "
+                                             "127.0.0.1", informational=approved))
+    quiet = approved or client is not None
+    if listener.owner_status is OwnerStatus.HIDDEN:
+        who = f"user {_q(listener.socket_user)}" if listener.socket_user else "another user"
+        flags.append(Flag("owner-hidden", f"its process belongs to {who} and is hidden from you: run with sudo "
+                                          "to see which program it is", informational=quiet))
+    elif listener.owner_status is OwnerStatus.UNKNOWN:
+        flags.append(Flag("owner-unknown", "no process holds it that portwatch can see: a kernel socket (NFS, "
+                                           "WireGuard), one handed in from another network namespace, or a "
+                                           "process that just exited", informational=quiet))
+    return flags
+
+
+class Flagger:
+    """Fills ``Listener.flags`` scan by scan, keeping the per-process caches that make that cheap.
+
+    ``autobound`` is the source of kernel-confirmed UDP client sockets (tests pass a stub); it returns None
+    where the OS cannot say, and the address-and-port guess is used instead.
+    """
+
+    def __init__(self, autobound: Callable[[], set[tuple[str, int]] | None] = autobound_udp) -> None:
+        self.exe_inspector = ExeInspector()
+        self._autobound = autobound
+
+    def flag_scan(self, scan: Scan, baseline: Baseline | None = None) -> Scan:
+        autobound = self._autobound() if any(e.proto is Proto.UDP for e in scan.listeners) else None
+        facts: dict[int, ExeFacts] = {}
+        listeners = tuple(self._flag(entry, scan, baseline, autobound, facts) for entry in scan.listeners)
+        self.exe_inspector.forget_except(set(facts))
+        return dataclasses.replace(scan, listeners=listeners)
+
+    def _flag(self, listener: Listener, scan: Scan, baseline: Baseline | None,
+              autobound: set[tuple[str, int]] | None, facts: dict[int, ExeFacts]) -> Listener:
+        client: str | None = None
+        if listener.proto is Proto.UDP:
+            if autobound is not None:
+                if (listener.address, listener.port) in autobound:
+                    client = ("the kernel bound this UDP socket to a free port on a client's behalf (no explicit "
+                              "bind): a reply socket of a resolver, mDNS or NTP client, not a server")
+            elif looks_like_udp_client(listener, listener.port in scan.ephemeral):
+                client = ("looks like a UDP client's auto-bound reply socket (wildcard address, OS ephemeral "
+                          "port, no service name), so it is not treated as a server")
+        match = baseline.match(listener) if baseline is not None and client is None else Match.NONE
+        flags = place_flags(listener, match is not Match.NONE, client)
+        seen: set[str] = set()
+        for owner in listener.owners:
+            if owner.pid not in facts:
+                facts[owner.pid] = self.exe_inspector.facts(owner)
+            for flag in exe_flags(owner, facts[owner.pid]):
+                if flag.code not in seen:  # co-owners of one program would repeat it
+                    seen.add(flag.code)
+                    flags.append(flag)
+        if baseline is not None and client is None and match is Match.NONE:
+            where = f" ({_q(baseline.path)})" if baseline.path else ""
+            flags.append(Flag("not-in-baseline", f"no baseline entry{where} expects it: approve it if it "
+                                                 "belongs, or find out what started it"))
+        return dataclasses.replace(listener, flags=tuple(flags))
+
+
+def flag_scan(scan: Scan, baseline: Baseline | None = None, flagger: Flagger | None = None) -> Scan:
+    """``scan`` with every listener's flags filled. Keep one Flagger between scans to reuse its caches."""
+    return (flagger or Flagger()).flag_scan(scan, baseline)
+
+
+def alarming(listener: Listener) -> tuple[Flag, ...]:
+    """The flags that should make `check` fail and the TUI raise an alert (informational ones do not)."""
+    return tuple(flag for flag in listener.flags if not flag.informational)
