@@ -1,0 +1,215 @@
+"""The baseline: a human-editable TOML allowlist of the listeners you expect.
+
+Example ``baseline.toml``::
+
+    version = 1
+
+    [[listener]]
+    proto = "tcp"
+    port = 22                  # or a range: "8000-8100"
+    exe = "/usr/sbin/sshd"     # or name = "sshd"
+    user = "root"
+    exposure = "all"           # loopback | specific | all
+
+Every key is optional but at least one must be given; an entry matches a listener when every key it has
+matches. Nothing ever matches on a pid, so a service restarted with a new pid stays expected. ``exe``,
+``name`` and ``user`` must hold for every process sharing the socket. ``note`` is free text for humans.
+
+A baseline entry says "this is expected here": it silences the flags about *place and visibility*
+(not-in-baseline, a dynamic port, a hidden owner) but never those about *the program itself* (deleted, in
+/tmp, renamed) — an approved service whose binary vanished is exactly what to look at.
+
+Reading and validating live here; where the file lives, sudo, and safe writes live in baseline_io.py.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from portwatch.model import Exposure, Listener, PortSpan, Proto
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found]
+
+FORMAT_VERSION = 1
+_KEYS = ("proto", "port", "exe", "name", "user", "exposure", "note")
+_HEADER = re.compile(r"^\s*\[\[\s*listener\s*\]\]")
+
+
+class BaselineError(Exception):
+    """The baseline could not be read or is malformed; str() is one line naming file, line and problem."""
+
+
+class Match(enum.Enum):
+    NONE = "none"
+    #: Every key holds.
+    FULL = "full"
+    #: Every key we could check holds; exe/name/user could not be checked because the owner is hidden.
+    VISIBLE = "visible"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One allowlist entry; None means "any"."""
+
+    proto: Proto | None = None
+    ports: PortSpan | None = None
+    exe: str | None = None
+    name: str | None = None
+    user: str | None = None
+    exposure: Exposure | None = None
+    note: str | None = None
+    #: Where the entry starts in its file, for messages.
+    line: int | None = None
+
+    def match(self, listener: Listener) -> Match:
+        if self.proto is not None and listener.proto is not self.proto:
+            return Match.NONE
+        if self.ports is not None and listener.port not in self.ports:
+            return Match.NONE
+        if self.exposure is not None and listener.exposure is not self.exposure:
+            return Match.NONE
+        owners = listener.owners
+        users = [o.user for o in owners] if owners else [listener.socket_user]
+        checks = [(self.user, users), (self.exe, [o.exe for o in owners]),
+                  (self.name, [o.name or None for o in owners])]
+        unseen = False
+        for wanted, seen in checks:
+            if wanted is None:
+                continue
+            if any(value is not None and value != wanted for value in seen):
+                return Match.NONE
+            unseen = unseen or not seen or None in seen
+        return Match.VISIBLE if unseen else Match.FULL
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    entries: tuple[Entry, ...] = ()
+    #: The file it was read from, None for one built in memory.
+    path: Path | None = None
+
+    def match(self, listener: Listener) -> Match:
+        """The best match any entry gives."""
+        best = Match.NONE
+        for entry in self.entries:
+            found = entry.match(listener)
+            if found is Match.FULL:
+                return found
+            if found is Match.VISIBLE:
+                best = found
+        return best
+
+
+def parse_ports(value: object) -> PortSpan:
+    """22, "22" or "8000-8100" -> PortSpan; ValueError with a human message otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("port must be a number or a range such as \"8000-8100\"")
+    if isinstance(value, int):
+        first = last = value
+    elif isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?", value)
+        if match is None:
+            raise ValueError(f"port {value!r} is not a number or a range such as \"8000-8100\"")
+        first, last = int(match[1]), int(match[2] or match[1])
+    else:
+        raise ValueError("port must be a number or a range such as \"8000-8100\"")
+    if not (0 <= first <= 65535 and 0 <= last <= 65535):
+        raise ValueError(f"port {value!r} is outside 0-65535")
+    if first > last:
+        raise ValueError(f"port range {value!r} runs backwards")
+    return PortSpan(first, last)
+
+
+def _key_line(lines: list[str], first: int, key: str) -> int | None:
+    """The 1-based line of ``key = …`` from 0-based line ``first`` up to the next table header."""
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number in range(first, len(lines)):
+        if lines[number].lstrip().startswith("["):
+            return None
+        if pattern.match(lines[number]):
+            return number + 1
+    return None
+
+
+def _entry(table: object, index: int, start: int | None, lines: list[str], where: str) -> Entry:
+    def fail(message: str, key: str | None = None) -> BaselineError:
+        line = (_key_line(lines, start, key) if key and start else None) or start
+        at = f"{where}:{line}" if line else where
+        return BaselineError(f"{at}: listener entry {index + 1}: {message}")
+
+    if not isinstance(table, dict):
+        raise fail("each [[listener]] must be a table")
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise fail(f"unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})", unknown[0])
+    if not set(table) - {"note"}:
+        raise fail("an entry needs at least one of proto, port, exe, name, user, exposure")
+    for key in ("exe", "name", "user", "note", "proto", "exposure"):
+        if key in table and not isinstance(table[key], str):
+            raise fail(f"{key} must be a string", key)
+    values: dict[str, Any] = {"line": start}
+    try:
+        if "proto" in table:
+            values["proto"] = Proto(table["proto"].lower())
+    except ValueError:
+        raise fail(f"proto {table['proto']!r} is not tcp or udp", "proto") from None
+    try:
+        if "exposure" in table:
+            values["exposure"] = Exposure(table["exposure"].lower())
+    except ValueError:
+        raise fail(f"exposure {table['exposure']!r} is not loopback, specific or all", "exposure") from None
+    if "port" in table:
+        try:
+            values["ports"] = parse_ports(table["port"])
+        except ValueError as error:
+            raise fail(str(error), "port") from None
+    values.update({key: table[key] for key in ("exe", "name", "user", "note") if key in table})
+    return Entry(**values)
+
+
+def parse(text: str, where: str = "baseline.toml", path: Path | None = None) -> Baseline:
+    """Parse and validate baseline TOML; BaselineError names ``where`` and the line."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise BaselineError(f"{where}: {error}") from None
+    lines = text.splitlines()
+    unknown = sorted(set(document) - {"version", "listener"})
+    if unknown:
+        line = _key_line(lines, 0, unknown[0])
+        at = f"{where}:{line}" if line else where
+        raise BaselineError(f"{at}: unknown top-level key {unknown[0]!r} (known: version, listener)")
+    version = document.get("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise BaselineError(f"{where}: version {version!r} is not one this portwatch reads ({FORMAT_VERSION})")
+    tables = document.get("listener", [])
+    if not isinstance(tables, list):
+        raise BaselineError(f"{where}: 'listener' must be an array of tables ([[listener]])")
+    starts = [number + 1 for number, line in enumerate(lines) if _HEADER.match(line)]
+    if len(starts) != len(tables):
+        starts = []  # inline tables or headers inside strings: name the entry by its number only
+    entries = tuple(_entry(table, index, starts[index] if starts else None, lines, where)
+                    for index, table in enumerate(tables))
+    return Baseline(entries, path)
+
+
+def load(path: Path) -> Baseline:
+    """Read and validate the baseline at ``path``; BaselineError (one line) when unreadable or malformed."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BaselineError(f"{path}: cannot read the baseline: {error.strerror or error}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise BaselineError(f"{path}:{line}: the baseline is not valid UTF-8") from None
+    return parse(text, str(path), path)
