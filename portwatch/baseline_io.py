@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portwatch.baseline import FORMAT_VERSION, Baseline, BaselineError, Entry, Match, load, parse
-from portwatch.model import Listener, PortSpan
+from portwatch.model import Listener, OwnerStatus, PortSpan
 from portwatch.text import safe
 
 _NAMED = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
@@ -77,11 +77,13 @@ def entry_for(listener: Listener) -> tuple[Entry, list[str]]:
         except ValueError:
             fields[key] = None
             comments.append(f"{key} {safe(value, 120)} is not valid text and cannot be stored in TOML")
-    if not listener.owners:
-        comments.append(f"owner {listener.owner_status.value} when saved: run `sudo portwatch baseline save "
-                        "--merge` to record its program")
-    if listener.flags:
-        comments.append("flagged when saved: " + ", ".join(flag.code for flag in listener.flags))
+    if listener.owner_status is OwnerStatus.HIDDEN:
+        comments.append("owner hidden when saved: `sudo portwatch baseline save --merge` records its program")
+    elif not listener.owners:
+        comments.append("no process seen holding it when saved: matches on port, user and exposure only")
+    codes = [flag.code for flag in listener.flags if not flag.code.startswith("owner-")]
+    if codes:
+        comments.append("flagged when saved: " + ", ".join(codes))
     entry = Entry(listener.proto, PortSpan(listener.port, listener.port), fields["exe"], fields["name"],
                   fields["user"], listener.exposure)
     return entry, comments

@@ -1,4 +1,4 @@
-"""Command line: `portwatch` (the TUI), `portwatch list`, `portwatch who PORT`.
+"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`.
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from portwatch import __version__, output
@@ -68,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
     who.add_argument("port", type=_port, metavar="PORT")
     who.add_argument("--json", action="store_true", help="JSON instead of text")
+
+    check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")
+    check.add_argument("--baseline", type=Path, metavar="PATH", help="baseline file (default: your config dir)")
+    check.add_argument("--json", action="store_true", help="JSON instead of text")
+
+    baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
+    actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
+                                      parser_class=OneLineParser)
+    save = actions.add_parser("save", help="record what listens now as expected")
+    save.add_argument("path", type=Path, nargs="?", metavar="PATH", help="file (default: your config dir)")
+    existing = save.add_mutually_exclusive_group()
+    existing.add_argument("--merge", action="store_true", help="add to an existing file, keeping its entries")
+    existing.add_argument("--force", action="store_true", help="replace an existing file (kept as .bak)")
     return parser
 
 
@@ -131,6 +145,48 @@ def run_who(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_check(args: argparse.Namespace) -> int:
+    from portwatch import check
+    from portwatch.baseline import BaselineError
+    from portwatch.flags import flag_scan
+
+    try:
+        baseline, note = check.find_baseline(args.baseline)
+    except BaselineError as error:
+        print(f"portwatch: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    result = check.evaluate(flag_scan(_scan(args), baseline), baseline, note)
+    if args.json:
+        json.dump(check.check_json(result), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif result.unexpected:
+        output.print_lines(check.check_lines(result))
+    output.print_lines(check.summary_lines(result), sys.stderr)
+    return result.exit_code
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    from portwatch import baseline_io
+    from portwatch.baseline import BaselineError
+    from portwatch.flags import flag_scan
+    from portwatch.text import safe
+
+    scan = flag_scan(_scan(args))  # flags tell client sockets (nothing to approve) from services
+    try:
+        saved = baseline_io.save(scan.listeners, args.path, merge=args.merge, force=args.force)
+    except BaselineError as error:
+        print(f"portwatch: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    notes = [f"portwatch: {saved.added} entr{'y' if saved.added == 1 else 'ies'} written to {safe(saved.path)}"]
+    if saved.backup:
+        notes.append(f"portwatch: the previous file is kept as {safe(saved.backup)}")
+    if scan.hidden_owners:
+        notes.append(f"portwatch: {scan.hidden_owners} owner(s) hidden: their entries match on port and user "
+                     "only; `sudo portwatch baseline save --merge` records their programs")
+    output.print_lines(notes, sys.stderr)
+    return EXIT_OK
+
+
 def run_tui(args: argparse.Namespace) -> int:
     from portwatch.app import PortwatchApp
 
@@ -140,7 +196,7 @@ def run_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"list": run_list, "who": run_who, None: run_tui}
+    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline, None: run_tui}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
