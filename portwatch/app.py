@@ -11,7 +11,8 @@ import asyncio
 import signal
 import sys
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -63,12 +64,14 @@ class PortwatchApp(App[None]):
     ]
 
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
-                 *, new_for: float = 10.0, gone_for: float = 5.0) -> None:
+                 *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.collector = collector
         self.interval = max(MIN_INTERVAL, interval)
         self.inspector = inspector or ProcessInspector()
         self.new_for, self.gone_for = new_for, gone_for
+        #: Wall clock for ages shown in the panel; tests and screenshots fix it.
+        self.clock = clock
         self.scan: Scan | None = None
         self.paused = False
         self.scanning = False
@@ -76,29 +79,22 @@ class PortwatchApp(App[None]):
         self.owner_index = 0
         self._next_scan: Timer | None = None
         self._highlighted: Listener | None = None
+        # Kept, not queried: a query would search whichever screen is on top (help, command palette).
+        self.summary = SummaryBar(id="summary")
+        self.table = ListenerTable(id="listeners", new_for=new_for, gone_for=gone_for)
+        self.panel = ProcessPanel(id="panel")
+        self.filter_box = FilterInput(id="filter")
 
     def compose(self) -> ComposeResult:
-        yield SummaryBar(id="summary")
+        yield self.summary
         with Horizontal(id="body"):
-            yield ListenerTable(id="listeners", new_for=self.new_for, gone_for=self.gone_for)
-            yield ProcessPanel(id="panel")
-        yield FilterInput(id="filter")
+            yield self.table
+            yield self.panel
+        yield self.filter_box
         yield Footer()
 
-    @property
-    def table(self) -> ListenerTable:
-        return self.query_one(ListenerTable)
-
-    @property
-    def panel(self) -> ProcessPanel:
-        return self.query_one(ProcessPanel)
-
-    @property
-    def summary(self) -> SummaryBar:
-        return self.query_one(SummaryBar)
-
     def on_mount(self) -> None:
-        self.query_one(FilterInput).display = False
+        self.filter_box.display = False
         self.table.focus()
         self._install_signal_handlers()
         self.set_interval(1.0, self._age_rows)
@@ -192,12 +188,12 @@ class PortwatchApp(App[None]):
         if listener is None or "|".join(map(str, listener.key)) != message.row_key \
                 or message.details.pid != self._current_pid():
             return  # a stale answer for a row the user has moved away from
-        self.panel.show_details(message.pids, message.details)
+        self.panel.show_details(message.pids, message.details, self.clock())
 
     # -- actions ------------------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.query_one(FilterInput)
+        box = self.filter_box
         box.display = True
         box.focus()
 
@@ -205,12 +201,12 @@ class PortwatchApp(App[None]):
         self._set_filter(text=event.value)
 
     def on_filter_input_done(self, message: FilterInput.Done) -> None:
-        box = self.query_one(FilterInput)
+        box = self.filter_box
         box.display = bool(box.value)
         self.table.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one(FilterInput)
+        box = self.filter_box
         if box.value:
             box.value = ""
         box.display = False
@@ -248,7 +244,13 @@ class PortwatchApp(App[None]):
         self.start_scan()
 
     def action_toggle_panel(self) -> None:
-        self.screen.toggle_class("-panel-flipped")
+        """Wide: show/hide the panel. Narrow: swap table and panel (the .tcss decides which is shown)."""
+        screen = self.table.screen
+        screen.toggle_class("-panel-flipped")
+        if screen.has_class("-narrow") and screen.has_class("-panel-flipped"):
+            self.panel.focus()  # arrows scroll the details; `p` goes back to the table
+        else:
+            self.table.focus()
 
     def action_next_owner(self) -> None:
         self.owner_index += 1

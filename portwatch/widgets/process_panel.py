@@ -32,7 +32,6 @@ class ProcessPanel(VerticalScroll):
                 yield Static(Content(""), id=f"field-{key}", classes="field-value")
 
     def on_mount(self) -> None:
-        self.border_title = Content("Process")
         self._show_fields(False)
 
     def _show_fields(self, visible: bool) -> None:
@@ -63,7 +62,7 @@ class ProcessPanel(VerticalScroll):
             self._notice(Content(f"Loading process {pid}…"))
             self._show_fields(False)
 
-    def show_details(self, pids: tuple[int, ...], details: ProcessDetails) -> None:
+    def show_details(self, pids: tuple[int, ...], details: ProcessDetails, now: float) -> None:
         self.details = details
         notice = process_view.state_notice(details)
         if notice is not None:
@@ -71,11 +70,10 @@ class ProcessPanel(VerticalScroll):
             self._show_fields(False)
             return
         assert details.state is ProcessState.OK
-        values = process_view.fields(details)
+        values = process_view.fields(details, now)
         values["pid"] = process_view.pid_line(pids, details.pid)
         for key, _label in process_view.FIELDS:
             self.query_one(f"#field-{key}", Static).update(values[key])
-        denied = [item for item in details.denied if item not in ("exe", "cmdline", "cwd")]
-        self._notice(Content.assemble(("Some fields need sudo: ", "$text-warning"), ", ".join(details.denied))
-                     if denied or details.denied else None)
+        self._notice(Content.assemble(("Needs sudo to read: ", "$text-warning"), ", ".join(details.denied))
+                     if details.denied else None)
         self._show_fields(True)

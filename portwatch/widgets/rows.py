@@ -152,10 +152,17 @@ class SortableText(Text):
     sort_key: tuple[Any, ...] = ()
 
 
+def clip(text: str, width: int) -> str:
+    """Shorten an already safe string to ``width`` characters, marking the cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _pids(listener: Listener) -> str:
+    """The first owner's pid, and how many more (the panel lists them all)."""
     if not listener.pids:
         return "?" if listener.owner_status is OwnerStatus.HIDDEN else "-"
-    return ",".join(map(str, listener.pids))
+    more = len(listener.pids) - 1
+    return f"{listener.pids[0]} +{more}" if more else str(listener.pids[0])
 
 
 def _process(listener: Listener) -> tuple[str, str]:
@@ -164,7 +171,7 @@ def _process(listener: Listener) -> tuple[str, str]:
         return "(hidden: sudo)", "listeners--muted"
     if not listener.owners:
         return "(no process)", "listeners--muted"
-    return safe(listener.process_name, 64), ""
+    return clip(safe(listener.process_name, 256), 20), ""
 
 
 def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Text, ...]:
@@ -178,14 +185,14 @@ def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Te
     values: dict[str, tuple[str, str]] = {
         "state": (state.value, ""),
         "proto": (listener.proto.value, ""),
-        "address": (safe(listener.address, 64), ""),
+        "address": (clip(safe(listener.address, 256), 28), ""),
         "port": (str(listener.port), ""),
         "range": (f"{RANGE_GLYPHS[listener.port_range]} {listener.port_range.value}", ""),
         "ephemeral": ("eph" if listener.os_ephemeral else "", ""),
-        "service": (safe(listener.service, 32), ""),
+        "service": (clip(safe(listener.service, 256), 14), ""),
         "pids": (_pids(listener), ""),
         "process": (process, process_class),
-        "user": (safe(listener.user, 32), ""),
+        "user": (clip(safe(listener.user, 256), 12), ""),
         "exposure": (EXPOSURE_WORDS[listener.exposure],
                      "listeners--exposed" if listener.exposure is Exposure.ALL else ""),
     }

@@ -1,0 +1,48 @@
+"""UI fixtures: a hostile child process (started and stopped here) and a fixed local time zone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, HOSTILE_SCRIPT, Hostile
+
+
+@pytest.fixture
+def hostile_child() -> Iterator[Hostile]:
+    """A child that names itself with prctl and carries markup and escape sequences in argv."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("prctl(PR_SET_NAME) is Linux")
+    proc = subprocess.Popen([sys.executable, "-c", HOSTILE_SCRIPT, HOSTILE_COMM, *HOSTILE_ARGV],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if not line:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("hostile child failed to bind")
+    yield Hostile(proc, int(line))
+    if proc.stdin:
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Local time is UTC for the test, so snapshots do not depend on where they run."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

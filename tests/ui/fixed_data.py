@@ -1,0 +1,126 @@
+"""Fixed listeners and process details for snapshot tests and screenshots, fed through the app's own seams.
+
+Built with the real ``build``-side helpers (ranges.iana_range, ranges.exposure) so rows look as a scan makes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from portwatch import ranges
+from portwatch.model import (
+    EphemeralRange,
+    Family,
+    Listener,
+    Owner,
+    OwnerStatus,
+    PortSpan,
+    ProcessDetails,
+    ProcessLink,
+    ProcessState,
+    Proto,
+    Scan,
+)
+from portwatch.process import ProcessInspector
+
+#: 2025-10-09 08:53:20 UTC: the moment every fixed scan was taken.
+NOW = 1_760_000_000.0
+EPHEMERAL = EphemeralRange(PortSpan(32768, 60999), (), "/proc/sys/net/ipv4/ip_local_port_range")
+HOSTILE_NAME = "[/]\x1b]52;c;aGk=\x07"
+
+
+def listener(proto: str, address: str, port: int, owners: Sequence[tuple[int, str, str]] = (),
+             status: OwnerStatus = OwnerStatus.KNOWN, socket_user: str | None = None) -> Listener:
+    kind = Proto(proto)
+    return Listener(
+        proto=kind,
+        family=Family.IPV6 if ":" in address else Family.IPV4,
+        address=address,
+        port=port,
+        port_range=ranges.iana_range(port),
+        os_ephemeral=port in EPHEMERAL,
+        exposure=ranges.exposure(address),
+        service={22: "ssh", 53: "domain", 68: "bootpc", 80: "http", 5353: "mdns", 5432: "postgresql",
+                 6379: "redis", 9100: "jetdirect"}.get(port),
+        owners=tuple(Owner(pid, name, user, create_time=NOW - 3600) for pid, name, user in owners),
+        owner_status=status,
+        socket_user=socket_user,
+    )
+
+
+def sample_listeners(hostile: bool = False) -> tuple[Listener, ...]:
+    rows = [
+        listener("tcp", "0.0.0.0", 22, [(812, "sshd", "root")]),
+        listener("tcp", "127.0.0.53", 53, [(640, "systemd-resolve", "systemd-resolve")]),
+        listener("udp", "127.0.0.53", 53, [(640, "systemd-resolve", "systemd-resolve")]),
+        listener("udp", "0.0.0.0", 68, [(702, "dhclient", "root")]),
+        listener("tcp", "::", 80, [(1201, "nginx", "www-data"), (1202, "nginx", "www-data"),
+                                   (1203, "nginx", "www-data")]),
+        listener("tcp", "0.0.0.0", 3000, [(4242, "node", "dev")]),
+        listener("udp", "0.0.0.0", 5353, status=OwnerStatus.HIDDEN, socket_user="avahi"),
+        listener("tcp", "127.0.0.1", 5432, [(990, "postgres", "postgres")]),
+        listener("tcp", "127.0.0.1", 6379, [(1010, "redis-server", "redis")]),
+        listener("tcp", "127.0.0.1", 8080, [(5150, "python3", "dev")]),
+        listener("tcp", "192.168.1.20", 9100, [(733, "node_exporter", "prometheus")]),
+        listener("tcp", "127.0.0.1", 41235, [(6021, "code", "dev")]),
+        listener("tcp", "127.0.0.1", 50051, [(6100, "grpc-server", "dev")]),
+        listener("udp", "0.0.0.0", 54321, status=OwnerStatus.HIDDEN, socket_user="nobody"),
+        listener("tcp", "::1", 63342, [(6021, "code", "dev")]),
+    ]
+    if hostile:
+        rows.append(listener("tcp", "127.0.0.1", 31337, [(6666, HOSTILE_NAME, "mallory")]))
+    return tuple(sorted(rows, key=lambda entry: (entry.port, entry.proto.value, entry.address)))
+
+
+def sample_scan(hostile: bool = False, listeners: tuple[Listener, ...] | None = None) -> Scan:
+    return Scan(listeners if listeners is not None else sample_listeners(hostile), EPHEMERAL,
+                privileged=False, source="fixed", taken_at=NOW)
+
+
+class FixedCollector:
+    """Returns the given scans in turn, then the last one forever: the seam the real collectors use."""
+
+    source = "fixed"
+
+    def __init__(self, *scans: Scan) -> None:
+        self.scans = list(scans) or [sample_scan()]
+        self.calls = 0
+
+    def scan(self) -> Scan:
+        self.calls += 1
+        return self.scans[min(self.calls, len(self.scans)) - 1]
+
+
+def sample_details(pid: int) -> ProcessDetails:
+    if pid == 812:
+        return ProcessDetails(
+            pid=812, state=ProcessState.OK, name="sshd", exe="/usr/sbin/sshd",
+            cmdline=("sshd: /usr/sbin/sshd", "-D", "[listener]", "0 of 10-100 startups"),
+            cwd="/", user="root", parents=(ProcessLink(1, "systemd"),), create_time=NOW - 3 * 86400 - 7200,
+            status="sleeping", cpu_percent=0.0, memory_rss=9_437_184, memory_percent=0.2, threads=1,
+            open_fds=5, listening=("tcp 0.0.0.0:22",), connection_states=(("ESTABLISHED", 2),))
+    if pid in (1201, 1202, 1203):
+        return ProcessDetails(
+            pid=pid, state=ProcessState.OK, name="nginx", exe="/usr/sbin/nginx",
+            cmdline=("nginx: worker process",), cwd=None, user="www-data",
+            parents=(ProcessLink(1200, "nginx"), ProcessLink(1, "systemd")), create_time=NOW - 5400,
+            status="sleeping", cpu_percent=1.5, memory_rss=7_340_032, memory_percent=0.1, threads=1,
+            open_fds=None, listening=("tcp [::]:80",), connection_states=(("ESTABLISHED", 14), ("TIME_WAIT", 3)),
+            denied=("cwd", "open files"))
+    if pid == 6666:
+        return ProcessDetails(
+            pid=6666, state=ProcessState.OK, name=HOSTILE_NAME, exe="/tmp/\x1b[2Jevil",
+            cmdline=("[/]", "[@click=app.quit]", "[bold red]x", "\x1b]52;c;aGk=\x07", "\x1b[2J"),
+            cwd="/tmp", user="mallory", parents=(ProcessLink(1, "systemd"),), create_time=NOW - 60,
+            status="sleeping", cpu_percent=99.0, memory_rss=1024, memory_percent=0.0, threads=1, open_fds=3,
+            listening=("tcp 127.0.0.1:31337",))
+    if pid == 4242:
+        return ProcessDetails(pid=4242, state=ProcessState.EXITED)
+    return ProcessDetails(pid=pid, state=ProcessState.DENIED)
+
+
+class FixedInspector(ProcessInspector):
+    """Process details from the table above instead of psutil."""
+
+    def inspect(self, pid: int) -> ProcessDetails:
+        return sample_details(pid)
