@@ -175,12 +175,23 @@ def _entry(table: object, index: int, start: int | None, lines: list[str], where
     return Entry(**values)
 
 
+def _syntax_error(where: str, message: str, text: str) -> str:
+    """tomllib's message as "file:LINE: problem (column N)"; "end of document" becomes the last line."""
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if found:
+        return f"{where}:{found[1]}: {message[:found.start()]} (column {found[2]})"
+    if message.endswith("(at end of document)"):
+        line = max(1, len(text.splitlines()))
+        return f"{where}:{line}: {message.removesuffix(' (at end of document)')} (at the end of the file)"
+    return f"{where}: {message}"
+
+
 def parse(text: str, where: str = "baseline.toml", path: Path | None = None) -> Baseline:
     """Parse and validate baseline TOML; BaselineError names ``where`` and the line."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise BaselineError(f"{where}: {error}") from None
+        raise BaselineError(_syntax_error(where, str(error), text)) from None
     lines = text.splitlines()
     unknown = sorted(set(document) - {"version", "listener"})
     if unknown:
