@@ -27,7 +27,7 @@ from __future__ import annotations
 import enum
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +95,25 @@ class Baseline:
     entries: tuple[Entry, ...] = ()
     #: The file it was read from, None for one built in memory.
     path: Path | None = None
+    #: Single-port entries by port, the rest in file order: a scan asks once per listener, so this is hot.
+    _by_port: dict[int, tuple[Entry, ...]] = field(init=False, repr=False, compare=False)
+    _general: tuple[Entry, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_port: dict[int, list[Entry]] = {}
+        general: list[Entry] = []
+        for entry in self.entries:
+            if entry.ports is not None and entry.ports.first == entry.ports.last:
+                by_port.setdefault(entry.ports.first, []).append(entry)
+            else:
+                general.append(entry)
+        object.__setattr__(self, "_by_port", {port: tuple(found) for port, found in by_port.items()})
+        object.__setattr__(self, "_general", tuple(general))
 
     def match(self, listener: Listener) -> Match:
         """The best match any entry gives."""
         best = Match.NONE
-        for entry in self.entries:
+        for entry in (*self._by_port.get(listener.port, ()), *self._general):
             found = entry.match(listener)
             if found is Match.FULL:
                 return found

@@ -6,7 +6,8 @@ Location: ``platformdirs.user_config_path("portwatch") / "baseline.toml"`` (on L
 Under sudo, HOME usually points at root's home, so platformdirs alone would pick /root/.config. We use the
 *invoking* user's file instead (SUDO_UID, their home from the password database): ``sudo portwatch baseline
 save`` records what only root can see into the same file the user's own ``portwatch`` and ``check`` read.
-Files and folders created this way are chowned back to that user, so the file never becomes root's. A
+Files and folders created this way in the user's own folders are chowned back to them, so their file never
+becomes root's (a file root creates in a root-owned folder, e.g. /etc/portwatch, stays root's). A
 symlink there is followed only to a place the user owns (root must not be steered into writing elsewhere);
 an explicit PATH is taken as given.
 
@@ -160,8 +161,14 @@ def _makedirs(folder: Path, invoker: Invoker | None) -> None:
     missing = [p for p in (folder, *folder.parents) if not p.exists()]
     for directory in reversed(missing):
         directory.mkdir(mode=0o755)
-        if invoker is not None:
+        if invoker is not None and _theirs(directory.parent, invoker):
             os.chown(directory, invoker.uid, invoker.gid)
+
+
+def _theirs(folder: Path, invoker: Invoker | None) -> bool:
+    """Whether something new in ``folder`` should belong to the user behind sudo: only in their own folders,
+    so `sudo portwatch baseline save /etc/portwatch/baseline.toml` stays root's."""
+    return invoker is not None and folder.stat().st_uid == invoker.uid
 
 
 def atomic_write(path: Path, data: bytes, invoker: Invoker | None = None) -> None:
@@ -172,7 +179,7 @@ def atomic_write(path: Path, data: bytes, invoker: Invoker | None = None) -> Non
         old = os.stat(path)
         mode, owner = old.st_mode & 0o7777, (old.st_uid, old.st_gid)
     except FileNotFoundError:
-        mode, owner = 0o644, ((invoker.uid, invoker.gid) if invoker else None)
+        mode, owner = 0o644, ((invoker.uid, invoker.gid) if invoker and _theirs(path.parent, invoker) else None)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:

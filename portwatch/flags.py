@@ -97,8 +97,11 @@ def name_mismatch(owner: Owner, exe: str | None) -> Flag | None:
                                  "process named after another program may be hiding; check what that file is")
 
 
-def exe_flags(owner: Owner, facts: ExeFacts) -> list[Flag]:
-    """Flags about the program file itself, from facts read this scan."""
+_UNSET = Flag("", "")
+
+
+def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> list[Flag]:
+    """Flags about the program file itself, from facts read this scan (``mismatch``: a cached answer)."""
     flags: list[Flag] = []
     pid = owner.pid
     if facts.fileless:
@@ -113,7 +116,8 @@ def exe_flags(owner: Owner, facts: ExeFacts) -> list[Flag]:
     if facts.risky_place:
         flags.append(Flag("exe-in-temp", f"{_q(facts.path)} runs from {facts.risky_place}, where any user or "
                                          "download can drop files: find out who put it there"))
-    mismatch = name_mismatch(owner, facts.path or owner.exe)
+    if mismatch is _UNSET:
+        mismatch = name_mismatch(owner, facts.path or owner.exe)
     if mismatch:
         flags.append(mismatch)
     return flags
@@ -159,12 +163,16 @@ class Flagger:
     def __init__(self, autobound: Callable[[], set[tuple[str, int]] | None] = autobound_udp) -> None:
         self.exe_inspector = ExeInspector()
         self._autobound = autobound
+        #: name_mismatch answers: an Owner record is fixed per process, so its answer is too.
+        self._names: dict[Owner, Flag | None] = {}
 
     def flag_scan(self, scan: Scan, baseline: Baseline | None = None) -> Scan:
         autobound = self._autobound() if any(e.proto is Proto.UDP for e in scan.listeners) else None
         facts: dict[int, ExeFacts] = {}
         listeners = tuple(self._flag(entry, scan, baseline, autobound, facts) for entry in scan.listeners)
         self.exe_inspector.forget_except(set(facts))
+        if len(self._names) > 4 * len(facts) + 64:
+            self._names = {owner: flag for owner, flag in self._names.items() if owner.pid in facts}
         return dataclasses.replace(scan, listeners=listeners)
 
     def _flag(self, listener: Listener, scan: Scan, baseline: Baseline | None,
@@ -184,7 +192,7 @@ class Flagger:
         for owner in listener.owners:
             if owner.pid not in facts:
                 facts[owner.pid] = self.exe_inspector.facts(owner)
-            for flag in exe_flags(owner, facts[owner.pid]):
+            for flag in self._exe_flags(owner, facts[owner.pid]):
                 if flag.code not in seen:  # co-owners of one program would repeat it
                     seen.add(flag.code)
                     flags.append(flag)
@@ -192,7 +200,12 @@ class Flagger:
             where = f" ({_q(baseline.path)})" if baseline.path else ""
             flags.append(Flag("not-in-baseline", f"no baseline entry{where} expects it: approve it if it "
                                                  "belongs, or find out what started it"))
-        return dataclasses.replace(listener, flags=tuple(flags))
+        return dataclasses.replace(listener, flags=tuple(flags)) if flags or listener.flags else listener
+
+    def _exe_flags(self, owner: Owner, facts: ExeFacts) -> list[Flag]:
+        if owner not in self._names:
+            self._names[owner] = name_mismatch(owner, facts.path or owner.exe)
+        return exe_flags(owner, facts, self._names[owner])
 
 
 def flag_scan(scan: Scan, baseline: Baseline | None = None, flagger: Flagger | None = None) -> Scan:
