@@ -18,6 +18,7 @@ runs every ``rewalk_interval`` seconds anyway, to find holders that gained a soc
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -79,7 +80,7 @@ class SocketOwners:
         self._unmatched: dict[int, float] = {}  # inode -> monotonic time it may be looked for again
         self._pids_last: set[int] = set()
         self._pids_at_full_walk: set[int] = set()
-        self._last_full_walk: float | None = None
+        self._last_full_walk = -math.inf  # the first resolve walks everything
         #: How many times every process was walked; tests and the benchmark read it.
         self.full_walks = 0
         #: Processes walked in total (all kinds of walk), for the benchmark.
@@ -91,7 +92,7 @@ class SocketOwners:
         now = self._clock()
         self._confirm(wanted)
         pids = list_pids(self.proc)
-        full_due = self._last_full_walk is None or now - self._last_full_walk >= self.rewalk_interval
+        full_due = now - self._last_full_walk >= self.rewalk_interval
         if full_due:
             self._full_walk(pids, wanted, now)
         else:
@@ -101,7 +102,6 @@ class SocketOwners:
             if missing:
                 self._walk(pids - self._pids_at_full_walk - new, missing)
                 missing = self._missing(wanted, now)
-            assert self._last_full_walk is not None
             if missing and now - self._last_full_walk >= self.full_walk_min_interval:
                 self._full_walk(pids, wanted, now)
         self._pids_last = pids

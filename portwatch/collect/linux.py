@@ -114,6 +114,3 @@ class LinuxCollector:
         owned = [RawSocket(sock.proto, sock.family, sock.address, sock.port, holders.get(sock.inode, ()),
                            sock.uid, sock.inode) if sock.inode in holders else sock for sock in sockets]
         return build_scan(owned, self._resolver, ranges.os_ephemeral_range(), self.source, warnings)
-
-    def __del__(self) -> None:
-        self.close()
