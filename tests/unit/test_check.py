@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from portwatch.check import evaluate
 from portwatch.model import EphemeralRange, Exposure, Family, Flag, Listener, PortRange, PortSpan, Proto, Scan
 from tests.unit.flag_support import Server
@@ -57,9 +59,17 @@ def test_json_lists_the_unexpected_listener_with_its_flags(tmp_path: Path,
 
 
 def test_everything_expected_exits_0(tmp_path: Path, start_server: Callable[..., Server]) -> None:
-    start_server("tcp", "127.0.0.1")
-    result = portwatch("check", "--baseline", str(allow_all_but(tmp_path / "b.toml", None)))
-    assert result.returncode == 0, result.stdout + result.stderr
+    """Judges the whole machine: a flagged program of someone else's (another test run renaming itself,
+    say) makes exit 1 correct, so we retry, and skip naming it rather than fail for it."""
+    server = start_server("tcp", "127.0.0.1")
+    baseline = str(allow_all_but(tmp_path / "b.toml", None))
+    for _attempt in range(3):
+        result = portwatch("check", "--baseline", baseline)
+        if result.returncode == 0:
+            break
+        assert result.returncode == 1 and f":{server.port} " not in result.stdout, result.stdout + result.stderr
+    else:
+        pytest.skip(f"other listeners on this machine are flagged: {result.stdout[:300]}")
     assert result.stdout == "" and "expected and unflagged" in result.stderr
 
 
