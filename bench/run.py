@@ -3,8 +3,9 @@
     python bench/run.py            # C = 0, 5000, 20000 connections x P = 0, 500 idle processes
     python bench/run.py --quick    # a smaller, faster pass
 
-Every number is wall time; each cell is min / median of repeated runs and the median as a multiple of
-`ss -ltnup`'s median in the same configuration. Every helper process is stopped before exit.
+Every number is wall time. Measurements are interleaved (each round times each of them once), and each
+cell is min / median over the rounds, with the median as a multiple of `ss -ltnup`'s median in the same
+configuration. Loopback only; every helper process is stopped before exit.
 """
 
 from __future__ import annotations
@@ -40,13 +41,10 @@ class Timing:
         return statistics.median(self.seconds)
 
 
-def timed(action: Callable[[], object], repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return samples
+def once(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
 
 
 def run_quietly(command: Sequence[str]) -> Callable[[], object]:
@@ -62,47 +60,73 @@ def cold_scan() -> None:
     collector.close()
 
 
-def new_listener_scans(load: Load, repeat: int) -> Timing:
-    """A fresh server process appears; time the next refresh and check it named the server, cheaply."""
-    collector = LinuxCollector()
-    collector.scan()
-    samples: list[float] = []
-    named = 0
-    walks_before = collector.full_walks
-    walked_before = collector.socket_owners.processes_walked
-    for _ in range(repeat):
-        port = int(load.start(NEW_LISTENER))
-        pid = load.processes[-1].pid
+class NewListenerProbe:
+    """Each call starts a fresh server process and times the next refresh of an already warm collector."""
+
+    def __init__(self, load: Load) -> None:
+        self.load = load
+        self.collector = LinuxCollector()
+        self.collector.scan()
+        self.walks_before = self.collector.full_walks
+        self.walked = 0
+        self.named = 0
+        self.tries = 0
+
+    def __call__(self) -> float:
+        port = int(self.load.start(NEW_LISTENER))
+        pid = self.load.processes[-1].pid
+        walked = self.collector.socket_owners.processes_walked
         start = time.perf_counter()
-        scan = collector.scan()
-        samples.append(time.perf_counter() - start)
-        named += any(entry.port == port and entry.pids == (pid,) for entry in scan.listeners)
-    full = collector.full_walks - walks_before
-    walked = collector.socket_owners.processes_walked - walked_before
-    collector.close()
-    return Timing("new listener, next refresh", samples,
-                  f"named {named}/{repeat}, full walks {full}, {walked / repeat:.0f} processes walked per refresh")
+        scan = self.collector.scan()
+        elapsed = time.perf_counter() - start
+        self.walked += self.collector.socket_owners.processes_walked - walked
+        self.tries += 1
+        self.named += any(entry.port == port and entry.pids == (pid,) for entry in scan.listeners)
+        return elapsed
+
+    def note(self) -> str:
+        full = self.collector.full_walks - self.walks_before
+        return (f"named {self.named}/{self.tries}, full walks {full}, "
+                f"{self.walked / max(1, self.tries):.0f} processes walked per refresh")
 
 
-def measure(load: Load, repeat: int, warm_repeat: int) -> list[Timing]:
+NAMES = {
+    "ss": "`ss -ltnup`",
+    "psutil": "psutil.net_connections('inet')",
+    "cold": "LinuxCollector cold (first scan)",
+    "warm": "LinuxCollector warm (refresh)",
+    "new": "new listener in a new process, next refresh",
+    "list": "`portwatch list` (whole process)",
+}
+
+
+
+def measure(load: Load, repeat: int, warm_per_round: int) -> list[Timing]:
+    """Interleaved rounds, one sample of everything per round, so a busy moment weighs on all alike."""
     ss = shutil.which("ss")
-    timings = [Timing("`ss -ltnup`", timed(run_quietly([ss, "-ltnup"]), repeat))] if ss else []
-    timings.append(Timing("psutil.net_connections('inet')",
-                          timed(lambda: psutil.net_connections("inet"), repeat)))
-    timings.append(Timing("LinuxCollector cold (first scan)", timed(cold_scan, repeat)))
+    listing = [sys.executable, "-m", "portwatch", "list"]
+    has_list = subprocess.run(listing, capture_output=True, cwd=REPO).returncode == 0
     warm = LinuxCollector()
     warm.scan()
-    walks = warm.full_walks
-    timings.append(Timing("LinuxCollector warm (refresh)", timed(warm.scan, warm_repeat),
-                          f"full walks {warm.full_walks - walks}"))
+    warm_walks = warm.full_walks
+    probe = NewListenerProbe(load)
+    samples: dict[str, list[float]] = {name: [] for name in NAMES}
+    for _ in range(repeat):
+        if ss:
+            samples["ss"].append(once(run_quietly([ss, "-ltnup"])))
+        samples["psutil"].append(once(lambda: psutil.net_connections("inet")))
+        samples["cold"].append(once(cold_scan))
+        warm.scan()  # absorb whatever the other measurements started, as a steady refresh would have
+        samples["warm"].extend(once(warm.scan) for _ in range(warm_per_round))
+        samples["new"].append(probe())
+        if has_list:
+            samples["list"].append(once(run_quietly(listing)))
+    notes = {"warm": f"full walks {warm.full_walks - warm_walks}", "new": probe.note(),
+             "list": "" if has_list else "skipped: `python -m portwatch list` failed", "ss": "" if ss else "no ss"}
     warm.close()
-    timings.append(new_listener_scans(load, repeat))
-    listing = [sys.executable, "-m", "portwatch", "list"]
-    if subprocess.run(listing, capture_output=True, cwd=REPO).returncode == 0:
-        timings.append(Timing("`portwatch list` (whole process)", timed(run_quietly(listing), repeat)))
-    else:
-        timings.append(Timing("`portwatch list` (whole process)", [], "skipped: `python -m portwatch list` failed"))
-    return timings
+    probe.collector.close()
+    return [Timing(NAMES[key], samples[key], notes.get(key, "")) for key in NAMES if key != "ss" or ss]
+
 
 
 def ms(seconds: float) -> str:
@@ -153,7 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=parse_counts, default=None, help="e.g. 0,5000,20000")
     parser.add_argument("--idle", type=parse_counts, default=None, help="idle processes, e.g. 0,500")
     parser.add_argument("--listeners", type=int, default=50, help="listening sockets (80%% TCP, 20%% UDP)")
-    parser.add_argument("--repeat", type=int, default=None, help="runs per measurement (warm: 4x)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="rounds; each times everything once (warm: 4 refreshes)")
     args = parser.parse_args(argv)
     if not sys.platform.startswith("linux"):
         parser.error("the benchmark measures the Linux collector; run it on Linux")
@@ -162,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat or (3 if args.quick else 7)
     cpus = os.cpu_count()
     print(f"# portwatch benchmark: {cpus} CPUs, Linux {os.uname().release}, Python {sys.version.split()[0]}, "
-          f"{args.listeners} listeners, {repeat} runs each (warm {repeat * 4}), euid {os.geteuid()}\n")
+          f"{args.listeners} listeners, {repeat} rounds (warm: {repeat * 4} refreshes), euid {os.geteuid()}\n")
     summary = ["| connections | idle procs | " + " | ".join(SUMMARY_COLUMNS) + " |",
                "|---:|---:|" + "---:|" * len(SUMMARY_COLUMNS)]
     for connection_count in connections:
@@ -172,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 started = time.perf_counter()
                 load.build(args.listeners, connection_count, idle)
                 built = time.perf_counter() - started
-                timings = measure(load, repeat, repeat * 4)
+                timings = measure(load, repeat, 4)
             finally:
                 load.stop()
             print(f"## C = {connection_count} connections, P = {idle} idle processes "
