@@ -104,6 +104,8 @@ class PortwatchApp(App[None]):
 
     def start_scan(self) -> None:
         """Run one collector pass in a thread, unless one is already running (its result will do)."""
+        if not self.is_running:
+            return
         if self._next_scan is not None:
             self._next_scan.stop()
             self._next_scan = None
@@ -124,6 +126,8 @@ class PortwatchApp(App[None]):
             self.post_message(ScanCompleted(scan))
 
     def on_scan_completed(self, message: ScanCompleted) -> None:
+        if not self.is_running:  # a worker's result landing while the app shuts down
+            return
         self.scanning, self.failed, self.scan = False, False, message.scan
         self.table.show_listeners(message.scan.listeners)
         self.summary.show_scan(message.scan, self.table.row_count)
@@ -131,6 +135,8 @@ class PortwatchApp(App[None]):
         self._load_details()  # the panel refreshes while shown: CPU %, sockets, the process still alive
 
     def on_scan_failed(self, message: ScanFailed) -> None:
+        if not self.is_running:
+            return
         self.scanning, self.failed = False, True
         self.summary.show_notes([Content.assemble(("scan failed: ", "bold $text-error"),
                                                   Content(safe(message.error, 300)))])
@@ -151,12 +157,16 @@ class PortwatchApp(App[None]):
         self.summary.show_filter(self.table.view_filter, self.table.row_count, total)
 
     def _age_rows(self) -> None:
+        if not self.is_running:
+            return
         if not self.paused:
             self.table.age()
 
     # -- the process panel --------------------------------------------------------------------------------
 
     def on_listener_table_highlighted(self, message: ListenerTable.Highlighted) -> None:
+        if not self.is_running:
+            return
         changed = message.listener is None or self._highlighted is None \
             or message.listener.key != self._highlighted.key
         if changed:
@@ -184,6 +194,8 @@ class PortwatchApp(App[None]):
             self.post_message(DetailsLoaded(row_key, pids, details))
 
     def on_details_loaded(self, message: DetailsLoaded) -> None:
+        if not self.is_running:
+            return
         listener = self._highlighted
         if listener is None or "|".join(map(str, listener.key)) != message.row_key \
                 or message.details.pid != self._current_pid():
