@@ -39,6 +39,8 @@ from portwatch.widgets.rows import COLUMN_KEYS
 from portwatch.widgets.summary_bar import SummaryBar
 
 MIN_INTERVAL = 0.5
+#: A scan running longer than this (seconds) is shown as "scanning" in the header.
+SLOW_SCAN = 0.75
 PROTO_CYCLE: tuple[Proto | None, ...] = (None, Proto.TCP, Proto.UDP)
 RANGE_CYCLE: tuple[PortRange | None, ...] = (None, *PortRange)
 
@@ -51,7 +53,8 @@ class PortwatchApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
-        Binding("slash", "filter", "Filter"),
+        # Priority: decided before the key is forwarded, so the keys typed right after it reach the box.
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("s", "cycle_sort", "Sort"),
         Binding("t", "cycle_proto", "TCP/UDP"),
         Binding("r", "cycle_range", "Range"),
@@ -78,6 +81,7 @@ class PortwatchApp(App[None]):
         self.failed = False
         self.owner_index = 0
         self._next_scan: Timer | None = None
+        self._slow_scan: Timer | None = None
         self._highlighted: Listener | None = None
         # Kept, not queried: a query would search whichever screen is on top (help, command palette).
         self.summary = SummaryBar(id="summary")
@@ -112,9 +116,13 @@ class PortwatchApp(App[None]):
         if self.scanning:
             return
         self.scanning = True
-        if self.scan is None or not self.paused:
-            self.summary.show_state("scanning", self.scan, self.interval)
+        # Say "scanning" only when the user asked or a pass is slow: a routine pass should not repaint.
+        self._slow_scan = self.set_timer(SLOW_SCAN, self._show_state)
         self._scan_worker()
+
+    def action_refresh_now(self) -> None:
+        self.start_scan()
+        self.summary.show_state("scanning", self.scan, self.interval)
 
     @work(thread=True, group="scan", exit_on_error=False)
     def _scan_worker(self) -> None:
@@ -143,6 +151,9 @@ class PortwatchApp(App[None]):
         self._after_scan()
 
     def _after_scan(self) -> None:
+        if self._slow_scan is not None:
+            self._slow_scan.stop()
+            self._slow_scan = None
         self._show_state()
         self._show_filter_state()
         if not self.paused:
@@ -206,8 +217,11 @@ class PortwatchApp(App[None]):
 
     def action_filter(self) -> None:
         box = self.filter_box
+        if box.has_focus:  # a priority binding sees every "/": in the box, it is just a character
+            box.insert_text_at_cursor("/")
+            return
         box.display = True
-        box.focus()
+        self.table.screen.set_focus(box)  # now, not via call_later: the next keys must land in the box
 
     def on_input_changed(self, event: FilterInput.Changed) -> None:
         self._set_filter(text=event.value)
@@ -251,9 +265,6 @@ class PortwatchApp(App[None]):
         else:
             self.start_scan()
         self._show_state()
-
-    def action_refresh_now(self) -> None:
-        self.start_scan()
 
     def action_toggle_panel(self) -> None:
         """Wide: show/hide the panel. Narrow: swap table and panel (the .tcss decides which is shown)."""

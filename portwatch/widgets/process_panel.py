@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from portwatch.model import Listener, ProcessDetails, ProcessState
-from portwatch.widgets import process_view
+from portwatch.widgets import process_view, show
 
 
 class ProcessPanel(VerticalScroll):
@@ -39,7 +39,7 @@ class ProcessPanel(VerticalScroll):
 
     def _notice(self, content: Content | None) -> None:
         notice = self.query_one("#panel-notice", Static)
-        notice.update(content or Content(""))
+        show(notice, content or Content(""))
         notice.display = content is not None
 
     def show_listener(self, listener: Listener | None, pid: int | None) -> None:
@@ -47,11 +47,11 @@ class ProcessPanel(VerticalScroll):
         self.listener = listener
         socket = self.query_one("#panel-socket", Static)
         if listener is None:
-            socket.update(Content("No listener highlighted."))
+            show(socket, Content("No listener highlighted."))
             self._notice(None)
             self._show_fields(False)
             return
-        socket.update(process_view.socket_line(listener))
+        show(socket, process_view.socket_line(listener))
         notice = process_view.owner_notice(listener)
         if notice is not None:
             self.details = None
@@ -73,7 +73,7 @@ class ProcessPanel(VerticalScroll):
         values = process_view.fields(details, now)
         values["pid"] = process_view.pid_line(pids, details.pid)
         for key, _label in process_view.FIELDS:
-            self.query_one(f"#field-{key}", Static).update(values[key])
+            show(self.query_one(f"#field-{key}", Static), values[key])
         self._notice(Content.assemble(("Needs sudo to read: ", "$text-warning"), ", ".join(details.denied))
                      if details.denied else None)
         self._show_fields(True)

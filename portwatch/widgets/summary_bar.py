@@ -12,6 +12,7 @@ from textual.widgets import Label, Static
 
 from portwatch.model import PortRange, Scan
 from portwatch.text import safe
+from portwatch.widgets import show
 from portwatch.widgets.rows import RANGE_GLYPHS, ViewFilter
 
 
@@ -34,7 +35,7 @@ class SummaryBar(Vertical):
         counts = Counter(entry.port_range for entry in scan.listeners)
         for port_range in PortRange:
             text = f"{RANGE_GLYPHS[port_range]} {port_range.value} {counts.get(port_range, 0)}"
-            self.query_one(f"#count-{port_range.value}", Label).update(Content(text))
+            show(self.query_one(f"#count-{port_range.value}", Label), Content(text))
         notes: list[Content] = []
         if scan.hidden_owners:
             notes.append(Content.assemble(
@@ -44,7 +45,7 @@ class SummaryBar(Vertical):
 
     def show_notes(self, notes: list[Content]) -> None:
         box = self.query_one("#summary-notes", Static)
-        box.update(Content("  ·  ").join(notes))
+        show(box, Content("  ·  ").join(notes))
         box.display = bool(notes)
 
     def show_state(self, state: str, scan: Scan | None, interval: float) -> None:
@@ -57,7 +58,7 @@ class SummaryBar(Vertical):
             "error": f"✖ scan failed · {when}",
         }[state]
         label = self.query_one("#summary-state", Label)
-        label.update(Content(words))
+        show(label, Content(words))
         label.set_classes(f"state-{state}")
 
     def show_filter(self, view_filter: ViewFilter, shown: int, total: int) -> None:
@@ -69,5 +70,5 @@ class SummaryBar(Vertical):
         if view_filter.port_range is not None:
             parts.append(f"{view_filter.port_range.value} only")
         label = self.query_one("#summary-filter", Label)
-        label.update(Content(f"showing {shown}/{total}: " + ", ".join(parts)) if parts else Content(""))
+        show(label, Content(f"showing {shown}/{total}: " + ", ".join(parts)) if parts else Content(""))
         label.display = bool(parts)

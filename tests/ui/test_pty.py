@@ -1,0 +1,118 @@
+"""The app under a real pseudo-terminal: what reaches the terminal, byte for byte.
+
+Headless run_test never sees terminal output, so an escape sequence smuggled through a process name would
+pass every Pilot test; here the raw bytes are read and searched.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+
+UI_DIR = Path(__file__).parent
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {ui_dir!r})
+    from fixed_data import FixedCollector, FixedInspector, sample_scan
+    from portwatch.app import PortwatchApp
+
+    app = PortwatchApp(collector=FixedCollector(sample_scan(hostile=True)), interval=0.5,
+                       inspector=FixedInspector())
+    app.run()
+    print("APP-ENDED", flush=True)
+""")
+
+#: What a hostile name carries: an OSC 52 clipboard write and a clear-screen; neither may reach the tty.
+FORBIDDEN = (b"\x1b]52;", b"aGk=\x07", b"\x1b[2J")
+
+
+def read_until(fd: int, marker: bytes, timeout: float) -> bytes:
+    """Read from the pty until ``marker`` shows up, the child closes it, or the deadline passes."""
+    chunks = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the child side closed
+            break
+        if not data:
+            break
+        chunks += data
+        if marker and marker in chunks:
+            break
+    return chunks
+
+
+def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    script = tmp_path / "run_app.py"
+    script.write_text(SCRIPT.format(ui_dir=str(UI_DIR)))
+    leader, follower = os.openpty()
+    os.set_blocking(leader, True)
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45", "TZ": "UTC"}
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+    proc = subprocess.Popen([sys.executable, str(script)], stdin=follower, stdout=follower, stderr=follower,
+                            env=env, start_new_session=True, close_fds=True)
+    os.close(follower)
+    return proc, leader
+
+
+def stop(proc: subprocess.Popen[bytes], leader: int) -> None:
+    if proc.poll() is None:
+        proc.kill()  # only the child this test started
+        proc.wait(timeout=5)
+    os.close(leader)
+
+
+def test_hostile_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
+    proc, leader = start(tmp_path)
+    try:
+        output = read_until(leader, b"31337", timeout=15)  # the hostile row is on screen
+        assert b"31337" in output, output[-2000:]
+        # Filter to the hostile row (Enter keeps the filter) so the panel draws its name, exe and cmdline.
+        os.write(leader, b"/31337")
+        time.sleep(0.3)
+        os.write(leader, b"\r")
+        output += read_until(leader, b"[@click=app.quit]", timeout=10)
+        assert b"[@click=app.quit]" in output  # the markup is shown as text
+        assert b"\\x1b]52;c;aGk=" in output  # the escape is shown, made visible
+        os.write(leader, b"q")
+        output += read_until(leader, b"APP-ENDED", timeout=15)
+        assert b"APP-ENDED" in output
+        assert proc.wait(timeout=10) == 0
+    finally:
+        stop(proc, leader)
+    for sequence in FORBIDDEN:
+        assert sequence not in output
+    assert output.rstrip().endswith(b"APP-ENDED")
+
+
+def test_sigterm_restores_the_terminal(tmp_path: Path) -> None:
+    proc, leader = start(tmp_path)
+    try:
+        output = read_until(leader, b"31337", timeout=15)
+        assert b"\x1b[?1049h" in output  # the app switched to the alternate screen
+        proc.send_signal(signal.SIGTERM)
+        output = read_until(leader, b"APP-ENDED", timeout=15)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        stop(proc, leader)
+    assert b"\x1b[?1049l" in output  # and back again: the terminal is restored
+    assert b"APP-ENDED" in output
