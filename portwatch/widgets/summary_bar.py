@@ -25,7 +25,9 @@ class SummaryBar(Vertical):
             for port_range in PortRange:
                 yield Label(Content(""), id=f"count-{port_range.value}", classes=f"count range-{port_range.value}")
             yield Label(Content(""), id="summary-filter")
-            yield Label(Content("scanning…"), id="summary-state")
+            with Horizontal(id="summary-right"):
+                yield Label(Content("scanning…"), id="summary-state")
+                yield Label(Content(""), id="summary-interval")
         yield Static(Content(""), id="summary-notes")
 
     def on_mount(self) -> None:
@@ -52,11 +54,13 @@ class SummaryBar(Vertical):
         """``state`` is "live", "paused", "scanning" or "error"."""
         when = time.strftime("%H:%M:%S", time.localtime(scan.taken_at)) if scan else "-"
         words = {
-            "live": f"● live · {when} · every {interval:g}s",
-            "paused": f"⏸ paused · {when} · space resumes",
+            "live": f"● live · {when}",
+            "paused": f"⏸ paused · {when}",
             "scanning": f"⟳ scanning… · {when}",
             "error": f"✖ scan failed · {when}",
         }[state]
+        show(self.query_one("#summary-interval", Label),
+             Content("· space resumes" if state == "paused" else f"· every {interval:g}s"))
         label = self.query_one("#summary-state", Label)
         show(label, Content(words))
         label.set_classes(f"state-{state}")

@@ -1,0 +1,60 @@
+"""Render the README screenshots from fixed data: screenshots/wide.svg and screenshots/narrow.svg.
+
+    python screenshots/make.py
+
+The data is the snapshot tests' (tests/ui/fixed_data.py), fed through the app's collector and inspector
+seams; time is fixed and the zone is UTC, so the same code draws the same pictures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests" / "ui"))
+sys.path.insert(0, str(HERE.parent))
+
+from fixed_data import NOW, FixedCollector, FixedInspector, listener, sample_scan  # noqa: E402
+
+from portwatch.app import PortwatchApp  # noqa: E402
+
+
+def scans() -> FixedCollector:
+    """Two scans: a dev server appears (marked new) and the node process's listener closes (dimmed)."""
+    first = sample_scan(hostile=False)
+    newcomer = listener("tcp", "0.0.0.0", 8000, [(7321, "python3", "dev")])
+    second = sample_scan(listeners=tuple(sorted(
+        (*(entry for entry in first.listeners if entry.port != 3000), newcomer),
+        key=lambda entry: (entry.port, entry.proto.value, entry.address))))
+    return FixedCollector(first, second)
+
+
+async def render(name: str, size: tuple[int, int], keys: tuple[str, ...] = ()) -> Path:
+    app = PortwatchApp(collector=scans(), interval=0.5, inspector=FixedInspector(), clock=lambda: NOW + 3600)
+    async with app.run_test(size=size) as pilot:
+        deadline = time.monotonic() + 10
+        while app.collector.calls < 2 or app.panel.details is None:  # type: ignore[attr-defined]
+            if time.monotonic() > deadline:
+                raise RuntimeError("the app did not settle")
+            await pilot.pause(0.05)
+        app.paused = True  # hold the picture still
+        await pilot.press(*keys)
+        await pilot.pause(0.2)
+        path = HERE / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=f"portwatch ({size[0]}x{size[1]})"))
+    return path
+
+
+async def main() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    for name, size, keys in (("wide", (160, 45), ("down", "down", "down", "down")), ("narrow", (80, 30), ())):
+        print(await render(name, size, keys))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
