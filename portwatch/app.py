@@ -43,6 +43,17 @@ MIN_INTERVAL = 0.5
 SLOW_SCAN = 0.75
 PROTO_CYCLE: tuple[Proto | None, ...] = (None, Proto.TCP, Proto.UDP)
 RANGE_CYCLE: tuple[PortRange | None, ...] = (None, *PortRange)
+#: Command palette entries: (title, help, action).
+PALETTE = (
+    ("Filter", "Filter by port, address, process, user or service", "filter"),
+    ("Sort by next column", "Cycle the sort column", "cycle_sort"),
+    ("TCP / UDP", "Show both, TCP only or UDP only", "cycle_proto"),
+    ("Range", "Show all ranges or one IANA range only", "cycle_range"),
+    ("Pause / resume", "Stop or restart refreshing", "toggle_pause"),
+    ("Refresh now", "Scan the sockets again now", "refresh_now"),
+    ("Process panel", "Show or hide the process panel", "toggle_panel"),
+    ("Help", "Every key and column explained", "help"),
+)
 
 
 class PortwatchApp(App[None]):
@@ -98,7 +109,6 @@ class PortwatchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.filter_box.display = False
         self.table.focus()
         self._install_signal_handlers()
         self.set_interval(1.0, self._age_rows)
@@ -112,7 +122,6 @@ class PortwatchApp(App[None]):
             return
         if self._next_scan is not None:
             self._next_scan.stop()
-            self._next_scan = None
         if self.scanning:
             return
         self.scanning = True
@@ -140,7 +149,8 @@ class PortwatchApp(App[None]):
         self.table.show_listeners(message.scan.listeners)
         self.summary.show_scan(message.scan, self.table.row_count)
         self._after_scan()
-        self._load_details()  # the panel refreshes while shown: CPU %, sockets, the process still alive
+        if self.panel.display:  # the panel refreshes while shown: CPU %, sockets, the process still alive
+            self._load_details()
 
     def on_scan_failed(self, message: ScanFailed) -> None:
         if not self.is_running:
@@ -153,7 +163,6 @@ class PortwatchApp(App[None]):
     def _after_scan(self) -> None:
         if self._slow_scan is not None:
             self._slow_scan.stop()
-            self._slow_scan = None
         self._show_state()
         self._show_filter_state()
         if not self.paused:
@@ -168,9 +177,7 @@ class PortwatchApp(App[None]):
         self.summary.show_filter(self.table.view_filter, self.table.row_count, total)
 
     def _age_rows(self) -> None:
-        if not self.is_running:
-            return
-        if not self.paused:
+        if self.is_running and not self.paused:
             self.table.age()
 
     # -- the process panel --------------------------------------------------------------------------------
@@ -216,27 +223,16 @@ class PortwatchApp(App[None]):
     # -- actions ------------------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.filter_box
-        if box.has_focus:  # a priority binding sees every "/": in the box, it is just a character
-            box.insert_text_at_cursor("/")
-            return
-        box.display = True
-        self.table.screen.set_focus(box)  # now, not via call_later: the next keys must land in the box
+        self.filter_box.open()
 
     def on_input_changed(self, event: FilterInput.Changed) -> None:
         self._set_filter(text=event.value)
 
     def on_filter_input_done(self, message: FilterInput.Done) -> None:
-        box = self.filter_box
-        box.display = bool(box.value)
         self.table.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.filter_box
-        if box.value:
-            box.value = ""
-        box.display = False
-        self.table.focus()
+        self.filter_box.action_clear()
 
     def _set_filter(self, **changes: Any) -> None:
         self.table.set_filter(replace(self.table.view_filter, **changes))
@@ -258,11 +254,9 @@ class PortwatchApp(App[None]):
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
-        if self.paused:
-            if self._next_scan is not None:
-                self._next_scan.stop()
-                self._next_scan = None
-        else:
+        if self.paused and self._next_scan is not None:
+            self._next_scan.stop()
+        elif not self.paused:
             self.start_scan()
         self._show_state()
 
@@ -274,6 +268,7 @@ class PortwatchApp(App[None]):
             self.panel.focus()  # arrows scroll the details; `p` goes back to the table
         else:
             self.table.focus()
+        self.call_after_refresh(self._load_details)  # a panel just shown may hold stale details
 
     def action_next_owner(self) -> None:
         self.owner_index += 1
@@ -290,14 +285,8 @@ class PortwatchApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Filter", "Filter by port, address, process, user or service", self.action_filter)
-        yield SystemCommand("Sort by next column", "Cycle the sort column", self.action_cycle_sort)
-        yield SystemCommand("TCP / UDP", "Show both, TCP only or UDP only", self.action_cycle_proto)
-        yield SystemCommand("Range", "Show all ranges or one IANA range only", self.action_cycle_range)
-        yield SystemCommand("Pause / resume", "Stop or restart refreshing", self.action_toggle_pause)
-        yield SystemCommand("Refresh now", "Scan the sockets again now", self.action_refresh_now)
-        yield SystemCommand("Process panel", "Show or hide the process panel", self.action_toggle_panel)
-        yield SystemCommand("Help", "Every key and column explained", self.action_help)
+        for title, help_text, action in PALETTE:
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
 
     # -- ending cleanly -----------------------------------------------------------------------------------
 

@@ -25,9 +25,22 @@ class FilterInput(Input):
         super().__init__(placeholder="filter: port, address, process, user, service  (Enter keeps, Esc clears)",
                          id=id, compact=True)
 
+    def on_mount(self) -> None:
+        self.display = False
+
+    def open(self) -> None:
+        """Show the box and focus it at once: the keys typed right after `/` must land here."""
+        if self.has_focus:  # `/` is a priority binding, so it arrives here too: then it is just a character
+            self.insert_text_at_cursor("/")
+            return
+        self.display = True
+        self.screen.set_focus(self)  # not focus(), which waits a turn while typed keys go to the table
+
     def action_clear(self) -> None:
         self.value = ""
+        self.display = False
         self.post_message(self.Done(cleared=True))
 
     async def action_submit(self) -> None:
+        self.display = bool(self.value)  # a kept filter stays in sight
         self.post_message(self.Done(cleared=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fixed_data import NOW, FixedCollector, FixedInspector, listener, sample_listeners, sample_scan
+from rich.style import Style
 from textual.widgets import Static
 from ui_helpers import wait_for
 
@@ -154,3 +155,20 @@ async def test_p_swaps_table_and_panel_on_a_narrow_terminal() -> None:
         await pilot.press("down", "p")  # the panel follows the row chosen in the table
         await wait_for(pilot, lambda: app.panel.listener is not None and app.panel.listener.port == 53)
         assert app.panel.region.width > 0
+
+
+async def test_row_colours_come_from_the_tcss_and_follow_the_theme() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.table.row_count > 0)
+        before = app.table.get_cell("tcp|::|80", "port").style
+        assert isinstance(before, Style) and before.color is not None
+        app.theme = "textual-light"
+        await wait_for(pilot, lambda: app.table.get_cell("tcp|::|80", "port").style != before)
+
+
+async def test_command_palette_offers_every_action() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(160, 45)):
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Filter", "Refresh now", "Pause / resume", "TCP / UDP", "Range", "Help"} <= titles

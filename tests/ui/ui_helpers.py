@@ -7,6 +7,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -14,7 +15,7 @@ from textual.pilot import Pilot
 DEADLINE = 15.0
 
 
-async def wait_for(pilot: Pilot[object], predicate: Callable[[], object], timeout: float = DEADLINE) -> None:
+async def wait_for(pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = DEADLINE) -> None:
     """Let the app run until ``predicate()`` is true; fail with a clear message past the deadline."""
     end = time.monotonic() + timeout
     while not predicate():

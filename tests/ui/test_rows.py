@@ -1,0 +1,67 @@
+"""The table's pure parts: row life across scans, filters, and cells that are always safe Text."""
+
+from __future__ import annotations
+
+from fixed_data import HOSTILE_NAME, listener
+from rich.style import Style
+from rich.text import Text
+
+from portwatch.model import OwnerStatus, PortRange, Proto
+from portwatch.widgets.rows import COLUMN_KEYS, RowState, RowTracker, ViewFilter, row_cells, row_key
+
+
+def no_palette(name: str) -> Style:
+    return Style()
+
+
+def test_rows_present_at_start_are_not_new_later_ones_are_and_closed_ones_linger() -> None:
+    ssh, web = listener("tcp", "0.0.0.0", 22), listener("tcp", "0.0.0.0", 8080)
+    tracker = RowTracker(new_for=10, gone_for=5)
+    tracker.update([ssh], now=100)
+    assert tracker.rows[row_key(ssh)].state(100) is RowState.STEADY
+    tracker.update([web], now=102)
+    assert tracker.rows[row_key(web)].state(102) is RowState.NEW
+    assert tracker.rows[row_key(ssh)].state(102) is RowState.GONE
+    tracker.expire(107)
+    assert row_key(ssh) not in tracker.rows
+    tracker.expire(112)
+    assert tracker.rows[row_key(web)].state(112) is RowState.STEADY
+    assert not tracker.pending()
+
+
+def test_a_listener_that_comes_back_while_dimmed_is_new_again() -> None:
+    web = listener("tcp", "0.0.0.0", 8080)
+    tracker = RowTracker()
+    tracker.update([web], now=0)
+    tracker.update([], now=1)
+    tracker.update([web], now=2)
+    assert tracker.rows[row_key(web)].state(2) is RowState.NEW
+
+
+def test_filter_matches_port_address_process_user_service_protocol_and_range() -> None:
+    ssh = listener("tcp", "0.0.0.0", 22, [(812, "sshd", "root")])
+    dns = listener("udp", "127.0.0.53", 53, [(640, "systemd-resolve", "systemd-resolve")])
+    assert ViewFilter("ssh").matches(ssh) and not ViewFilter("ssh").matches(dns)  # service and process
+    assert ViewFilter("127.0.0").matches(dns) and ViewFilter("ROOT").matches(ssh)
+    assert ViewFilter("22").matches(ssh) and not ViewFilter("22").matches(dns)
+    assert ViewFilter(proto=Proto.UDP).matches(dns) and not ViewFilter(proto=Proto.UDP).matches(ssh)
+    assert ViewFilter(port_range=PortRange.WELL_KNOWN).matches(dns)
+    assert not ViewFilter(port_range=PortRange.DYNAMIC).matches(ssh)
+
+
+def test_cells_are_text_with_hostile_names_made_visible() -> None:
+    hostile = listener("tcp", "127.0.0.1", 31337, [(6666, HOSTILE_NAME, "[b]mallory")])
+    cells = row_cells(hostile, RowState.NEW, no_palette)
+    assert len(cells) == len(COLUMN_KEYS)
+    assert all(isinstance(cell, Text) for cell in cells)
+    by_key = dict(zip(COLUMN_KEYS, (cell.plain for cell in cells), strict=True))
+    assert "\x1b" not in by_key["process"] and by_key["process"].startswith("[/]\\x1b]52")
+    assert by_key["user"] == "[b]mallory"
+    assert by_key["state"] == "new" and "registered" in by_key["range"]
+
+
+def test_hidden_owner_says_sudo_in_words() -> None:
+    hidden = listener("udp", "0.0.0.0", 5353, status=OwnerStatus.HIDDEN, socket_user="avahi")
+    by_key = dict(zip(COLUMN_KEYS, (c.plain for c in row_cells(hidden, RowState.STEADY, no_palette)),
+                      strict=True))
+    assert by_key["pids"] == "?" and "sudo" in by_key["process"] and by_key["user"] == "avahi"
