@@ -64,9 +64,12 @@ def size(count: int) -> str:
 
 def socket_line(listener: Listener) -> Content:
     """The highlighted socket, in words: where it listens, its range, who can reach it."""
+    address = plain(listener.address, 64)
+    if ":" in listener.address:  # IPv6: [::1]:8080, as ss and browsers write it
+        address = Content.assemble("[", address, "]")
     parts: list[str | Content | tuple[str, str]] = [
         (f"{listener.proto.value} ", "bold"),
-        plain(listener.address, 64),
+        address,
         (f":{listener.port}", "bold"),
         "  ",
         (f"{RANGE_GLYPHS[listener.port_range]} {listener.port_range.value}", "bold"),
