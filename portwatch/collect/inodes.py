@@ -8,7 +8,8 @@ once, and then each refresh:
    proves the pid holds it, whoever the pid now is);
 2. walks the fds of processes that appeared since the last refresh: forked co-owners of a shared socket
    and new servers are found here;
-3. for inodes still without an owner, walks processes started since the last full walk;
+3. for inodes still without an owner, walks the processes that already hold a listener (a server opening
+   one more port), then processes started since the last full walk;
 4. only then walks everything, at most once every ``full_walk_min_interval`` seconds.
 
 Inodes no walk could match (another user's process when we are not root, another network namespace) are
@@ -99,6 +100,9 @@ class SocketOwners:
             new = pids - self._pids_last
             self._walk(new, wanted)
             missing = self._missing(wanted, now)
+            if missing:  # a server that opens one more port: its process already holds a listener
+                self._walk({pid for holders in self._holders.values() for pid in holders} - new, missing)
+                missing = self._missing(wanted, now)
             if missing:
                 self._walk(pids - self._pids_at_full_walk - new, missing)
                 missing = self._missing(wanted, now)

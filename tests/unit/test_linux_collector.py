@@ -138,6 +138,18 @@ def test_new_listener_in_an_old_process_waits_for_the_rate_limited_full_walk(
     assert collector.full_walks == 2
 
 
+def test_another_port_opened_by_a_process_that_already_listens_is_named_without_a_full_walk(
+        bound: Callable[..., socket.socket]) -> None:
+    clock = FakeClock()
+    collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=5, clock=clock))
+    bound("tcp", "127.0.0.1")  # this test process now holds a listener the first scan will find
+    collector.scan()
+    port = bound("udp", "127.0.0.1").getsockname()[1]
+    [listener] = find(collector.scan(), "udp", port)
+    assert listener.pids == (os.getpid(),)
+    assert collector.full_walks == 1
+
+
 def test_unmatched_inode_does_not_force_a_full_walk_until_its_ttl_expires() -> None:
     clock = FakeClock()
     owners = SocketOwners(full_walk_min_interval=1, rewalk_interval=1000, unmatched_ttl=30, clock=clock)
