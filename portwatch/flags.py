@@ -13,7 +13,7 @@ Codes (stable; scripts and tests key on them):
 - ``not-in-baseline``: a baseline exists and no entry expects this listener.
 - ``udp-client`` (informational): an unconnected UDP socket a client was auto-bound to, not a server.
 
-UDP clients. Linux tells us exactly which UDP sockets the kernel auto-bound (see portwatch.autobound); those
+UDP clients. Linux tells us exactly which UDP sockets the kernel auto-bound (see portwatch.collect.autobound); those
 are clients' reply sockets (resolvers, mDNS and NTP clients, games, WebRTC). Elsewhere we guess: UDP, on the
 wildcard address, on a port inside the OS ephemeral range, with no service name for the port. Either way the
 socket gets ``udp-client`` instead of ``dynamic-exposed`` and is exempt from the baseline (its port is
@@ -39,8 +39,8 @@ import os
 import re
 from collections.abc import Callable
 
-from portwatch.autobound import autobound_udp
 from portwatch.baseline import Baseline, Match
+from portwatch.collect.autobound import autobound_udp
 from portwatch.exeinfo import ExeFacts, ExeInspector
 from portwatch.model import Exposure, Flag, Listener, Owner, OwnerStatus, PortRange, Proto, Scan
 from portwatch.text import safe

@@ -88,7 +88,8 @@ def listener_json(listener: Listener) -> dict[str, Any]:
         "owner_status": listener.owner_status.value,
         "owners": [{"pid": o.pid, "name": o.name, "user": o.user, "exe": o.exe, "cmdline": list(o.cmdline),
                     "create_time": o.create_time} for o in listener.owners],
-        "flags": [{"code": flag.code, "reason": flag.reason} for flag in listener.flags],
+        "flags": [{"code": flag.code, "reason": flag.reason, "informational": flag.informational}
+                  for flag in listener.flags],
     }
 
 

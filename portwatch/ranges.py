@@ -93,6 +93,7 @@ def os_ephemeral_range() -> EphemeralRange:
     return EphemeralRange(IANA_DYNAMIC, (), "default (IANA 49152-65535; the OS range could not be read)")
 
 
+@functools.lru_cache(maxsize=4096)
 def exposure(address: str) -> Exposure:
     """Loopback only, every interface (0.0.0.0 / ::), or one specific address."""
     host = address.split("%", 1)[0]  # drop an IPv6 zone id such as fe80::1%eth0

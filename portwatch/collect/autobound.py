@@ -13,9 +13,6 @@ Limits, documented where they matter (flags.py):
   advertises its port elsewhere (some RPC services, WebRTC/ICE media, P2P) counts as auto-bound.
 - The socket table and this dump are read moments apart; a socket born in between is simply not auto-bound
   as far as this dump knows (it is classified on the next scan).
-
-This reads sockets, so it belongs with portwatch.collect; it lives here until the collector can carry the
-bit on each Listener.
 """
 
 from __future__ import annotations
