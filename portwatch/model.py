@@ -123,6 +123,9 @@ class Listener:
     socket_user: str | None = None
     #: Socket inodes behind this listener (Linux); empty where the platform does not say.
     inodes: tuple[int, ...] = ()
+    #: An IPv6 wildcard ("::") socket that also accepts IPv4 (IPV6_V6ONLY off, Linux's default): it shows
+    #: only in the IPv6 table yet serves both. None where the platform cannot tell.
+    dual_stack: bool | None = False
     #: Suspicion flags, filled in by portwatch.flags after collection.
     flags: tuple[Flag, ...] = ()
 

@@ -42,7 +42,7 @@ def listener_row(listener: Listener) -> tuple[str, ...]:
     address = f"[{listener.address}]" if ":" in listener.address else listener.address
     return (listener.proto.value, address, str(listener.port), RANGE_GLYPH[listener.port_range],
             "eph" if listener.os_ephemeral else "", listener.service or "", pids, process, user,
-            listener.exposure.value)
+            listener.exposure.value + (" (IPv4 too)" if listener.dual_stack else ""))
 
 
 def format_table(listeners: Sequence[Listener], colour: bool) -> str:
@@ -81,6 +81,7 @@ def listener_json(listener: Listener) -> dict[str, Any]:
         "range": listener.port_range.value,
         "os_ephemeral": listener.os_ephemeral,
         "exposure": listener.exposure.value,
+        "dual_stack": listener.dual_stack,
         "service": listener.service,
         "pids": list(listener.pids),
         "process": listener.process_name,

@@ -26,6 +26,8 @@ class RawSocket:
     #: The socket's owning uid where the kernel reports it (Linux).
     uid: int | None = None
     inode: int | None = None
+    #: IPV6_V6ONLY as the kernel reports it (netlink); None where the reader cannot tell.
+    v6only: bool | None = None
 
 
 class Collector(Protocol):
@@ -78,10 +80,21 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             owner_status=status,
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
+            dual_stack=dual_stack(group),
         ))
     listeners.sort(key=sort_key)
     resolver.forget_except({pid for entry in listeners for pid in entry.pids})
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
+
+
+def dual_stack(group: list[RawSocket]) -> bool | None:
+    """Whether an IPv6 wildcard socket also takes IPv4 connections (IPV6_V6ONLY off); None when unknown."""
+    first = group[0]
+    if first.family is not Family.IPV6 or first.address != "::":
+        return False
+    if any(sock.v6only is False for sock in group):
+        return True
+    return False if all(sock.v6only for sock in group) else None
 
 
 def sort_key(listener: Listener) -> tuple[int, str, str]:

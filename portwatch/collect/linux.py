@@ -6,6 +6,8 @@ socket's uid, so the user is known even when the process is not ours to see.
 
 from __future__ import annotations
 
+import dataclasses
+
 from portwatch import ranges
 from portwatch.collect import netlink, procnet
 from portwatch.collect.base import RawSocket, build_scan
@@ -111,6 +113,6 @@ class LinuxCollector:
         sockets, self.source, warnings = self.raw_sockets()
         self._resolver.new_scan()
         holders = self.socket_owners.resolve({sock.inode for sock in sockets if sock.inode})
-        owned = [RawSocket(sock.proto, sock.family, sock.address, sock.port, holders.get(sock.inode, ()),
-                           sock.uid, sock.inode) if sock.inode in holders else sock for sock in sockets]
+        owned = [dataclasses.replace(sock, pids=holders[sock.inode]) if sock.inode in holders else sock
+                 for sock in sockets]
         return build_scan(owned, self._resolver, ranges.os_ephemeral_range(), self.source, warnings)

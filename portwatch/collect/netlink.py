@@ -33,6 +33,8 @@ _HEADER = struct.Struct("=IHHII")  # nlmsghdr: len, type, flags, seq, pid
 _REQUEST = struct.Struct("=BBBBI48x")
 _UID_INODE = struct.Struct("=II")  # inet_diag_msg.idiag_uid, idiag_inode
 _MSG_LEN = 72  # sizeof(struct inet_diag_msg)
+_ATTR = struct.Struct("=HH")  # rtattr: len, type; the attributes follow the message, 4-byte aligned
+INET_DIAG_SKV6ONLY = 11  # u8, sent for every AF_INET6 socket
 _RECV_SIZE = 1 << 16  # the kernel fills at most 32 KiB a dump message
 
 #: What to ask for: TCP in LISTEN, UDP bound and unconnected; both address families.
@@ -97,5 +99,18 @@ class DiagSocket:
                 if address is None:
                     address = addresses[raw] = socket.inet_ntop(af, raw)
                 uid, inode = _UID_INODE.unpack_from(buffer, body + 64)
+                v6only = _v6only(buffer, body + _MSG_LEN, body - _HEADER.size + length) if width == 16 else None
                 found.append(RawSocket(proto, family, address, (buffer[body + 4] << 8) | buffer[body + 5],
-                                       uid=uid, inode=inode))
+                                       uid=uid, inode=inode, v6only=v6only))
+
+
+def _v6only(buffer: bytearray, start: int, end: int) -> bool | None:
+    """The INET_DIAG_SKV6ONLY attribute among those between ``start`` and ``end``; None if absent."""
+    while start + _ATTR.size <= end:
+        length, kind = _ATTR.unpack_from(buffer, start)
+        if length < _ATTR.size:
+            return None
+        if kind == INET_DIAG_SKV6ONLY and length > _ATTR.size:
+            return bool(buffer[start + _ATTR.size])
+        start += (length + 3) & ~3
+    return None
