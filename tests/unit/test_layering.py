@@ -7,7 +7,8 @@ import sys
 import textwrap
 
 DATA_MODULES = ["portwatch.model", "portwatch.ranges", "portwatch.text", "portwatch.collect",
-                "portwatch.collect.psutil_collector", "portwatch.process", "portwatch.output", "portwatch.cli"]
+                "portwatch.collect.psutil_collector", "portwatch.process", "portwatch.output", "portwatch.cli",
+                "portwatch.watch"]
 
 
 def loaded_modules(code: str) -> set[str]:

@@ -1,0 +1,149 @@
+"""One refresh of the live view, without Textual: collect, flag against the baseline, log opens and closes.
+
+The TUI calls :meth:`Watcher.poll` in its scan worker thread (one at a time) and :meth:`Watcher.approve` in
+another worker thread; both touch the baseline only under a lock. The baseline file is re-read whenever it
+changes on disk (one ``stat`` per refresh), so an entry the user edits or deletes takes effect at the next
+refresh. A malformed file never stops anything: at start portwatch runs without a baseline, later it keeps
+the last good one; either way the one-line error (file:line) is handed back once to be shown.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from portwatch.baseline import Baseline, BaselineError, Match, load
+from portwatch.baseline_io import approve, default_path
+from portwatch.collect import Collector
+from portwatch.events import Event, EventKind, EventLog
+from portwatch.flags import Flagger, alarming
+from portwatch.model import Listener, Scan
+from portwatch.text import safe
+
+#: What identifies one version of the file on disk: (inode, size, mtime in ns); None when there is no file.
+Stamp = tuple[int, int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """What one refresh produced."""
+
+    scan: Scan
+    #: Events this refresh added (none on the first).
+    events: tuple[Event, ...]
+    #: The whole log, oldest first (a copy made in the worker: the UI thread never reads the live log).
+    history: tuple[Event, ...]
+    #: Listeners that opened this refresh with an alarming flag.
+    alarms: tuple[Listener, ...]
+    #: Whether flags were judged against a baseline.
+    has_baseline: bool
+    #: A one-line message about the baseline file to show once (malformed, removed, reloaded).
+    baseline_notice: str | None = None
+    baseline_notice_is_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """The outcome of the approve key, in one line for a notification."""
+
+    ok: bool
+    message: str
+
+
+def _stamp(path: Path) -> Stamp:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def describe(listener: Listener) -> str:
+    """``tcp 0.0.0.0:8000 (python3, pid 4242)``, made safe (plain text: show it without markup)."""
+    where = f"[{listener.address}]" if ":" in listener.address else listener.address
+    owner = f" ({listener.process_name}, pid {listener.pids[0]})" if listener.pids else ""
+    return safe(f"{listener.proto.value} {where}:{listener.port}{owner}", 200)
+
+
+class Watcher:
+    """Holds what must live as long as the app: the Flagger's caches, the event log, the baseline."""
+
+    def __init__(self, collector: Collector, baseline_path: Path | None = None, *,
+                 flagger: Flagger | None = None, max_events: int = 1000) -> None:
+        self.collector = collector
+        self.flagger = flagger or Flagger()
+        self.log = EventLog(max_events=max_events)
+        self.baseline_path = baseline_path
+        #: The user's default file is approved into with sudo protections (see baseline_io._target).
+        self._explicit = baseline_path is not None and baseline_path != default_path()
+        self.baseline: Baseline | None = None
+        self._stamp: Stamp = None
+        self._started = False
+        self._lock = threading.Lock()
+
+    # -- the baseline file ---------------------------------------------------------------------------------
+
+    def _reload(self) -> tuple[str | None, bool]:
+        """Re-read the file if it changed since last time: (notice, is_error)."""
+        path = self.baseline_path
+        if path is None:
+            return None, False
+        with self._lock:
+            first, self._started = not self._started, True
+            stamp = _stamp(path)
+            if stamp == self._stamp and not first:
+                return None, False
+            self._stamp = stamp
+            if stamp is None:
+                had = self.baseline is not None
+                self.baseline = None
+                return (f"baseline {safe(path)} was removed: flags no longer say what is expected", False) \
+                    if had else (None, False)
+            try:
+                self.baseline = load(path)
+            except BaselineError as error:
+                keep = "" if first or self.baseline is None else " (keeping the baseline read before)"
+                return f"{safe(str(error), 400)}{keep}", True
+            return (None if first else f"baseline reloaded: {len(self.baseline.entries)} entries"), False
+
+    # -- one refresh ---------------------------------------------------------------------------------------
+
+    def poll(self) -> Polled:
+        """Collect, flag and log once. Exceptions from the collector propagate (the caller shows them)."""
+        notice, is_error = self._reload()
+        baseline = self.baseline
+        scan = self.flagger.flag_scan(self.collector.scan(), baseline)
+        events = tuple(self.log.update(scan))
+        alarms = tuple(e.listener for e in events if e.kind is EventKind.OPENED and alarming(e.listener))
+        return Polled(scan, events, self.log.events, alarms, baseline is not None, notice, is_error)
+
+    # -- the approve key -----------------------------------------------------------------------------------
+
+    def approve(self, listener: Listener) -> Approval:
+        """Add an entry expecting ``listener`` to the baseline file. Never raises: the outcome is a message."""
+        what = describe(listener)
+        path = self.baseline_path
+        if any(flag.code == "udp-client" for flag in listener.flags):
+            return Approval(False, f"{what} is a client's auto-bound UDP socket: its port is random, so there "
+                                   "is nothing to approve")
+        if path is None:
+            return Approval(False, "no baseline file: start portwatch with --baseline PATH, or run "
+                                   "`portwatch baseline save` first")
+        if not path.exists():
+            return Approval(False, f"no baseline yet at {safe(path)}: `portwatch baseline save` records "
+                                   "what listens now; approving one listener alone would flag all the others")
+        with self._lock:
+            before = self.baseline
+            if before is not None and before.match(listener) is Match.FULL:
+                rest = ", ".join(flag.code for flag in alarming(listener))
+                tail = f"; its other flags ({rest}) are about the program and stay" if rest else ""
+                return Approval(False, f"{what} is already in the baseline{tail}")
+            try:
+                self.baseline = approve(listener, path if self._explicit else None)
+            except BaselineError as error:
+                return Approval(False, safe(str(error), 400))
+            self._stamp = _stamp(path)
+        hidden = "" if listener.owners else " (owner not visible: the entry matches port, user and exposure)"
+        return Approval(True, f"approved {what} into {safe(path)}{hidden}")
