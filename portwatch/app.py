@@ -3,6 +3,9 @@
 One scan runs at a time; the next is scheduled only when the last finished, so polls never pile up. Process
 details load in a second, exclusive worker group, and a result for a row that is no longer highlighted is
 dropped: the latest selection wins.
+
+Each refresh runs the :class:`portwatch.watch.Watcher` in the scan worker: collect, flag against the baseline,
+log opens and closes. The event loop only draws the result and raises alerts (portwatch.alerts).
 """
 
 from __future__ import annotations
@@ -12,75 +15,55 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import replace
-from typing import Any, ClassVar
+from collections.abc import Callable
+from pathlib import Path
 
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
+from portwatch.alerts import Alerts
 from portwatch.collect import Collector
-from portwatch.messages import DetailsLoaded, ScanCompleted, ScanFailed
-from portwatch.model import Listener, PortRange, Proto, Scan
+from portwatch.events import Event
+from portwatch.flags import Flagger, alarming
+from portwatch.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
+from portwatch.model import Listener, Scan
 from portwatch.process import ProcessInspector
 from portwatch.text import safe
+from portwatch.view_keys import ViewKeys
+from portwatch.watch import Watcher
+from portwatch.widgets.events_screen import EventsScreen
 from portwatch.widgets.filter_input import FilterInput
-from portwatch.widgets.help_screen import HelpScreen
 from portwatch.widgets.listener_table import ListenerTable
 from portwatch.widgets.process_panel import ProcessPanel
-from portwatch.widgets.rows import COLUMN_KEYS
 from portwatch.widgets.summary_bar import SummaryBar
 
 MIN_INTERVAL = 0.5
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75
-PROTO_CYCLE: tuple[Proto | None, ...] = (None, Proto.TCP, Proto.UDP)
-RANGE_CYCLE: tuple[PortRange | None, ...] = (None, *PortRange)
-#: Command palette entries: (title, help, action).
-PALETTE = (
-    ("Filter", "Filter by port, address, process, user or service", "filter"),
-    ("Sort by next column", "Cycle the sort column", "cycle_sort"),
-    ("TCP / UDP", "Show both, TCP only or UDP only", "cycle_proto"),
-    ("Range", "Show all ranges or one IANA range only", "cycle_range"),
-    ("Pause / resume", "Stop or restart refreshing", "toggle_pause"),
-    ("Refresh now", "Scan the sockets again now", "refresh_now"),
-    ("Process panel", "Show or hide the process panel", "toggle_panel"),
-    ("Help", "Every key and column explained", "help"),
-)
 
 
-class PortwatchApp(App[None]):
+class PortwatchApp(ViewKeys):
     """What is listening on this machine, and should it be?"""
 
     CSS_PATH = "portwatch.tcss"
     TITLE = "portwatch"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        # Priority: decided before the key is forwarded, so the keys typed right after it reach the box.
-        Binding("slash", "filter", "Filter", priority=True),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("t", "cycle_proto", "TCP/UDP"),
-        Binding("r", "cycle_range", "Range"),
-        Binding("space", "toggle_pause", "Pause"),
-        Binding("ctrl+r,f5", "refresh_now", "Refresh"),
-        Binding("p", "toggle_panel", "Panel"),
-        Binding("o", "next_owner", "Next pid"),
-        Binding("question_mark", "help", "Help"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-    ]
-
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
-                 *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time) -> None:
+                 *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
+                 baseline_path: Path | None = None, bell: bool = False, flagger: Flagger | None = None) -> None:
+        """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
+        ``bell``: ring the terminal bell with each alert. ``flagger``: tests inject one with fixed facts."""
         super().__init__()
         self.collector = collector
+        self.watcher = Watcher(collector, baseline_path, flagger=flagger)
+        self.alerts = Alerts(self, bell)
+        #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
+        self.history: tuple[Event, ...] = ()
         self.interval = max(MIN_INTERVAL, interval)
         self.inspector = inspector or ProcessInspector()
         self.new_for, self.gone_for = new_for, gone_for
@@ -136,19 +119,31 @@ class PortwatchApp(App[None]):
     @work(thread=True, group="scan", exit_on_error=False)
     def _scan_worker(self) -> None:
         try:
-            scan = self.collector.scan()
+            polled = self.watcher.poll()  # collect, flag, log: all off the event loop
         except Exception as error:  # a failed pass is shown, and polling goes on
             self.post_message(ScanFailed(f"{type(error).__name__}: {error}"))
         else:
-            self.post_message(ScanCompleted(scan))
+            self.post_message(ScanCompleted(polled))
 
     def on_scan_completed(self, message: ScanCompleted) -> None:
         if not self.is_running:  # a worker's result landing while the app shuts down
             return
-        self.scanning, self.failed, self.scan = False, False, message.scan
-        self.table.show_listeners(message.scan.listeners)
-        self.summary.show_scan(message.scan, self.table.row_count)
+        polled = message.polled
+        self.scanning, self.failed, self.scan, self.history = False, False, polled.scan, polled.history
+        self.table.show_listeners(polled.scan.listeners)
+        self.summary.show_scan(polled.scan, self.table.row_count)
+        self.summary.show_alarming(sum(1 for entry in polled.scan.listeners if alarming(entry)),
+                                   polled.has_baseline)
+        self.panel.has_baseline = polled.has_baseline
+        self.alerts.on_refresh(polled)
+        for screen in self.screen_stack:
+            if isinstance(screen, EventsScreen):
+                screen.show(polled.history)
         self._after_scan()
+        # The highlighted row's listener as this scan saw it: new flags, a restarted service's new pids.
+        current = self.table.highlighted_listener
+        if current is not None and self._highlighted is not None and current.key == self._highlighted.key:
+            self._highlighted = current
         if self.panel.display:  # the panel refreshes while shown: CPU %, sockets, the process still alive
             self._load_details()
 
@@ -171,10 +166,6 @@ class PortwatchApp(App[None]):
     def _show_state(self) -> None:
         state = "paused" if self.paused else "scanning" if self.scanning else "error" if self.failed else "live"
         self.summary.show_state(state, self.scan, self.interval)
-
-    def _show_filter_state(self) -> None:
-        total = len(self.scan.listeners) if self.scan else 0
-        self.summary.show_filter(self.table.view_filter, self.table.row_count, total)
 
     def _age_rows(self) -> None:
         if self.is_running and not self.paused:
@@ -222,36 +213,6 @@ class PortwatchApp(App[None]):
 
     # -- actions ------------------------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        self.filter_box.open()
-
-    def on_input_changed(self, event: FilterInput.Changed) -> None:
-        self._set_filter(text=event.value)
-
-    def on_filter_input_done(self, message: FilterInput.Done) -> None:
-        self.table.focus()
-
-    def action_clear_filter(self) -> None:
-        self.filter_box.action_clear()
-
-    def _set_filter(self, **changes: Any) -> None:
-        self.table.set_filter(replace(self.table.view_filter, **changes))
-        self._show_filter_state()
-
-    def action_cycle_proto(self) -> None:
-        current = PROTO_CYCLE.index(self.table.view_filter.proto)
-        self._set_filter(proto=PROTO_CYCLE[(current + 1) % len(PROTO_CYCLE)])
-
-    def action_cycle_range(self) -> None:
-        current = RANGE_CYCLE.index(self.table.view_filter.port_range)
-        self._set_filter(port_range=RANGE_CYCLE[(current + 1) % len(RANGE_CYCLE)])
-
-    def action_cycle_sort(self) -> None:
-        sortable = COLUMN_KEYS
-        current = sortable.index(self.table.sort_column)
-        self.table.sort_by(sortable[(current + 1) % len(sortable)], reverse=False)
-        self.notify(f"sorted by {self.table.sort_column}", timeout=1.5)
-
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
         if self.paused and self._next_scan is not None:
@@ -279,14 +240,33 @@ class PortwatchApp(App[None]):
             return self._highlighted is not None and len(self._highlighted.pids) > 1
         return True
 
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+    def action_events(self) -> None:
+        if not isinstance(self.screen, EventsScreen):
+            self.push_screen(EventsScreen(self.history))
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for title, help_text, action in PALETTE:
-            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+    def action_approve(self) -> None:
+        """No confirmation: approving only adds an entry (the old file is kept as .bak; delete it to undo)."""
+        key, listener = self.table.highlighted_key, self.table.highlighted_listener
+        row = self.table.tracker.rows.get(key) if key is not None else None
+        if listener is None or row is None:
+            self.notify("No listener highlighted.", severity="warning", timeout=3)
+        elif row.gone_since is not None:
+            self.notify("That listener has closed: nothing to approve.", severity="warning", timeout=4)
+        else:
+            self._approve_worker(listener)
+
+    @work(thread=True, group="approve", exit_on_error=False)
+    def _approve_worker(self, listener: Listener) -> None:
+        self.post_message(Approved(self.watcher.approve(listener)))
+
+    def on_approved(self, message: Approved) -> None:
+        if not self.is_running:
+            return
+        approval = message.approval
+        self.notify(approval.message, title="Approved" if approval.ok else "Not approved", markup=False,
+                    severity="information" if approval.ok else "warning", timeout=6 if approval.ok else 10)
+        if approval.ok:
+            self.start_scan()  # its flag goes at this refresh, not the next scheduled one
 
     # -- ending cleanly -----------------------------------------------------------------------------------
 

@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how sockets are read (default: the fastest that works here)")
     parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
                         help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
+    parser.add_argument("--baseline", type=Path, metavar="PATH", dest="tui_baseline",
+                        help="TUI: baseline file to judge against and approve into (default: your config dir)")
+    parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     listing = commands.add_parser("list", help="print every listener, sorted by port")
@@ -189,8 +192,15 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 def run_tui(args: argparse.Namespace) -> int:
     from portwatch.app import PortwatchApp
+    from portwatch.baseline_io import default_path
 
-    PortwatchApp(collector=get_collector(args.collector), interval=args.interval).run()
+    if args.tui_baseline is not None and not args.tui_baseline.exists():  # as `check`: an explicit file must exist
+        print(f"portwatch: no baseline at {args.tui_baseline}: `portwatch baseline save {args.tui_baseline}` "
+              "creates it", file=sys.stderr)
+        return EXIT_USAGE
+    # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
+    PortwatchApp(collector=get_collector(args.collector), interval=args.interval,
+                 baseline_path=args.tui_baseline or default_path(), bell=args.bell).run()
     return EXIT_OK
 
 

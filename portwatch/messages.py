@@ -7,16 +7,22 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from portwatch.model import ProcessDetails, Scan
+from portwatch.watch import Approval, Polled
 
 
 @dataclass
 class ScanCompleted(Message):
-    """A collector pass finished; an older copy still in the queue is superseded by a newer one."""
+    """A refresh finished (collected, flagged, logged). A newer copy in the queue supersedes an older one,
+    unless the older one brought events: those carry alerts, which must not be lost."""
 
-    scan: Scan
+    polled: Polled
+
+    @property
+    def scan(self) -> Scan:
+        return self.polled.scan
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ScanCompleted)
+        return isinstance(message, ScanCompleted) and not self.polled.events
 
 
 @dataclass
@@ -33,3 +39,10 @@ class DetailsLoaded(Message):
     row_key: str
     pids: tuple[int, ...]
     details: ProcessDetails
+
+
+@dataclass
+class Approved(Message):
+    """The approve key's write finished (or was refused): say so, and refresh so the flag goes."""
+
+    approval: Approval

@@ -16,24 +16,32 @@ HELP = """\
 
 [b]Keys[/b]
   ↑ ↓ PgUp PgDn   move; the process panel follows the highlighted row
-  /               filter by port, address, process, user or service
-                  (Enter keeps the filter, Esc clears it)
+  /               filter by port, address, process, user, service or flag code
+                  (! alone: unexpected only; Enter keeps the filter, Esc clears it)
   s               sort by the next column (click a header to sort by it; again to reverse)
   t               show TCP and UDP / TCP only / UDP only
   r               show all ranges / one IANA range only
   p               show or hide the process panel (on narrow terminals: swap table and panel)
   o               next owner process, when several share a socket
+  a               approve: add the highlighted listener to the baseline file. No confirmation:
+                  it only adds an entry (the old file is kept as .bak; delete the entry to undo)
+  e               events: every listener opened / closed / re-owned since start, how long it lived
   space           pause / resume refreshing
   ctrl+r, F5      refresh now
   ctrl+p          command palette
   ?               this help        q   quit
 
 [b]Columns[/b]
+  !               ! something to look at (the panel gives each flag's reason) · · notes only
   new / gone      appeared since start (marked ~10 s) / closed (kept dimmed ~5 s)
   Range           IANA class: ■ well-known 0-1023 · ● registered 1024-49151 · ▲ dynamic 49152-65535
   Eph             inside this OS's ephemeral (automatic) port range: often a client, not a server
   PID / Process   ? and (hidden: sudo) mean the owner is not yours to see: run with sudo
   Exp             who can connect: local (loopback) · addr (one address) · ALL (every interface)
+
+[b]Alerts[/b]
+  A listener that opens with a "!" flag raises one notification (and a bell with --bell); the header
+  counts them. Listeners present at start are counted, not announced. --baseline PATH picks the file.
 
 Press Esc to close."""
 

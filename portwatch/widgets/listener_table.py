@@ -24,6 +24,8 @@ ROW_CLASSES = {
     "listeners--gone",
     "listeners--muted",
     "listeners--exposed",
+    "listeners--alarming",
+    "listeners--flag-mark",
 }
 
 

@@ -22,9 +22,12 @@ class ProcessPanel(VerticalScroll):
         super().__init__(id=id)
         self.listener: Listener | None = None
         self.details: ProcessDetails | None = None
+        #: Whether the app judged flags against a baseline (the Flags section says "expected" or "no baseline").
+        self.has_baseline = False
 
     def compose(self) -> ComposeResult:
         yield Static(Content("No listener highlighted."), id="panel-socket")
+        yield Static(Content(""), id="panel-flags")
         yield Static(Content(""), id="panel-notice")
         with Grid(id="panel-fields"):
             for key, label in process_view.FIELDS:
@@ -46,12 +49,15 @@ class ProcessPanel(VerticalScroll):
         """A new row is highlighted: say what we know now; details follow from show_details()."""
         self.listener = listener
         socket = self.query_one("#panel-socket", Static)
+        flags = self.query_one("#panel-flags", Static)
+        flags.display = listener is not None
         if listener is None:
             show(socket, Content("No listener highlighted."))
             self._notice(None)
             self._show_fields(False)
             return
         show(socket, process_view.socket_line(listener))
+        show(flags, process_view.flags_content(listener, self.has_baseline))
         notice = process_view.owner_notice(listener)
         if notice is not None:
             self.details = None

@@ -82,6 +82,30 @@ def socket_line(listener: Listener) -> Content:
     return Content.assemble(*parts)
 
 
+def flags_content(listener: Listener, has_baseline: bool) -> Content:
+    """Whether the baseline expects it, then each flag's code and reason (reasons quote process text: plain)."""
+    codes = {flag.code for flag in listener.flags}
+    if "udp-client" in codes:
+        status = Content.styled("· a client's auto-bound UDP socket: the baseline does not apply", "$text-muted")
+    elif "not-in-baseline" in codes:
+        status = Content.assemble(("! not in baseline", "bold $text-error"), " — ", ("a", "bold $accent"),
+                                  " approves it")
+    elif has_baseline:
+        status = Content.styled("✔ expected (in baseline)", "$text-success")
+    else:
+        status = Content.assemble(("no baseline", "$text-muted"), ": `portwatch baseline save` records "
+                                  "what listens now as expected")
+    lines = [status, Content.styled("Flags" if listener.flags else "Flags: none", "bold")]
+    for flag in listener.flags:
+        if flag.informational:
+            lines.append(Content.assemble(("· ", "$text-muted"), (f"{flag.code} (info): ", "bold $text-muted"),
+                                          Content.styled(flag.reason, "$text-muted")))
+        else:
+            lines.append(Content.assemble(("! ", "bold $text-error"), (f"{flag.code}: ", "bold $text-error"),
+                                          Content(flag.reason)))
+    return Content("\n").join(lines)
+
+
 def owner_notice(listener: Listener) -> Content | None:
     """What to say when a listener has no process we can name; None when it has one."""
     if listener.owners:

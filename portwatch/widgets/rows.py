@@ -100,10 +100,22 @@ class ViewFilter:
         needle = self.text.strip().lower()
         if not needle:
             return True
+        if needle == "!":  # "!" alone: only what the flags column marks "!"
+            return bool(flag_rank(listener) == 0)
         haystack = (str(listener.port), listener.address, listener.process_name or "", listener.user or "",
-                    listener.service or "", *map(str, listener.pids))
+                    listener.service or "", *map(str, listener.pids), *(flag.code for flag in listener.flags))
         return any(needle in part.lower() for part in haystack)
 
+
+def flag_rank(listener: Listener) -> int:
+    """0: some flag is alarming; 1: only informational flags; 2: none. (The flags column's sort order.)"""
+    if any(not flag.informational for flag in listener.flags):
+        return 0
+    return 1 if listener.flags else 2
+
+
+#: The flags column: "!" something to look at, "·" only informational notes, blank nothing.
+FLAG_MARKS = ("!", "·", "")
 
 RANGE_GLYPHS = {PortRange.WELL_KNOWN: "■", PortRange.REGISTERED: "●", PortRange.DYNAMIC: "▲"}
 EXPOSURE_WORDS = {Exposure.LOOPBACK: "local", Exposure.SPECIFIC: "addr", Exposure.ALL: "ALL"}
@@ -124,6 +136,7 @@ def _owner_sort(listener: Listener) -> tuple[int, str]:
 
 
 COLUMNS: tuple[Column, ...] = (
+    Column("flags", "!", flag_rank),
     Column("state", "", lambda entry: 0),
     Column("proto", "Proto", lambda entry: entry.proto.value),
     Column("address", "Address", lambda entry: (entry.family.value, entry.address)),
@@ -177,12 +190,16 @@ def _process(listener: Listener) -> tuple[str, str]:
 def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Text, ...]:
     """The cells of one row, styled by range and state from the palette (which reads the .tcss)."""
     base = palette(f"listeners--{listener.port_range.value}")
+    rank = flag_rank(listener)
     if state is RowState.NEW:
         base += palette("listeners--new")
-    elif state is RowState.GONE:
+    if rank == 0 and state is not RowState.GONE:
+        base += palette("listeners--alarming")
+    if state is RowState.GONE:
         base = palette("listeners--gone")
     process, process_class = _process(listener)
     values: dict[str, tuple[str, str]] = {
+        "flags": (FLAG_MARKS[rank], "listeners--flag-mark" if rank == 0 else ""),
         "state": (state.value, ""),
         "proto": (listener.proto.value, ""),
         "address": (clip(safe(listener.address, 256), 28), ""),

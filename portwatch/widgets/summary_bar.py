@@ -24,6 +24,9 @@ class SummaryBar(Vertical):
             yield Label(Content("portwatch"), id="summary-title")
             for port_range in PortRange:
                 yield Label(Content(""), id=f"count-{port_range.value}", classes=f"count range-{port_range.value}")
+            with Horizontal(id="summary-alarming"):
+                yield Label(Content(""), id="alarming-count")
+                yield Label(Content(""), id="alarming-word")
             yield Label(Content(""), id="summary-filter")
             with Horizontal(id="summary-right"):
                 yield Label(Content("scanning…"), id="summary-state")
@@ -44,6 +47,18 @@ class SummaryBar(Vertical):
                 (f"{scan.hidden_owners} owner(s) hidden", "bold"), ": run with sudo to see them"))
         notes += [Content(safe(warning, 300)) for warning in scan.warnings]
         self.show_notes(notes)
+
+    def show_alarming(self, count: int, has_baseline: bool) -> None:
+        """How many listeners carry an alarming flag: "!" and the word say it, the colour only repeats it."""
+        box = self.query_one("#summary-alarming", Horizontal)
+        show(self.query_one("#alarming-count", Label), Content(f"! {count}" if count else "✔ 0"))
+        show(self.query_one("#alarming-word", Label), Content("unexpected" if has_baseline else "flagged"))
+        box.set_class(bool(count), "-alarming")
+
+    @property
+    def alarming_text(self) -> str:
+        """The count as shown on a wide terminal, e.g. "! 2 unexpected" (narrow ones drop the word)."""
+        return " ".join(str(self.query_one(f"#alarming-{part}", Label).content) for part in ("count", "word"))
 
     def show_notes(self, notes: list[Content]) -> None:
         box = self.query_one("#summary-notes", Static)

@@ -6,8 +6,12 @@ Built with the real ``build``-side helpers (ranges.iana_range, ranges.exposure) 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from portwatch import ranges
+from portwatch.baseline_io import entry_for, render_entry
+from portwatch.exeinfo import ExeFacts, ExeInspector, temp_place
+from portwatch.flags import Flagger
 from portwatch.model import (
     EphemeralRange,
     Family,
@@ -114,6 +118,13 @@ def sample_details(pid: int) -> ProcessDetails:
             cwd="/tmp", user="mallory", parents=(ProcessLink(1, "systemd"),), create_time=NOW - 60,
             status="sleeping", cpu_percent=99.0, memory_rss=1024, memory_percent=0.0, threads=1, open_fds=3,
             listening=("tcp 127.0.0.1:31337",))
+    if pid == 7321:
+        return ProcessDetails(
+            pid=7321, state=ProcessState.OK, name="python3", exe="/tmp/build/python3",
+            cmdline=("/tmp/build/python3", "-m", "http.server", "8000"), cwd="/tmp/build", user="dev",
+            parents=(ProcessLink(7300, "bash"), ProcessLink(1, "systemd")), create_time=NOW - 5,
+            status="sleeping", cpu_percent=0.3, memory_rss=21_495_808, memory_percent=0.3, threads=1, open_fds=4,
+            listening=("tcp 0.0.0.0:8000",))
     if pid == 4242:
         return ProcessDetails(pid=4242, state=ProcessState.EXITED)
     return ProcessDetails(pid=pid, state=ProcessState.DENIED)
@@ -124,3 +135,38 @@ class FixedInspector(ProcessInspector):
 
     def inspect(self, pid: int) -> ProcessDetails:
         return sample_details(pid)
+
+
+#: Where each fixed process runs from (pid -> exe); a process not named here has no readable exe.
+FIXED_EXES = {812: "/usr/sbin/sshd", 640: "/usr/lib/systemd/systemd-resolved", 702: "/usr/sbin/dhclient",
+              1201: "/usr/sbin/nginx", 1202: "/usr/sbin/nginx", 1203: "/usr/sbin/nginx", 4242: "/usr/bin/node",
+              990: "/usr/lib/postgresql/16/bin/postgres", 1010: "/usr/bin/redis-server",
+              5150: "/usr/bin/python3", 733: "/usr/local/bin/node_exporter", 6021: "/usr/share/code/code",
+              6100: "/home/dev/bin/grpc-server", 6666: "/tmp/\x1b[2Jevil", 7321: "/tmp/build/python3"}
+
+
+class FixedExeInspector(ExeInspector):
+    """Executable facts from the table above instead of /proc (the fixed pids may be anything here)."""
+
+    def facts(self, owner: Owner) -> ExeFacts:
+        path = FIXED_EXES.get(owner.pid)
+        return ExeFacts(path=path, risky_place=temp_place(path)) if path else ExeFacts()
+
+
+def fixed_flagger() -> Flagger:
+    """A Flagger that judges the fixed data alone: no /proc, no kernel list of auto-bound UDP sockets."""
+    flagger = Flagger(autobound=lambda: None)
+    flagger.exe_inspector = FixedExeInspector()
+    return flagger
+
+
+def write_baseline(path: Path, listeners: Sequence[Listener]) -> Path:
+    """A baseline file expecting ``listeners``, rendered as `portwatch baseline save` would."""
+    text = "version = 1\n" + "".join("\n" + render_entry(*entry_for(entry)) for entry in listeners)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def expected_listeners() -> tuple[Listener, ...]:
+    """What the fixed machine's baseline expects: everything in sample_listeners() but the hostile one."""
+    return sample_listeners(hostile=False)

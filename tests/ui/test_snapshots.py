@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-from fixed_data import NOW, FixedCollector, FixedInspector, sample_scan
+import pytest
+from fixed_data import (
+    NOW,
+    FixedCollector,
+    FixedInspector,
+    expected_listeners,
+    fixed_flagger,
+    sample_scan,
+    write_baseline,
+)
 from textual.pilot import Pilot
 from ui_helpers import wait_for
 
@@ -13,10 +23,19 @@ from portwatch.app import PortwatchApp
 SnapCompare = Callable[..., bool]
 
 
+@pytest.fixture(autouse=True)
+def baseline_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A baseline expecting all but the hostile listener, at a relative path: reasons quote it, so it is fixed."""
+    monkeypatch.chdir(tmp_path)
+    write_baseline(tmp_path / "baseline.toml", expected_listeners())
+    yield
+
+
 def fixed_app() -> PortwatchApp:
     # A long interval: one scan, then nothing moves while the snapshot is taken.
     return PortwatchApp(collector=FixedCollector(sample_scan(hostile=True)), interval=3600,
-                        inspector=FixedInspector(), clock=lambda: NOW + 3600)
+                        inspector=FixedInspector(), clock=lambda: NOW + 3600, flagger=fixed_flagger(),
+                        baseline_path=Path("baseline.toml"))
 
 
 async def settled(pilot: Pilot[None]) -> None:

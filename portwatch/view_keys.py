@@ -1,0 +1,108 @@
+"""The App's keys: every binding in one list (Footer order), the command palette, and the actions that only
+change what the table shows (filter, protocol, range, sort) or open the help. PortwatchApp subclasses this;
+the actions that touch scanning, the panel, the baseline and the events view live with it in app.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from portwatch.model import PortRange, Proto, Scan
+from portwatch.widgets.filter_input import FilterInput
+from portwatch.widgets.help_screen import HelpScreen
+from portwatch.widgets.listener_table import ListenerTable
+from portwatch.widgets.rows import COLUMN_KEYS
+from portwatch.widgets.summary_bar import SummaryBar
+
+PROTO_CYCLE: tuple[Proto | None, ...] = (None, Proto.TCP, Proto.UDP)
+RANGE_CYCLE: tuple[PortRange | None, ...] = (None, *PortRange)
+#: Command palette entries: (title, help, action).
+PALETTE = (
+    ("Filter", "Filter by port, address, process, user, service or flag (! alone: unexpected only)", "filter"),
+    ("Sort by next column", "Cycle the sort column", "cycle_sort"),
+    ("TCP / UDP", "Show both, TCP only or UDP only", "cycle_proto"),
+    ("Range", "Show all ranges or one IANA range only", "cycle_range"),
+    ("Approve", "Add the highlighted listener to the baseline (no confirmation; edit the file to undo)",
+     "approve"),
+    ("Events", "Listeners opened and closed since start, with how long each lived", "events"),
+    ("Pause / resume", "Stop or restart refreshing", "toggle_pause"),
+    ("Refresh now", "Scan the sockets again now", "refresh_now"),
+    ("Process panel", "Show or hide the process panel", "toggle_panel"),
+    ("Help", "Every key and column explained", "help"),
+)
+
+
+class ViewKeys(App[None]):
+    """Bindings and the view actions; the widgets it drives are created by the subclass."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Footer order: what fits at 80 columns comes first, and `?` leads to everything else.
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        # Priority: decided before the key is forwarded, so the keys typed right after it reach the box.
+        Binding("slash", "filter", "Filter", priority=True),
+        Binding("a", "approve", "Approve"),
+        Binding("e", "events", "Events"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("t", "cycle_proto", "TCP/UDP"),
+        Binding("r", "cycle_range", "Range"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("ctrl+r,f5", "refresh_now", "Refresh"),
+        Binding("p", "toggle_panel", "Panel"),
+        Binding("o", "next_owner", "Next pid"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    table: ListenerTable
+    summary: SummaryBar
+    filter_box: FilterInput
+    scan: Scan | None
+
+    def action_filter(self) -> None:
+        self.filter_box.open()
+
+    def on_input_changed(self, event: FilterInput.Changed) -> None:
+        self._set_filter(text=event.value)
+
+    def on_filter_input_done(self, message: FilterInput.Done) -> None:
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        self.filter_box.action_clear()
+
+    def _set_filter(self, **changes: Any) -> None:
+        self.table.set_filter(replace(self.table.view_filter, **changes))
+        self._show_filter_state()
+
+    def _show_filter_state(self) -> None:
+        total = len(self.scan.listeners) if self.scan else 0
+        self.summary.show_filter(self.table.view_filter, self.table.row_count, total)
+
+    def action_cycle_proto(self) -> None:
+        current = PROTO_CYCLE.index(self.table.view_filter.proto)
+        self._set_filter(proto=PROTO_CYCLE[(current + 1) % len(PROTO_CYCLE)])
+
+    def action_cycle_range(self) -> None:
+        current = RANGE_CYCLE.index(self.table.view_filter.port_range)
+        self._set_filter(port_range=RANGE_CYCLE[(current + 1) % len(RANGE_CYCLE)])
+
+    def action_cycle_sort(self) -> None:
+        sortable = COLUMN_KEYS
+        current = sortable.index(self.table.sort_column)
+        self.table.sort_by(sortable[(current + 1) % len(sortable)], reverse=False)
+        self.notify(f"sorted by {self.table.sort_column}", timeout=1.5)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in PALETTE:
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
