@@ -1,16 +1,19 @@
-"""Render the README screenshots from fixed data: screenshots/wide.svg and screenshots/narrow.svg.
+"""Render the README screenshots from fixed data: screenshots/wide.svg, narrow.svg and events.svg.
 
     python screenshots/make.py
 
-The data is the snapshot tests' (tests/ui/fixed_data.py), fed through the app's collector and inspector
-seams; time is fixed and the zone is UTC, so the same code draws the same pictures.
+The data is the snapshot tests' (tests/ui/fixed_data.py), fed through the app's collector, inspector and
+flagger seams, judged against a baseline that expects everything but the newcomer; time is fixed and the zone
+is UTC, so the same code draws the same pictures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,24 +21,37 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "ui"))
 sys.path.insert(0, str(HERE.parent))
 
-from fixed_data import NOW, FixedCollector, FixedInspector, listener, sample_scan  # noqa: E402
+from fixed_data import (  # noqa: E402
+    NOW,
+    FixedCollector,
+    FixedInspector,
+    expected_listeners,
+    fixed_flagger,
+    listener,
+    sample_scan,
+    write_baseline,
+)
 
 from portwatch.app import PortwatchApp  # noqa: E402
 
+#: Rows above the newcomer in the second scan (the closed node row lingers, dimmed): `down` this many times.
+TO_NEWCOMER = 9
+
 
 def scans() -> FixedCollector:
-    """Two scans: a dev server appears (marked new) and the node process's listener closes (dimmed)."""
+    """Two scans: a dev server appears from /tmp (flagged, announced) and the node process's listener closes."""
     first = sample_scan(hostile=False)
     newcomer = listener("tcp", "0.0.0.0", 8000, [(7321, "python3", "dev")])
     second = sample_scan(listeners=tuple(sorted(
         (*(entry for entry in first.listeners if entry.port != 3000), newcomer),
         key=lambda entry: (entry.port, entry.proto.value, entry.address))))
-    return FixedCollector(first, second)
+    return FixedCollector(first, dataclasses.replace(second, taken_at=NOW + 2))
 
 
 async def render(name: str, size: tuple[int, int], keys: tuple[str, ...] = ()) -> Path:
-    app = PortwatchApp(collector=scans(), interval=0.5, inspector=FixedInspector(), clock=lambda: NOW + 3600)
-    async with app.run_test(size=size) as pilot:
+    app = PortwatchApp(collector=scans(), interval=0.5, inspector=FixedInspector(), clock=lambda: NOW + 3600,
+                       flagger=fixed_flagger(), baseline_path=Path("baseline.toml"))
+    async with app.run_test(size=size, notifications=True) as pilot:
         deadline = time.monotonic() + 10
         while app.collector.calls < 2 or app.panel.details is None:  # type: ignore[attr-defined]
             if time.monotonic() > deadline:
@@ -43,7 +59,7 @@ async def render(name: str, size: tuple[int, int], keys: tuple[str, ...] = ()) -
             await pilot.pause(0.05)
         app.paused = True  # hold the picture still
         await pilot.press(*keys)
-        await pilot.pause(0.2)
+        await pilot.pause(0.3)
         path = HERE / f"{name}.svg"
         path.write_text(app.export_screenshot(title=f"portwatch ({size[0]}x{size[1]})"))
     return path
@@ -52,8 +68,13 @@ async def render(name: str, size: tuple[int, int], keys: tuple[str, ...] = ()) -
 async def main() -> None:
     os.environ["TZ"] = "UTC"
     time.tzset()
-    for name, size, keys in (("wide", (160, 45), ("down", "down", "down", "down")), ("narrow", (80, 30), ())):
-        print(await render(name, size, keys))
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)  # flag reasons quote the baseline's path: a relative one draws the same everywhere
+        write_baseline(Path("baseline.toml"), expected_listeners())
+        shots = (("wide", (160, 45), ("down",) * TO_NEWCOMER), ("narrow", (80, 30), ()),
+                 ("events", (120, 30), ("e",)))
+        for name, size, keys in shots:
+            print(await render(name, size, keys))
 
 
 if __name__ == "__main__":
