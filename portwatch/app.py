@@ -29,7 +29,7 @@ from textual.worker import get_current_worker
 from portwatch.alerts import Alerts
 from portwatch.collect import Collector
 from portwatch.events import Event
-from portwatch.flags import Flagger, alarming
+from portwatch.flags import Flagger
 from portwatch.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
 from portwatch.model import Listener, Scan
 from portwatch.process import ProcessInspector
@@ -132,8 +132,7 @@ class PortwatchApp(ViewKeys):
         self.scanning, self.failed, self.scan, self.history = False, False, polled.scan, polled.history
         self.table.show_listeners(polled.scan.listeners)
         self.summary.show_scan(polled.scan, self.table.row_count)
-        self.summary.show_alarming(sum(1 for entry in polled.scan.listeners if alarming(entry)),
-                                   polled.has_baseline)
+        self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
         self.panel.has_baseline = polled.has_baseline
         self.alerts.on_refresh(polled)
         for screen in self.screen_stack:

@@ -39,6 +39,8 @@ class Polled:
     alarms: tuple[Listener, ...]
     #: Whether flags were judged against a baseline.
     has_baseline: bool
+    #: How many listeners carry an alarming flag now (counted here, off the event loop).
+    alarming_count: int
     #: A one-line message about the baseline file to show once (malformed, removed, reloaded).
     baseline_notice: str | None = None
     baseline_notice_is_error: bool = False
@@ -117,7 +119,8 @@ class Watcher:
         scan = self.flagger.flag_scan(self.collector.scan(), baseline)
         events = tuple(self.log.update(scan))
         alarms = tuple(e.listener for e in events if e.kind is EventKind.OPENED and alarming(e.listener))
-        return Polled(scan, events, self.log.events, alarms, baseline is not None, notice, is_error)
+        count = sum(1 for entry in scan.listeners if entry.flags and alarming(entry))
+        return Polled(scan, events, self.log.events, alarms, baseline is not None, count, notice, is_error)
 
     # -- the approve key -----------------------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ def flags_content(listener: Listener, has_baseline: bool) -> Content:
     elif has_baseline:
         status = Content.styled("✔ expected (in baseline)", "$text-success")
     else:
-        status = Content.assemble(("no baseline", "$text-muted"), ": `portwatch baseline save` records "
+        status = Content.assemble(("no baseline loaded", "$text-muted"), ": `portwatch baseline save` records "
                                   "what listens now as expected")
     lines = [status, Content.styled("Flags" if listener.flags else "Flags: none", "bold")]
     for flag in listener.flags:

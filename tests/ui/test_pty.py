@@ -24,11 +24,12 @@ UI_DIR = Path(__file__).parent
 SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {ui_dir!r})
-    from fixed_data import FixedCollector, FixedInspector, sample_scan
+    from fixed_data import FixedCollector, FixedInspector, fixed_flagger, sample_scan
     from portwatch.app import PortwatchApp
 
-    app = PortwatchApp(collector=FixedCollector(sample_scan(hostile=True)), interval=0.5,
-                       inspector=FixedInspector())
+    # The hostile listener opens at the second scan: its alert (with --bell) quotes its name too.
+    app = PortwatchApp(collector=FixedCollector(sample_scan(), sample_scan(hostile=True)), interval=0.5,
+                       inspector=FixedInspector(), flagger=fixed_flagger(), bell=True)
     app.run()
     print("APP-ENDED", flush=True)
 """)
@@ -84,8 +85,8 @@ def stop(proc: subprocess.Popen[bytes], leader: int) -> None:
 def test_hostile_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
     proc, leader = start(tmp_path)
     try:
-        output = read_until(leader, b"31337", timeout=15)  # the hostile row is on screen
-        assert b"31337" in output, output[-2000:]
+        output = read_until(leader, b"Unexpected", timeout=15)  # its row is drawn, its alert raised
+        assert b"31337" in output and b"Unexpected" in output, output[-2000:]
         # Filter to the hostile row (Enter keeps the filter) so the panel draws its name, exe and cmdline.
         os.write(leader, b"/31337")
         time.sleep(0.3)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +182,26 @@ def test_unprivileged_user_sees_root_sockets_with_hidden_owners_and_the_reason(
     assert table.returncode == 0
     [row] = [line for line in table.stdout.splitlines() if f" {port} " in line]
     assert "(hidden: needs sudo)" in row
+
+
+def test_tui_baseline_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    result = portwatch("--baseline", str(missing), "--bell")
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "baseline save" in result.stderr and result.stdout == ""
+
+
+def test_tui_gets_the_baseline_file_and_the_bell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portwatch import cli
+    from portwatch.app import PortwatchApp
+
+    seen: dict[str, object] = {}
+
+    def run(app: PortwatchApp) -> None:
+        seen.update(path=app.watcher.baseline_path, bell=app.alerts.bell)
+
+    monkeypatch.setattr(PortwatchApp, "run", run)
+    path = tmp_path / "baseline.toml"
+    path.write_text("version = 1\n")
+    assert cli.main(["--baseline", str(path), "--bell"]) == 0
+    assert seen == {"path": path, "bell": True}
