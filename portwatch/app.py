@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 from portwatch.alerts import Alerts
 from portwatch.collect import Collector
 from portwatch.events import Event
+from portwatch.executor import DaemonExecutor
 from portwatch.flags import Flagger
 from portwatch.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
 from portwatch.model import Listener, Scan
@@ -92,6 +93,8 @@ class PortwatchApp(ViewKeys):
         yield Footer()
 
     def on_mount(self) -> None:
+        # thread workers run here: a /proc read stuck in the kernel must not keep `q` from quitting
+        asyncio.get_running_loop().set_default_executor(DaemonExecutor())
         self.table.focus()
         self._install_signal_handlers()
         self.set_interval(1.0, self._age_rows)

@@ -58,9 +58,31 @@ def read_until(fd: int, marker: bytes, timeout: float) -> bytes:
     return chunks
 
 
-def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+#: A collector whose second pass never returns, as a read of a process stuck in the kernel would not.
+STUCK_SCRIPT = textwrap.dedent("""
+    import sys, threading
+    sys.path.insert(0, {ui_dir!r})
+    from fixed_data import FixedCollector, FixedInspector, sample_scan
+    from portwatch.app import PortwatchApp
+
+    class StuckCollector(FixedCollector):
+        calls = 0
+        def scan(self):
+            self.calls += 1
+            if self.calls > 1:
+                open(sys.argv[1], "w").close()  # print() is captured while the app runs
+                threading.Event().wait()
+            return super().scan()
+
+    app = PortwatchApp(collector=StuckCollector(sample_scan()), interval=0.5, inspector=FixedInspector())
+    app.run()
+    print("APP-ENDED", flush=True)
+""")
+
+
+def start(tmp_path: Path, script_text: str = SCRIPT, *args: str) -> tuple[subprocess.Popen[bytes], int]:
     script = tmp_path / "run_app.py"
-    script.write_text(SCRIPT.format(ui_dir=str(UI_DIR)))
+    script.write_text(script_text.format(ui_dir=str(UI_DIR)))
     leader, follower = os.openpty()
     os.set_blocking(leader, True)
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45", "TZ": "UTC"}
@@ -69,7 +91,7 @@ def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
     import termios
 
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
-    proc = subprocess.Popen([sys.executable, str(script)], stdin=follower, stdout=follower, stderr=follower,
+    proc = subprocess.Popen([sys.executable, str(script), *args], stdin=follower, stdout=follower, stderr=follower,
                             env=env, start_new_session=True, close_fds=True)
     os.close(follower)
     return proc, leader
@@ -117,3 +139,20 @@ def test_sigterm_restores_the_terminal(tmp_path: Path) -> None:
         stop(proc, leader)
     assert b"\x1b[?1049l" in output  # and back again: the terminal is restored
     assert b"APP-ENDED" in output
+
+
+def test_quit_is_not_held_up_by_a_scan_stuck_in_the_kernel(tmp_path: Path) -> None:
+    stuck = tmp_path / "stuck"
+    proc, leader = start(tmp_path, STUCK_SCRIPT, str(stuck))
+    try:
+        output = b""
+        deadline = time.monotonic() + 15
+        while not stuck.exists() and time.monotonic() < deadline:
+            output += read_until(leader, b"", timeout=0.2)
+        assert stuck.exists(), output[-2000:]
+        os.write(leader, b"q")
+        output += read_until(leader, b"APP-ENDED", timeout=15)
+        assert proc.wait(timeout=10) == 0  # without the daemon executor, asyncio.run waits here for ever
+    finally:
+        stop(proc, leader)
+    assert b"\x1b[?1049l" in output and b"APP-ENDED" in output
