@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ClassVar
+from operator import attrgetter
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 from portwatch.model import Listener
-from portwatch.widgets.rows import COLUMN_KEYS, COLUMNS, RowTracker, ViewFilter, row_cells, signature
+from portwatch.widgets.rows import COLUMN_KEYS, COLUMNS, RowState, RowTracker, ViewFilter, row_cells, signature
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 #: Component classes the .tcss styles; cells take their colours from these, never from Python literals.
 ROW_CLASSES = {
@@ -33,6 +41,10 @@ class ListenerTable(DataTable[Text]):
     """Listeners, one row each, keyed by ``proto|address|port``."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | ROW_CLASSES
+    #: Inside a diff, plain refresh() calls (update_cell makes one per cell) are folded into one at the end.
+    #: Class-level defaults: DataTable.__init__ already calls refresh().
+    _deferring = False
+    _deferred = False
 
     @dataclass
     class Highlighted(Message):
@@ -48,6 +60,8 @@ class ListenerTable(DataTable[Text]):
         self.sort_column = "port"
         self.sort_reverse = False
         self._signatures: dict[str, tuple[object, ...]] = {}
+        #: What each shown row was drawn from: a row whose listener and state are unchanged is not rebuilt.
+        self._shown: dict[str, tuple[Listener, RowState]] = {}
         self._palette: dict[str, Style] = {}
         self._reported: str | None = ""  # "" = nothing reported yet, so the first report always goes out
 
@@ -104,39 +118,98 @@ class ListenerTable(DataTable[Text]):
     # -- the diff -----------------------------------------------------------------------------------------
 
     def refresh_rows(self, now: float | None = None) -> None:
-        """Make the table show the tracker's rows that pass the filter: remove, update and add by key."""
+        """Make the table show the tracker's rows that pass the filter: remove, update and add by key.
+
+        The loop pays for what changed, not for what is shown: a row whose listener and state are unchanged
+        is skipped before its cells are built, and the table is re-sorted only when rows arrived, left in a
+        batch, or a sort value moved.
+        """
         if not self.columns:
             return
         now = time.time() if now is None else now
         keep, keep_index = self.highlighted_key, self.cursor_row
         wanted = {key: row for key, row in self.tracker.rows.items() if self.view_filter.matches(row.listener)}
-        changed = False
-        with self.app.batch_update():
-            for key in [k for k in self._signatures if k not in wanted]:
-                self.remove_row(key)
-                del self._signatures[key]
-                changed = True
+        removed = [key for key in self._signatures if key not in wanted]
+        sort_at = COLUMN_KEYS.index(self.sort_column)
+        moved = False
+        with self.app.batch_update(), self._one_repaint():
             for key, row in wanted.items():
-                cells = row_cells(row.listener, row.state(now), self._style)
+                state, shown = row.state(now), self._shown.get(key)
+                if shown is not None and shown[1] is state and shown[0] == row.listener:
+                    continue
+                self._shown[key] = (row.listener, state)
+                cells = row_cells(row.listener, state, self._style)
                 new = signature(cells)
                 old = self._signatures.get(key)
                 if old is None:
                     self.add_row(*cells, key=key)
+                    moved = True
                 elif old != new:
+                    moved = moved or old[sort_at] != new[sort_at]
                     for column_key, cell, before, after in zip(COLUMN_KEYS, cells, old, new, strict=True):
                         if before != after:
-                            self.update_cell(key, column_key, cell, update_width=True)
-                else:
-                    continue
+                            self._update_cell(key, column_key, cell)
                 self._signatures[key] = new
-                changed = True
-            if changed:
+            if removed:
+                moved = self._remove_rows(removed) or moved
+            if moved:
                 self._sort()
+            if moved or removed:
                 self._restore_cursor(keep, keep_index)
         self._report()
 
+    @contextmanager
+    def _one_repaint(self) -> Iterator[None]:
+        self._deferring, self._deferred = True, False
+        try:
+            yield
+        finally:
+            self._deferring = False
+            if self._deferred:
+                self.refresh()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """Widget.refresh; inside a diff, a plain repaint request only notes that one is due."""
+        if self._deferring and not (regions or layout or recompose):
+            self._deferred = True
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _update_cell(self, key: str, column_key: str, cell: Text) -> None:
+        """update_cell, re-measuring the column only when the cell is wider than it: for a narrower cell,
+        DataTable would measure every cell of the column again, once per updated cell. Columns only grow,
+        as they do when rows are removed."""
+        wider = cell.cell_len > self.columns[ColumnKey(column_key)].content_width
+        self.update_cell(key, column_key, cell, update_width=wider)
+
+    def _remove_rows(self, keys: list[str]) -> bool:
+        """Remove rows; True when they were dropped in a batch and the caller's sort must renumber the rest.
+
+        DataTable.remove_row renumbers every remaining row (O(rows) each); closed listeners leave together
+        (50 a tick at 5,000 rows), so a batch is dropped from the table's stores and one sort renumbers.
+        This mirrors remove_row on DataTable's private stores; tests/ui/test_table_diff.py guards it.
+        """
+        for key in keys:
+            del self._signatures[key]
+            self._shown.pop(key, None)
+        if len(keys) == 1:
+            self.remove_row(keys[0])
+            return False
+        for key in keys:
+            row_key = RowKey(key)
+            del self.rows[row_key]
+            for column_key in self._data.pop(row_key):
+                self._updated_cells.discard(CellKey(row_key, column_key))
+        self._require_update_dimensions = True  # the virtual height shrinks
+        self.check_idle()
+        self.refresh(layout=True)
+        return True
+
     def _sort(self) -> None:
-        self.sort(self.sort_column, key=lambda cell: getattr(cell, "sort_key", ()), reverse=self.sort_reverse)
+        self.sort(self.sort_column, key=attrgetter("sort_key"), reverse=self.sort_reverse)
+        # as remove_row does: a cursor past the end is pulled back (DataTable.sort renumbers, and clamps nothing)
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
 
     def _restore_cursor(self, key: str | None, index: int) -> None:
         """Put the cursor back on ``key``; if that row went, on its neighbour at the same position."""
@@ -179,4 +252,5 @@ class ListenerTable(DataTable[Text]):
         super().notify_style_update()
         if self._palette:
             self._palette.clear()
+            self._shown.clear()  # every row is redrawn; the diff still updates only cells that changed
             self.call_later(self.refresh_rows)
