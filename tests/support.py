@@ -44,6 +44,28 @@ class Child:
     def pid(self) -> int:
         return self.proc.pid
 
+    def stop(self) -> None:
+        """Close its stdin (it exits on EOF); kill it only if it does not. Only ever our own children."""
+        if self.proc.poll() is None:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_child(argv: list[str], env: dict[str, str] | None = None) -> Child:
+    """Start a child that prints its bound port (and maybe a forked pid) on its first line, then waits."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    fields = (proc.stdout.readline() if proc.stdout else "").split()
+    if not fields:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"child {argv[0]} did not start")
+    return Child(proc, int(fields[0]), int(fields[1]) if len(fields) > 1 else None)
+
 
 CHILD_SCRIPT = textwrap.dedent("""
     import os, socket, sys

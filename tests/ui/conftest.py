@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
 import pytest
-from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, HOSTILE_SCRIPT, Hostile
+from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, HOSTILE_SCRIPT
+
+from tests.support import Child, start_child
 
 
 @pytest.fixture
-def hostile_child() -> Iterator[Hostile]:
+def hostile_child() -> Iterator[Child]:
     """A child that names itself with prctl and carries markup and escape sequences in argv."""
     if not sys.platform.startswith("linux"):
         pytest.skip("prctl(PR_SET_NAME) is Linux")
-    proc = subprocess.Popen([sys.executable, "-c", HOSTILE_SCRIPT, HOSTILE_COMM, *HOSTILE_ARGV],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
-    if not line:
-        proc.kill()
-        proc.wait()
-        raise RuntimeError("hostile child failed to bind")
-    yield Hostile(proc, int(line))
-    if proc.stdin:
-        proc.stdin.close()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    child = start_child([sys.executable, "-c", HOSTILE_SCRIPT, HOSTILE_COMM, *HOSTILE_ARGV])
+    yield child
+    child.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,16 +42,6 @@ def alerts_about(app: PortwatchApp, port: int) -> list[str]:
     return [note.message for note in app._notifications if f":{port} " in note.message]
 
 
-def stop(child: Child) -> None:
-    if child.proc.stdin:
-        child.proc.stdin.close()
-    try:
-        child.proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        child.proc.kill()
-        child.proc.wait()
-
-
 async def test_unexpected_listener_is_marked_announced_once_and_logged_with_its_lifetime(
         spawn: Spawn, tmp_path: Path) -> None:
     app = live_app(baseline_of_now(tmp_path / "baseline.toml"))
@@ -71,7 +60,7 @@ async def test_unexpected_listener_is_marked_announced_once_and_logged_with_its_
         assert len(alerts_about(app, child.port)) == 1
         assert header_count(app).startswith("! ") and header_count(app).endswith(" unexpected")
 
-        stop(child)
+        child.stop()
         await wait_for(pilot, lambda: any(event.kind.value == "closed" and event.listener.port == child.port
                                           for event in app.history))
         await pilot.press("e")

@@ -8,13 +8,14 @@ from collections.abc import Callable
 
 import psutil
 from textual.widgets import Static
-from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, Hostile, row_key, wait_for
+from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, row_key, wait_for
 
 from portwatch.app import PortwatchApp
 from portwatch.collect import get_collector
 from portwatch.ranges import iana_range
 from portwatch.text import safe, safe_join
 from portwatch.widgets.rows import RowState
+from tests.support import Child
 
 Bound = Callable[..., socket.socket]
 
@@ -114,7 +115,7 @@ async def test_cursor_stays_on_listener_when_new_row_sorts_in_above(bound: Bound
         assert app.table.cursor_row > index_before or app.table.get_row_index(above_key) > index_before
 
 
-async def test_hostile_process_is_shown_literally_and_nothing_runs(hostile_child: Hostile) -> None:
+async def test_hostile_process_is_shown_literally_and_nothing_runs(hostile_child: Child) -> None:
     key = row_key("tcp", "127.0.0.1", hostile_child.port)
     app = live_app()
     async with app.run_test(size=(160, 45), notifications=True, tooltips=True) as pilot:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from textual.pilot import Pilot
@@ -44,14 +42,5 @@ HOSTILE_SCRIPT = textwrap.dedent("""
     sys.stdin.read()
 """)
 
-
-@dataclass
-class Hostile:
-    proc: subprocess.Popen[str]
-    port: int
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -11,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.flag_support import SERVER, Server, interpreter_env, stop
+from tests.support import start_child
+from tests.unit.flag_support import SERVER, Server, interpreter_env
 
 
 @pytest.fixture
@@ -22,20 +22,13 @@ def start_server() -> Iterator[Callable[..., Server]]:
     def start(mode: str = "tcp", host: str = "127.0.0.1", port: int = 0, name: str = "-",
               exe: str | Path | None = None) -> Server:
         argv = [str(exe or sys.executable), "-c", SERVER, mode, host, str(port), name]
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                env=interpreter_env() if exe else None)
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line.strip():
-            proc.kill()
-            proc.wait()
-            raise RuntimeError(f"test server {argv[0]} did not start")
-        server = Server(proc, int(line))
+        server = start_child(argv, env=interpreter_env() if exe else None)
         started.append(server)
         return server
 
     yield start
     for server in started:
-        stop(server)
+        server.stop()
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import sysconfig
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 from portwatch.model import Listener
+from tests.support import Child
 
 #: argv: MODE HOST PORT NAME. MODE tcp/udp binds and listens; udp-client sends to 127.0.0.1:PORT (closed)
 #: without binding. NAME other than "-" is set with prctl(PR_SET_NAME) first. Prints the local port.
@@ -38,14 +37,8 @@ SERVER = textwrap.dedent("""
 """)
 
 
-@dataclass
-class Server:
-    proc: subprocess.Popen[str]
-    port: int
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
+#: A test server is a Child like any other (tests.support): port, pid, stop().
+Server = Child
 
 
 def real_interpreter() -> str:
@@ -68,16 +61,6 @@ def copy_interpreter(folder: Path, name: str = "pwtest-server") -> Path:
     shutil.copy2(real_interpreter(), target)
     return target
 
-
-def stop(server: Server) -> None:
-    if server.proc.poll() is None:
-        if server.proc.stdin:
-            server.proc.stdin.close()
-        try:
-            server.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait()
 
 
 def ours(listeners: tuple[Listener, ...], port: int, pid: int | None = None) -> list[Listener]:

@@ -16,7 +16,7 @@ from portwatch.baseline_io import Invoker, approve, entry_for, render_entry, sav
 from portwatch.collect import get_collector
 from portwatch.flags import Flagger
 from portwatch.model import Exposure, Family, Flag, Listener, Owner, OwnerStatus, PortRange, PortSpan, Proto
-from tests.unit.flag_support import Server, ours, stop
+from tests.unit.flag_support import Server, ours
 
 pytest_plugins = ["tests.unit.flag_fixtures"]
 
@@ -94,7 +94,7 @@ def test_save_load_and_restarted_service_stays_expected(tmp_path: Path,
     result = save(ours(flagger.flag_scan(get_collector().scan()).listeners, first.port), path)
     assert result.added == 1 and result.backup is None
     baseline = load(path)
-    stop(first)
+    first.stop()
     again = start_server("tcp", "127.0.0.1", first.port)  # the same service, restarted: a new pid
     [entry] = ours(flagger.flag_scan(get_collector().scan(), baseline).listeners, again.port)
     assert entry.pids == (again.pid,) != (first.pid,)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from portwatch.collect import get_collector
 from portwatch.events import EventKind, EventLog
 from portwatch.model import EphemeralRange, Exposure, Family, Listener, Owner, PortRange, PortSpan, Proto, Scan
-from tests.unit.flag_support import Server, stop
+from tests.unit.flag_support import Server
 
 pytest_plugins = ["tests.unit.flag_fixtures"]
 
@@ -69,7 +69,7 @@ def test_real_listener_opens_and_closes(start_server: Callable[..., Server]) -> 
     server = start_server("tcp", "127.0.0.1")
     key = ("tcp", "127.0.0.1", server.port)
     assert [e.kind for e in log.update(collector.scan()) if e.key == key] == [EventKind.OPENED]
-    stop(server)
+    server.stop()
     [closed] = [e for e in log.update(collector.scan()) if e.key == key]
     assert closed.kind is EventKind.CLOSED and closed.lifetime is not None and closed.lifetime >= 0
     assert closed.listener.pids == (server.pid,)
