@@ -37,7 +37,8 @@ HELP = """\
   Range           IANA class: ■ well-known 0-1023 · ● registered 1024-49151 · ▲ dynamic 49152-65535
   Eph             inside this OS's ephemeral (automatic) port range: often a client, not a server
   PID / Process   ? and (hidden: sudo) mean the owner is not yours to see: run with sudo
-  Exp             who can connect: local (loopback) · addr (one address) · ALL (every interface)
+  Exp             who can connect: local (loopback) · addr (one address) · ALL (every interface);
+                  ALL+v4: an IPv6 [::] socket that takes IPv4 connections too
 
 [b]Alerts[/b]
   A listener that opens with a "!" flag raises one notification (and a bell with --bell); the header

@@ -77,6 +77,8 @@ def socket_line(listener: Listener) -> Content:
     if listener.os_ephemeral:
         parts.append(("  eph", "$text-warning"))
     parts += ["  ", f"exposure: {EXPOSURE_WORDS[listener.exposure]}"]
+    if listener.dual_stack:
+        parts.append(" (IPv4 too)")
     if listener.service:
         parts += ["  service: ", plain(listener.service, 32)]
     return Content.assemble(*parts)

@@ -210,7 +210,7 @@ def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Te
         "pids": (_pids(listener), ""),
         "process": (process, process_class),
         "user": (clip(safe(listener.user, 256), 12), ""),
-        "exposure": (EXPOSURE_WORDS[listener.exposure],
+        "exposure": (EXPOSURE_WORDS[listener.exposure] + ("+v4" if listener.dual_stack else ""),
                      "listeners--exposed" if listener.exposure is Exposure.ALL else ""),
     }
     cells: list[Text] = []

@@ -65,3 +65,13 @@ def test_hidden_owner_says_sudo_in_words() -> None:
     by_key = dict(zip(COLUMN_KEYS, (c.plain for c in row_cells(hidden, RowState.STEADY, no_palette)),
                       strict=True))
     assert by_key["pids"] == "?" and "sudo" in by_key["process"] and by_key["user"] == "avahi"
+
+
+def test_dual_stack_wildcard_says_it_takes_ipv4_too() -> None:
+    import dataclasses
+
+    v6_any = listener("tcp", "::", 8080, [(4242, "server", "www")])
+    exposure = COLUMN_KEYS.index("exposure")
+    assert row_cells(v6_any, RowState.STEADY, no_palette)[exposure].plain == "ALL"
+    dual = dataclasses.replace(v6_any, dual_stack=True)
+    assert row_cells(dual, RowState.STEADY, no_palette)[exposure].plain == "ALL+v4"
