@@ -150,10 +150,12 @@ class ListenerTable(DataTable[Text]):
                         if before != after:
                             self._update_cell(key, column_key, cell)
                 self._signatures[key] = new
-            if removed:
-                moved = self._remove_rows(removed) or moved
-            if moved:
+            batch = bool(removed) and self._remove_rows(removed)
+            if moved or batch:
                 self._sort()
+            if batch:  # as remove_row does, once renumbered: cursor and hover clamped to the rows that remain
+                self.cursor_coordinate = self.cursor_coordinate
+                self.hover_coordinate = self.hover_coordinate
             if moved or removed:
                 self._restore_cursor(keep, keep_index)
         self._report()
@@ -207,9 +209,6 @@ class ListenerTable(DataTable[Text]):
 
     def _sort(self) -> None:
         self.sort(self.sort_column, key=attrgetter("sort_key"), reverse=self.sort_reverse)
-        # as remove_row does: a cursor past the end is pulled back (DataTable.sort renumbers, and clamps nothing)
-        self.cursor_coordinate = self.cursor_coordinate
-        self.hover_coordinate = self.hover_coordinate
 
     def _restore_cursor(self, key: str | None, index: int) -> None:
         """Put the cursor back on ``key``; if that row went, on its neighbour at the same position."""
