@@ -1,0 +1,103 @@
+"""The idle app's CPU and memory in a real terminal, against peers measured over the same seconds.
+
+Each program runs in its own session of a tmux server of our own (``tmux -L pwbench``), 160x45; every
+session is ended by name and every process checked gone afterwards. CPU counts the process and the children
+it waited for (``watch`` runs ``sh -c ss …`` every 2 s), as a percentage of one core.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from bench.load import Load
+from bench.synthetic import HOLDER
+
+REPO = Path(__file__).resolve().parents[1]
+TMUX = ("tmux", "-L", "pwbench")
+SETTLE = 8.0
+
+
+@dataclass
+class IdleResult:
+    name: str
+    cpu_percent: float
+    rss_max: int
+    note: str = ""
+
+
+def _cpu_seconds(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _start(name: str, command: str) -> psutil.Process:
+    subprocess.run([*TMUX, "new-session", "-d", "-s", name, "-x", "160", "-y", "45", command], check=True)
+    pane = subprocess.run([*TMUX, "display-message", "-p", "-t", name, "#{pane_pid}"],
+                          capture_output=True, text=True, check=True)
+    return psutil.Process(int(pane.stdout))
+
+
+def _end(name: str, proc: psutil.Process | None) -> None:
+    subprocess.run([*TMUX, "kill-session", "-t", name], stderr=subprocess.DEVNULL, check=False)
+    if proc is None:
+        return
+    try:
+        proc.wait(timeout=5)
+    except psutil.TimeoutExpired:
+        proc.kill()  # is_running-safe: psutil checks the create time before signalling
+    except psutil.NoSuchProcess:
+        pass
+
+
+def measure_idle(listeners: int, seconds: float) -> list[IdleResult]:
+    """portwatch, `watch -n 2 ss -ltnup` and `top -d 2`, side by side, with ``listeners`` real listeners open."""
+    if shutil.which("tmux") is None:
+        return [IdleResult("portwatch", float("nan"), 0, "skipped: no tmux")]
+    programs = {
+        "portwatch (default 2 s)": f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch",
+        "watch -n 2 ss -ltnup": "exec watch -n 2 ss -ltnup",
+        "top -d 2": "exec top -d 2",
+    }
+    load = Load()
+    started: dict[str, psutil.Process | None] = {}
+    try:
+        load.start(HOLDER, listeners)
+        for index, command in enumerate(programs.values()):
+            session = f"pwbench-{index}"
+            started[session] = None
+            started[session] = _start(session, command)
+        time.sleep(SETTLE)
+        procs = {name: proc for name, proc in zip(programs, started.values(), strict=True) if proc is not None}
+        before = {name: _cpu_seconds(proc) for name, proc in procs.items()}
+        rss = dict.fromkeys(procs, 0)
+        began = time.monotonic()
+        while time.monotonic() - began < seconds:
+            time.sleep(1.0)
+            for name, proc in procs.items():
+                rss[name] = max(rss[name], proc.memory_info().rss)
+        wall = time.monotonic() - began
+        results = [IdleResult(name, 100 * (_cpu_seconds(proc) - before[name]) / wall, rss[name])
+                   for name, proc in procs.items()]
+    finally:
+        for session, maybe in started.items():
+            _end(session, maybe)
+        load.stop()
+    return results
+
+
+def idle_table(results: list[IdleResult]) -> list[str]:
+    reference = results[0].cpu_percent if results else 0.0
+    lines = ["| program | CPU % of one core | x portwatch | max RSS MiB | note |", "|---|---:|---:|---:|---|"]
+    for result in results:
+        ratio = f"{result.cpu_percent / reference:.2f}x" if reference > 0 else "-"
+        lines.append(f"| {result.name} | {result.cpu_percent:.2f} | {ratio} | {result.rss_max / 2**20:.1f} | "
+                     f"{result.note} |")
+    return lines
