@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -47,6 +48,7 @@ class ViewKeys(App[None]):
         Binding("question_mark", "help", "Help"),
         # Priority: decided before the key is forwarded, so the keys typed right after it reach the box.
         Binding("slash", "filter", "Filter", priority=True),
+        Binding("enter", "keep_filter", show=False, priority=True),
         Binding("a", "approve", "Approve"),
         Binding("e", "events", "Events"),
         Binding("s", "cycle_sort", "Sort"),
@@ -70,8 +72,16 @@ class ViewKeys(App[None]):
     def on_input_changed(self, event: FilterInput.Changed) -> None:
         self._set_filter(text=event.value)
 
+    def action_keep_filter(self) -> None:
+        """Enter in the filter box, handled here in key order: a `q` typed right after it must reach the
+        table and quit. Had the box handled it, that `q` would already be queued to the box."""
+        if not self.filter_box.has_focus:
+            raise SkipAction()
+        self.filter_box.keep()
+        self.screen.set_focus(self.table)
+
     def on_filter_input_done(self, message: FilterInput.Done) -> None:
-        self.table.focus()
+        self.screen.set_focus(self.table)
 
     def action_clear_filter(self) -> None:
         self.filter_box.action_clear()

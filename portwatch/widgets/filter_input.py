@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -15,11 +14,8 @@ class FilterInput(Input):
         Binding("escape", "clear", "Clear filter"),
     ]
 
-    @dataclass
     class Done(Message):
-        """The user left the box: with Enter (keep the filter) or Esc (cleared)."""
-
-        cleared: bool
+        """The user left the box with Esc, clearing it (Enter is the app's: see ViewKeys.action_keep_filter)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(placeholder="filter: port, address, process, user, service  (Enter keeps, Esc clears)",
@@ -39,8 +35,9 @@ class FilterInput(Input):
     def action_clear(self) -> None:
         self.value = ""
         self.display = False
-        self.post_message(self.Done(cleared=True))
+        self.post_message(self.Done())
 
-    async def action_submit(self) -> None:
-        self.display = bool(self.value)  # a kept filter stays in sight
-        self.post_message(self.Done(cleared=False))
+    def keep(self) -> None:
+        """Enter: keep the filter; a kept filter stays in sight."""
+        self.display = bool(self.value)
+
