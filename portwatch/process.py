@@ -6,7 +6,9 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -16,6 +18,8 @@ from portwatch.model import ProcessDetails, ProcessLink, ProcessState
 _ATTRS = ["name", "exe", "cmdline", "cwd", "username", "create_time", "status", "memory_info",
           "memory_percent", "num_threads"]
 _MAX_PARENTS = 64  # a parent chain longer than this is a loop or a lie
+#: Seconds a process's socket list is reused while its count of open fds stays the same.
+SOCKETS_MAX_AGE = 10.0
 
 
 def exe_deleted(pid: int, exe: str | None) -> bool:
@@ -51,7 +55,11 @@ def parent_chain(proc: psutil.Process) -> tuple[ProcessLink, ...]:
     return tuple(links)
 
 
-def _sockets(proc: psutil.Process) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]]:
+#: A process's listening sockets ("tcp 127.0.0.1:80") and its other connections counted by state.
+Sockets = tuple[tuple[str, ...], tuple[tuple[str, int], ...]]
+
+
+def _sockets(proc: psutil.Process) -> Sockets:
     listening: list[str] = []
     states: Counter[str] = Counter()
     for conn in proc.net_connections("inet"):
@@ -70,8 +78,12 @@ class ProcessInspector:
     Safe to call from a worker thread; one call at a time is serialised by a lock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._procs: dict[int, psutil.Process] = {}
+        #: pid -> (when read, open fds then, the sockets): psutil reads every socket of the system to find
+        #: one process's, so while the panel refreshes a process whose fd count holds still, they are reused.
+        self._sockets: dict[int, tuple[float, int | None, Sockets]] = {}
+        self._clock = clock
         self._lock = threading.Lock()
 
     def _process(self, pid: int) -> tuple[psutil.Process, bool]:
@@ -81,6 +93,7 @@ class ProcessInspector:
             return kept, False
         proc = psutil.Process(pid)
         self._procs[pid] = proc
+        self._sockets.pop(pid, None)
         return proc, True
 
     def inspect(self, pid: int) -> ProcessDetails:
@@ -92,6 +105,7 @@ class ProcessInspector:
                 return self._read(proc, fresh)
             except (psutil.NoSuchProcess, psutil.ZombieProcess):
                 self._procs.pop(pid, None)
+                self._sockets.pop(pid, None)
                 return ProcessDetails(pid=pid, state=ProcessState.EXITED)
             except psutil.AccessDenied:
                 return ProcessDetails(pid=pid, state=ProcessState.DENIED)
@@ -100,6 +114,19 @@ class ProcessInspector:
         with self._lock:
             for pid in self._procs.keys() - pids:
                 del self._procs[pid]
+                self._sockets.pop(pid, None)
+
+    def _sockets_of(self, proc: psutil.Process, fds: int | None, attempt: Callable[..., Any]) -> Sockets:
+        """The process's sockets: re-read when its fd count moved or the last read is SOCKETS_MAX_AGE old."""
+        now = self._clock()
+        cached = self._sockets.get(proc.pid)
+        if cached is not None and fds is not None and cached[1] == fds and now - cached[0] < SOCKETS_MAX_AGE:
+            return cached[2]
+        sockets: Sockets | None = attempt(lambda: _sockets(proc), "sockets")
+        if sockets is None:
+            return (), ()
+        self._sockets[proc.pid] = (now, fds, sockets)
+        return sockets
 
     def _read(self, proc: psutil.Process, fresh: bool) -> ProcessDetails:
         denied: list[str] = []
@@ -117,7 +144,7 @@ class ProcessInspector:
             count_fds = getattr(proc, "num_fds", None) or getattr(proc, "num_handles", None)  # POSIX / Windows
             fds = attempt(count_fds, "open files") if count_fds else None
         denied += [attr for attr in ("exe", "cmdline", "cwd") if info[attr] is None]
-        sockets = attempt(lambda: _sockets(proc), "sockets") or ((), ())
+        sockets = self._sockets_of(proc, fds, attempt)
         memory = info["memory_info"]
         return ProcessDetails(
             pid=proc.pid,

@@ -1,0 +1,75 @@
+"""ProcessInspector on real processes: sockets, states, and the socket list reused while fds hold still."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+from portwatch.model import ProcessState
+from portwatch.process import SOCKETS_MAX_AGE, ProcessInspector
+from tests.support import open_socket, start_child
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def listening(inspector: ProcessInspector) -> tuple[str, ...]:
+    details = inspector.inspect(os.getpid())
+    assert details.state is ProcessState.OK
+    return details.listening
+
+
+def test_own_listeners_and_connections_counted_by_state() -> None:
+    inspector = ProcessInspector()
+    with open_socket("tcp", "127.0.0.1") as server:
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = server.accept()
+            with accepted:
+                details = inspector.inspect(os.getpid())
+                assert f"tcp 127.0.0.1:{port}" in details.listening
+                states = dict(details.connection_states)
+                assert states.get("ESTABLISHED", 0) >= 2  # both ends live in this process
+                assert client.getsockname()[1] != port
+
+
+def test_a_new_socket_is_seen_at_once_because_the_fd_count_moved() -> None:
+    clock = Clock()
+    inspector = ProcessInspector(clock)
+    with open_socket("tcp", "127.0.0.1") as first:
+        assert f"tcp 127.0.0.1:{first.getsockname()[1]}" in listening(inspector)
+        with open_socket("udp", "127.0.0.1") as second:
+            assert f"udp 127.0.0.1:{second.getsockname()[1]}" in listening(inspector)  # same clock
+
+
+def test_with_the_same_fd_count_the_list_is_reused_until_it_is_old() -> None:
+    clock = Clock()
+    inspector = ProcessInspector(clock)
+    old = open_socket("tcp", "127.0.0.1")
+    old_line = f"tcp 127.0.0.1:{old.getsockname()[1]}"
+    assert old_line in listening(inspector)
+    old.close()
+    with open_socket("tcp", "127.0.0.1") as new:  # one fd closed, one opened: the count holds still
+        new_line = f"tcp 127.0.0.1:{new.getsockname()[1]}"
+        clock.now += SOCKETS_MAX_AGE - 1
+        assert old_line in listening(inspector)  # reused: psutil was not asked again
+        clock.now += 1
+        fresh = listening(inspector)
+        assert new_line in fresh and old_line not in fresh
+
+
+def test_a_child_that_exits_is_a_state_and_pid_zero_is_never_inspected() -> None:
+    inspector = ProcessInspector()
+    child = start_child([sys.executable, "-c", "import sys; print(0, flush=True); sys.stdin.read()"])
+    try:
+        assert inspector.inspect(child.pid).state is ProcessState.OK
+    finally:
+        child.stop()
+    assert inspector.inspect(child.pid).state is ProcessState.EXITED
+    assert inspector.inspect(0).state is ProcessState.DENIED
