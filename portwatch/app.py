@@ -133,7 +133,10 @@ class PortwatchApp(ViewKeys):
             return
         polled = message.polled
         self.scanning, self.failed, self.scan, self.history = False, False, polled.scan, polled.history
-        self.table.show_listeners(polled.scan.listeners)
+        if polled.diff is not None:
+            self.table.show_changes(polled.diff)
+        else:
+            self.table.show_listeners(polled.scan.listeners)
         self.summary.show_scan(polled.scan, self.table.row_count)
         self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
         self.panel.has_baseline = polled.has_baseline

@@ -18,9 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from portwatch.model import Listener, Scan
-
-ListenerKey = tuple[str, str, int]
+from portwatch.model import Listener, ListenerKey, Scan
 
 
 class EventKind(str, enum.Enum):

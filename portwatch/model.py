@@ -101,6 +101,10 @@ class Flag:
     informational: bool = False
 
 
+#: (proto, address, port): a listener's identity across scans (Listener.key).
+ListenerKey = tuple[str, str, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Listener:
     """One listening socket address: a TCP socket in LISTEN or a bound, unconnected UDP socket.
@@ -130,7 +134,7 @@ class Listener:
     flags: tuple[Flag, ...] = ()
 
     @property
-    def key(self) -> tuple[str, str, int]:
+    def key(self) -> ListenerKey:
         """Identity across scans: pids change when a service restarts, the address does not."""
         return (self.proto.value, self.address, self.port)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from portwatch.baseline import Baseline, BaselineError, Match, load
 from portwatch.baseline_io import approve, default_path
 from portwatch.collect import Collector
+from portwatch.diff import ScanDiff, ScanDiffer
 from portwatch.events import Event, EventKind, EventLog
 from portwatch.flags import Flagger, alarming
 from portwatch.model import Listener, Scan
@@ -44,6 +45,8 @@ class Polled:
     #: A one-line message about the baseline file to show once (malformed, removed, reloaded).
     baseline_notice: str | None = None
     baseline_notice_is_error: bool = False
+    #: This scan against the last one, for the table (None: the caller works it out itself).
+    diff: ScanDiff | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,7 @@ class Watcher:
         self.collector = collector
         self.flagger = flagger or Flagger()
         self.log = EventLog(max_events=max_events)
+        self.differ = ScanDiffer()
         self.baseline_path = baseline_path
         #: The user's default file is approved into with sudo protections (see baseline_io._target).
         self._explicit = baseline_path is not None and baseline_path != default_path()
@@ -120,7 +124,8 @@ class Watcher:
         events = tuple(self.log.update(scan))
         alarms = tuple(e.listener for e in events if e.kind is EventKind.OPENED and alarming(e.listener))
         count = sum(1 for entry in scan.listeners if entry.flags and alarming(entry))
-        return Polled(scan, events, self.log.events, alarms, baseline is not None, count, notice, is_error)
+        return Polled(scan, events, self.log.events, alarms, baseline is not None, count, notice, is_error,
+                      self.differ.diff(scan))
 
     # -- the approve key -----------------------------------------------------------------------------------
 

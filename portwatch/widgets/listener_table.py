@@ -1,27 +1,34 @@
-"""The live listener table: a keyed diff per refresh, colours from the .tcss, the cursor kept on its listener."""
+"""The live listener table: a Line API widget that draws only the lines on screen, each from cached segments.
+
+Why not DataTable: every add, update or sort bumps its update count, which re-renders every visible cell
+through Rich, and each new row is re-measured on idle. With 5,000 listeners and 1 % of them changing per scan,
+that was ~120 ms on the event loop per refresh. Here a refresh costs the rows that changed, one re-sort of
+keys when some row moved, and the lines on screen that show a change.
+
+The table keeps the cursor on its listener (by key) through refreshes, sorts, filters and removals, and when
+that row goes it lands on the neighbour at the same position.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey, ColumnKey, RowKey
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
+from portwatch.diff import ScanDiff
 from portwatch.model import Listener
-from portwatch.widgets.rows import COLUMN_KEYS, COLUMNS, RowState, RowTracker, ViewFilter, row_cells, signature
-
-if TYPE_CHECKING:
-    from typing_extensions import Self
+from portwatch.widgets.rows import COLUMN_KEYS, COLUMNS, RowState, RowTracker, ViewFilter, row_cells, sort_value
 
 #: Component classes the .tcss styles; cells take their colours from these, never from Python literals.
 ROW_CLASSES = {
@@ -35,16 +42,56 @@ ROW_CLASSES = {
     "listeners--alarming",
     "listeners--flag-mark",
 }
+#: Rendered rows kept: several screens' worth, so scrolling back and forth re-renders nothing.
+STRIP_CACHE = 1024
+#: A cell's padding on each side, as DataTable draws it.
+PAD = 1
+SORT_MARKS = (" ▲", " ▼")
 
 
-class ListenerTable(DataTable[Text]):
-    """Listeners, one row each, keyed by ``proto|address|port``."""
+def _style_of(cell: Text) -> Style:
+    return cell.style if isinstance(cell.style, Style) else Style.null()
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | ROW_CLASSES
-    #: Inside a diff, plain refresh() calls (update_cell makes one per cell) are folded into one at the end.
-    #: Class-level defaults: DataTable.__init__ already calls refresh().
-    _deferring = False
-    _deferred = False
+
+@dataclass(slots=True)
+class ShownRow:
+    """What one row on the table was drawn from."""
+
+    listener: Listener
+    state: RowState
+    cells: tuple[Text, ...]
+    sort_key: tuple[Any, ...]
+
+
+class ListenerTable(ScrollView, can_focus=True):
+    """Listeners, one row each, keyed by ``proto|address|port``; a header line that stays on top."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"listeners--header", "listeners--cursor"} | ROW_CLASSES
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "First", show=False),
+        Binding("end", "cursor_to(-1)", "Last", show=False),
+    ]
+    DEFAULT_CSS = """
+    ListenerTable {
+        background: $surface;
+        color: $foreground;
+        & > .listeners--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .listeners--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .listeners--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+    }
+    """
 
     @dataclass
     class Highlighted(Message):
@@ -54,35 +101,42 @@ class ListenerTable(DataTable[Text]):
         listener: Listener | None
 
     def __init__(self, *, new_for: float = 10.0, gone_for: float = 5.0, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", cursor_background_priority="css", zebra_stripes=False)
+        super().__init__(id=id)
         self.tracker = RowTracker(new_for=new_for, gone_for=gone_for)
         self.view_filter = ViewFilter()
         self.sort_column = "port"
         self.sort_reverse = False
-        self._signatures: dict[str, tuple[object, ...]] = {}
-        #: What each shown row was drawn from: a row whose listener and state are unchanged is not rebuilt.
-        self._shown: dict[str, tuple[Listener, RowState]] = {}
+        self.cursor_row = 0
+        #: Rows shown, by key; ``_order`` holds their keys in table order, ``_index`` the reverse (lazily).
+        self.rows: dict[str, ShownRow] = {}
+        self._order: list[str] = []
+        self._index: dict[str, int] | None = None
+        self._widths = self._label_widths()
         self._palette: dict[str, Style] = {}
+        self._strips: LRUCache[str, Strip] = LRUCache(STRIP_CACHE)
+        self._header: Strip | None = None
         self._reported: str | None = ""  # "" = nothing reported yet, so the first report always goes out
-
-    def on_mount(self) -> None:
-        for column in COLUMNS:
-            self.add_column(column.label, key=column.key)
 
     # -- what the app calls -------------------------------------------------------------------------------
 
     def show_listeners(self, listeners: tuple[Listener, ...], now: float | None = None) -> None:
-        """Take a new scan's listeners and redraw by keyed diff."""
-        now = time.time() if now is None else now
-        self.tracker.update(listeners, now)
-        self.refresh_rows(now)
+        """Take a whole scan's listeners and redraw what changed (the diff is worked out here)."""
+        now = self._now(now)
+        self.refresh_rows(now, self.tracker.update(listeners, now))
+
+    def show_changes(self, diff: ScanDiff, now: float | None = None) -> None:
+        """Take what a scan changed, worked out in the scan worker: only those rows are looked at."""
+        now = self._now(now)
+        closed = [f"{proto}|{address}|{port}" for proto, address, port in diff.closed]
+        self.refresh_rows(now, self.tracker.apply(diff.changed, closed, now))
 
     def age(self, now: float | None = None) -> None:
-        """Let time pass: new rows lose their mark, closed rows leave. Cheap when nothing is pending."""
-        now = time.time() if now is None else now
+        """Let time pass: new rows lose their mark, closed rows leave. Costs nothing when nothing is pending."""
+        now = self._now(now)
         if self.tracker.pending():
-            self.tracker.expire(now)
-            self.refresh_rows(now)
+            touched = self.tracker.expire(now)
+            if touched:
+                self.refresh_rows(now, touched)
 
     def set_filter(self, view_filter: ViewFilter) -> None:
         self.view_filter = view_filter
@@ -92,17 +146,22 @@ class ListenerTable(DataTable[Text]):
         """Sort by a column; choosing the current column again flips the order."""
         if reverse is None:
             reverse = not self.sort_reverse if column_key == self.sort_column else False
-        self.sort_column, self.sort_reverse = column_key, reverse
         keep = self.highlighted_key
+        self.sort_column, self.sort_reverse = column_key, reverse
+        for row in self.rows.values():
+            row.sort_key = sort_value(column_key, row.listener, row.state)
         self._sort()
+        self._measure()  # the sort mark moved to another header
         self._restore_cursor(keep, self.cursor_row)
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
 
     @property
     def highlighted_key(self) -> str | None:
-        if self.row_count == 0:  # an empty table still reports cursor_row 0
-            return None
-        key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
-        return key
+        return self._order[self.cursor_row] if self._order else None
 
     @property
     def highlighted_listener(self) -> Listener | None:
@@ -112,113 +171,126 @@ class ListenerTable(DataTable[Text]):
 
     def visible_listeners(self) -> list[Listener]:
         """The listeners shown, in table order."""
-        keys = [self.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value for i in range(self.row_count)]
-        return [self.tracker.rows[key].listener for key in keys if key in self.tracker.rows]
+        return [self.tracker.rows[key].listener for key in self._order if key in self.tracker.rows]
+
+    def get_row_index(self, key: str) -> int:
+        if self._index is None:
+            self._index = {row_key: index for index, row_key in enumerate(self._order)}
+        return self._index[key]
+
+    def key_at(self, index: int) -> str:
+        return self._order[index]
+
+    def column_x(self, column_key: str) -> int:
+        """Where a column starts, in cells from the table's left edge (before horizontal scrolling)."""
+        at = COLUMN_KEYS.index(column_key)
+        return sum(self._widths[:at]) + 2 * PAD * at
+
+    def get_row(self, key: str) -> tuple[Text, ...]:
+        return self.rows[key].cells
+
+    def get_cell(self, key: str, column_key: str) -> Text:
+        return self.rows[key].cells[COLUMN_KEYS.index(column_key)]
+
+    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
+        """Put the cursor on row ``row`` (clamped), scroll it into view, and say what is highlighted."""
+        del animate  # the cursor jumps, as in htop
+        target = max(0, min(row, self.row_count - 1))
+        if target != self.cursor_row:
+            self._refresh_row(self.cursor_row)
+            self.cursor_row = target
+            self._refresh_row(target)
+        if scroll:
+            self._scroll_to_cursor()
+        self._report()
 
     # -- the diff -----------------------------------------------------------------------------------------
 
-    def refresh_rows(self, now: float | None = None) -> None:
+    def refresh_rows(self, now: float | None = None, only: set[str] | None = None) -> None:
         """Make the table show the tracker's rows that pass the filter: remove, update and add by key.
 
-        The loop pays for what changed, not for what is shown: a row whose listener and state are unchanged
-        is skipped before its cells are built, and the table is re-sorted only when rows arrived, left in a
-        batch, or a sort value moved.
+        ``only``: the keys a scan or tick touched (None: look at every row, as after a filter change). A row
+        whose listener and state are unchanged is skipped before its cells are built; keys are re-sorted
+        only when a row arrived or its sort value moved; when the rows on screen stay where they were, only
+        the lines that changed are repainted.
         """
-        if not self.columns:
-            return
-        now = time.time() if now is None else now
+        now = self._now(now)
         keep, keep_index = self.highlighted_key, self.cursor_row
-        wanted = {key: row for key, row in self.tracker.rows.items() if self.view_filter.matches(row.listener)}
-        removed = [key for key in self._signatures if key not in wanted]
-        sort_at = COLUMN_KEYS.index(self.sort_column)
+        on_screen = self._on_screen()
+        matches = self.view_filter.matches
+        tracked = self.tracker.rows
+        if only is None:
+            wanted = {key: row for key, row in tracked.items() if matches(row.listener)}
+            removed = [key for key in self.rows if key not in wanted]
+        else:
+            wanted, removed = {}, []
+            for key in only:
+                row = tracked.get(key)
+                if row is not None and matches(row.listener):
+                    wanted[key] = row
+                elif key in self.rows:
+                    removed.append(key)
         moved = False
-        with self.app.batch_update(), self._one_repaint():
-            for key, row in wanted.items():
-                state, shown = row.state(now), self._shown.get(key)
-                if shown is not None and shown[1] is state and shown[0] == row.listener:
-                    continue
-                self._shown[key] = (row.listener, state)
-                cells = row_cells(row.listener, state, self._style)
-                new = signature(cells)
-                old = self._signatures.get(key)
-                if old is None:
-                    self.add_row(*cells, key=key)
-                    moved = True
-                elif old != new:
-                    moved = moved or old[sort_at] != new[sort_at]
-                    for column_key, cell, before, after in zip(COLUMN_KEYS, cells, old, new, strict=True):
-                        if before != after:
-                            self._update_cell(key, column_key, cell)
-                self._signatures[key] = new
-            batch = bool(removed) and self._remove_rows(removed)
-            if moved or batch:
-                self._sort()
-            if batch:  # as remove_row does, once renumbered: cursor and hover clamped to the rows that remain
-                self.cursor_coordinate = self.cursor_coordinate
-                self.hover_coordinate = self.hover_coordinate
-            if moved or removed:
-                self._restore_cursor(keep, keep_index)
+        changed: list[str] = []
+        widths = self._widths
+        for key, row in wanted.items():
+            state, shown = row.state(now), self.rows.get(key)
+            if shown is not None and shown.state is state and shown.listener == row.listener:
+                continue
+            cells = row_cells(row.listener, state, self._style)
+            sort_key = sort_value(self.sort_column, row.listener, state)
+            if shown is None:
+                self._order.append(key)
+                moved = True
+            elif shown.sort_key != sort_key:
+                moved = True
+            self.rows[key] = ShownRow(row.listener, state, cells, sort_key)
+            self._strips.discard(key)
+            changed.append(key)
+            for column, cell in enumerate(cells):
+                if cell.cell_len > widths[column]:
+                    widths[column] = cell.cell_len
+                    self._header = None
+        for key in removed:
+            del self.rows[key]
+            self._strips.discard(key)
+        if removed:
+            removed_set = set(removed)
+            self._order = [key for key in self._order if key not in removed_set]
+        if moved:
+            self._sort()
+        elif removed:
+            self._index = None
+        if self._header is None:  # a column grew: every line is drawn again at the new widths
+            self._strips.clear()
+        self._resize()
+        if moved or removed:
+            self._restore_cursor(keep, keep_index)
+        if self._header is None or self._on_screen() != on_screen:
+            self.refresh()
+        else:
+            for key in changed:
+                self._refresh_row(self.get_row_index(key))
         self._report()
 
-    @contextmanager
-    def _one_repaint(self) -> Iterator[None]:
-        self._deferring, self._deferred = True, False
-        try:
-            yield
-        finally:
-            self._deferring = False
-            if self._deferred:
-                self.refresh()
-
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
-        """Widget.refresh; inside a diff, a plain repaint request only notes that one is due."""
-        if self._deferring and not (regions or layout or recompose):
-            self._deferred = True
-            return self
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
-
-    def _update_cell(self, key: str, column_key: str, cell: Text) -> None:
-        """update_cell, re-measuring the column only when the cell is wider than it: for a narrower cell,
-        DataTable would measure every cell of the column again, once per updated cell. Columns only grow,
-        as they do when rows are removed."""
-        wider = cell.cell_len > self.columns[ColumnKey(column_key)].content_width
-        self.update_cell(key, column_key, cell, update_width=wider)
-
-    def _remove_rows(self, keys: list[str]) -> bool:
-        """Remove rows; True when they were dropped in a batch and the caller's sort must renumber the rest.
-
-        DataTable.remove_row renumbers every remaining row (O(rows) each); closed listeners leave together
-        (50 a tick at 5,000 rows), so a batch is dropped from the table's stores and one sort renumbers.
-        This mirrors remove_row on DataTable's private stores; tests/ui/test_table_diff.py guards it.
-        """
-        for key in keys:
-            del self._signatures[key]
-            self._shown.pop(key, None)
-        if len(keys) == 1:
-            self.remove_row(keys[0])
-            return False
-        for key in keys:
-            row_key = RowKey(key)
-            del self.rows[row_key]
-            for column_key in self._data.pop(row_key):
-                self._updated_cells.discard(CellKey(row_key, column_key))
-        self._require_update_dimensions = True  # the virtual height shrinks
-        self.check_idle()
-        self.refresh(layout=True)
-        return True
+    def _on_screen(self) -> tuple[int, list[str]]:
+        """The cursor's index and the keys of the rows on screen, to tell whether a diff moved any line."""
+        top = round(self.scroll_y)
+        return self.cursor_row, self._order[top: top + self._page]
 
     def _sort(self) -> None:
-        self.sort(self.sort_column, key=attrgetter("sort_key"), reverse=self.sort_reverse)
+        rows = self.rows
+        self._order.sort(key=lambda key: rows[key].sort_key, reverse=self.sort_reverse)
+        self._index = None
 
     def _restore_cursor(self, key: str | None, index: int) -> None:
         """Put the cursor back on ``key``; if that row went, on its neighbour at the same position."""
         if self.row_count == 0:
+            self.cursor_row = 0
             return
-        target = self.get_row_index(key) if key is not None and key in self._signatures else index
-        target = max(0, min(target, self.row_count - 1))
-        if target != self.cursor_row:
-            self.move_cursor(row=target, animate=False, scroll=True)
-        self._report()
+        target = self.get_row_index(key) if key is not None and key in self.rows else index
+        self.cursor_row = max(0, min(target, self.row_count - 1))
+        self._scroll_to_cursor()
 
     def _report(self) -> None:
         key = self.highlighted_key
@@ -226,12 +298,154 @@ class ListenerTable(DataTable[Text]):
             self._reported = key
             self.post_message(self.Highlighted(key, self.highlighted_listener))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._report()
+    # -- cursor and mouse ---------------------------------------------------------------------------------
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        self.sort_by(str(event.column_key.value))
+    @property
+    def _page(self) -> int:
+        """Rows that fit under the header."""
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + 1)
+
+    def action_cursor_page(self, direction: int) -> None:
+        self.move_cursor(row=self.cursor_row + direction * self._page)
+
+    def action_cursor_to(self, row: int) -> None:
+        self.move_cursor(row=row if row >= 0 else self.row_count - 1)
+
+    def _scroll_to_cursor(self) -> None:
+        top, page = round(self.scroll_y), self._page
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + page:
+            self.scroll_to(y=self.cursor_row - page + 1, animate=False, immediate=True)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row moves the cursor there; on a header, sorts by that column."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + round(self.scroll_x)
+            for key in reversed(COLUMN_KEYS):
+                if x >= self.column_x(key):
+                    if x < self.virtual_size.width:
+                        self.sort_by(key)
+                    return
+            return
+        row = round(self.scroll_y) + offset.y - 1
+        if row < self.row_count:
+            self.move_cursor(row=row, scroll=False)
+
+    def on_focus(self, event: events.Focus) -> None:
+        self._palette.pop("listeners--cursor", None)  # the cursor is brighter while the table has focus
+        self._refresh_row(self.cursor_row)
+
+    def on_blur(self, event: events.Blur) -> None:
+        self._palette.pop("listeners--cursor", None)
+        self._refresh_row(self.cursor_row)
+
+    # -- painting -----------------------------------------------------------------------------------------
+
+    def _refresh_row(self, index: int) -> None:
+        """Repaint one row's line, if it is on screen."""
+        y = index - round(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _label_widths(self) -> list[int]:
+        widths = [len(column.label) for column in COLUMNS]
+        widths[COLUMN_KEYS.index(self.sort_column)] += len(SORT_MARKS[0])
+        return widths
+
+    def _measure(self) -> None:
+        """Column widths from scratch: the labels (with the sort mark) and every shown cell."""
+        widths = self._label_widths()
+        for row in self.rows.values():
+            for column, cell in enumerate(row.cells):
+                widths[column] = max(widths[column], cell.cell_len)
+        self._widths = widths
+        self._header = None
+        self._strips.clear()
+        self._resize()
+
+    def _resize(self) -> None:
+        size = Size(sum(self._widths) + 2 * PAD * len(self._widths), self.row_count + 1)
+        before = self.virtual_size
+        if size == before:
+            return
+        if size.width == before.width and self._scrolls(size.height) == self._scrolls(before.height) is not None:
+            # Rows came or went but the table neither changed width nor gained or lost its scrollbar: the
+            # screen's layout stands, so skip the reflow of every widget that setting virtual_size asks for.
+            self.set_reactive(ListenerTable.virtual_size, size)
+            self._scroll_update(size)
+            return
+        self.virtual_size = size  # a layout pass: the table's width is `auto`
+        self.refresh(layout=True)
+
+    def _scrolls(self, height: int) -> bool | None:
+        """Whether ``height`` lines need the vertical scrollbar; None too close to the edge to say."""
+        room = self.container_size.height
+        if height > room + 2:
+            return True
+        if height < room - 2:
+            return False
+        return None
+
+    def _base(self) -> Style:
+        base = self._palette.get("")
+        if base is None:
+            base = self._palette[""] = self.rich_style
+        return base
+
+    def _strip(self, cells: tuple[Text, ...], base: Style, over: Style | None) -> Strip:
+        """One line of cells at the column widths; ``over`` (the cursor) is laid over every cell."""
+        segments: list[Segment] = []
+        pad_style = base + _style_of(cells[1])  # the state cell carries the row's style alone
+        if over is not None:
+            pad_style += over
+        for cell, width in zip(cells, self._widths, strict=True):
+            style = base + _style_of(cell)
+            if over is not None:
+                style += over
+            if cell.plain:
+                segments += [Segment(" " * PAD, pad_style), Segment(cell.plain, style),
+                             Segment(" " * (width - cell.cell_len + PAD), pad_style)]
+            else:  # no empty segments: SVG export (the snapshots) misplaces what follows one
+                segments.append(Segment(" " * (width + 2 * PAD), pad_style))
+        return Strip(segments, sum(self._widths) + 2 * PAD * len(self._widths))
+
+    def _header_strip(self) -> Strip:
+        if self._header is None:
+            labels = []
+            for column in COLUMNS:
+                mark = SORT_MARKS[self.sort_reverse] if column.key == self.sort_column else ""
+                labels.append(Text(column.label + mark))
+            self._header = self._strip(tuple(labels), self._base() + self._style("listeners--header"), None)
+        return self._header
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x = round(self.scroll_x)
+        base = self._base()
+        if y == 0:
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, base)
+        index = round(self.scroll_y) + y - 1
+        if index >= self.row_count:
+            return Strip.blank(width, base)
+        key = self._order[index]
+        if index == self.cursor_row:
+            cursor = self._style("listeners--cursor")
+            return self._strip(self.rows[key].cells, base, cursor).crop_extend(scroll_x, scroll_x + width,
+                                                                              base + cursor)
+        cached = self._strips.get(key)
+        if cached is None:
+            cached = self._strips[key] = self._strip(self.rows[key].cells, base, None)
+        return cached.crop_extend(scroll_x, scroll_x + width, base)
 
     # -- colours from the .tcss ---------------------------------------------------------------------------
 
@@ -247,9 +461,24 @@ class ListenerTable(DataTable[Text]):
         return style
 
     def notify_style_update(self) -> None:
-        """CSS changed (a theme switch): recolour rows; the diff leaves rows whose styles did not move."""
+        """CSS changed (a theme switch): recolour every row."""
         super().notify_style_update()
         if self._palette:
-            self._palette.clear()
-            self._shown.clear()  # every row is redrawn; the diff still updates only cells that changed
-            self.call_later(self.refresh_rows)
+            before, self._palette = self._palette, {}
+            self.call_later(self._recolour, before)
+
+    def _recolour(self, before: dict[str, Style]) -> None:
+        """Rebuild every row's cells, unless no colour it uses changed (a focus change restyles the widget)."""
+        self._strips.clear()
+        self._header = None
+        self.refresh()
+        if all(self._style(name) == style for name, style in before.items() if name):
+            return
+        for row in self.rows.values():
+            row.cells = row_cells(row.listener, row.state, self._style)
+        self._measure()
+        self.refresh()
+
+    @staticmethod
+    def _now(now: float | None) -> float:
+        return time.time() if now is None else now

@@ -1,7 +1,7 @@
 """What the listener table shows, without the widget: row life (new, gone), filters, sort orders and cells.
 
 Every string from a process goes through :func:`portwatch.text.safe` into a ``rich.text.Text`` here, so no
-cell is ever a ``str`` that the DataTable would parse as markup.
+cell is ever a ``str`` that a widget would parse as markup.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from portwatch.text import safe
 
 
 def row_key(listener: Listener) -> str:
-    """The DataTable row key: a listener's identity across scans (pids change on restart, this does not)."""
+    """The table's row key: a listener's identity across scans (pids change on restart, this does not)."""
     return f"{listener.proto.value}|{listener.address}|{listener.port}"  # "|".join(map(str, key)), 3x faster
 
 
@@ -47,41 +47,70 @@ class Row:
 
 @dataclass
 class RowTracker:
-    """Remembers rows across scans, as TCPView does: new ones are marked a while, closed ones linger dimmed."""
+    """Remembers rows across scans, as TCPView does: new ones are marked a while, closed ones linger dimmed.
+
+    Each method returns the keys of the rows it touched, so the table redraws those and no others.
+    """
 
     new_for: float = 10.0
     gone_for: float = 5.0
     rows: dict[str, Row] = field(default_factory=dict)
     scans: int = 0
+    #: Rows that time alone will change (marked new, or closed and lingering).
+    _pending: set[str] = field(default_factory=set)
 
-    def update(self, listeners: Iterable[Listener], now: float) -> None:
+    def update(self, listeners: Iterable[Listener], now: float) -> set[str]:
+        """Take a whole scan: work out what changed against the rows held, then :meth:`apply` it."""
+        current = {row_key(listener): listener for listener in listeners}
+        changed = [listener for key, listener in current.items()
+                   if (row := self.rows.get(key)) is None or row.gone_since is not None or row.listener != listener]
+        closed = [key for key, row in self.rows.items() if key not in current and row.gone_since is None]
+        return self.apply(changed, closed, now)
+
+    def apply(self, changed: Iterable[Listener], closed: Iterable[str], now: float) -> set[str]:
+        """Take what one scan changed: listeners new or different, and the keys of those that closed."""
         first = self.scans == 0
         self.scans += 1
-        seen: set[str] = set()
-        for listener in listeners:
+        touched: set[str] = set()
+        for listener in changed:
             key = row_key(listener)
-            seen.add(key)
             row = self.rows.get(key)
             if row is None or row.gone_since is not None:
                 self.rows[key] = Row(listener, new_until=None if first else now + self.new_for)
+                if first:
+                    self._pending.discard(key)
+                else:
+                    self._pending.add(key)
             else:
                 row.listener = listener
-        for key, row in self.rows.items():
-            if key not in seen and row.gone_since is None:
+            touched.add(key)
+        for key in closed:
+            row = self.rows.get(key)
+            if row is not None and row.gone_since is None:
                 row.gone_since = now
-        self.expire(now)
+                self._pending.add(key)
+                touched.add(key)
+        return touched | self.expire(now)
 
-    def expire(self, now: float) -> None:
+    def expire(self, now: float) -> set[str]:
         """Drop closed rows past their grace, and take the mark off new rows past theirs."""
-        for key, row in list(self.rows.items()):
-            if row.gone_since is not None and now - row.gone_since >= self.gone_for:
-                del self.rows[key]
+        touched: set[str] = set()
+        for key in list(self._pending):
+            row = self.rows[key]
+            if row.gone_since is not None:
+                if now - row.gone_since >= self.gone_for:
+                    del self.rows[key]
+                    self._pending.discard(key)
+                    touched.add(key)
             elif row.new_until is not None and now >= row.new_until:
                 row.new_until = None
+                self._pending.discard(key)
+                touched.add(key)
+        return touched
 
     def pending(self) -> bool:
         """Whether some row still carries a mark that time alone will change (so the view needs ticks)."""
-        return any(row.new_until is not None or row.gone_since is not None for row in self.rows.values())
+        return bool(self._pending)
 
 
 @dataclass(frozen=True)
@@ -152,15 +181,17 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 
 
+_SORT_VALUES = {column.key: column.sort_value for column in COLUMNS}
+
+
 def sort_value(column_key: str, listener: Listener, state: RowState) -> tuple[Any, ...]:
     """Sort by one column, then by port, protocol and address so equal values keep a stable order."""
-    column = next(c for c in COLUMNS if c.key == column_key)
-    primary = ("new", "", "gone").index(state.value) if column_key == "state" else column.sort_value(listener)
+    primary = ("new", "", "gone").index(state.value) if column_key == "state" else _SORT_VALUES[column_key](listener)
     return (primary, listener.port, listener.proto.value, listener.family.value, listener.address)
 
 
 class SortableText(Text):
-    """A cell that also carries the value it sorts by (DataTable.sort sees cells, not listeners)."""
+    """A cell that also carries the value it sorts by (the events view's DataTable sorts cells)."""
 
     sort_key: tuple[Any, ...] = ()
 
@@ -217,12 +248,5 @@ def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Te
     for key in COLUMN_KEYS:
         text, extra = values[key]
         style = base + palette(extra) if extra and state is not RowState.GONE else base
-        cell = SortableText(text, style=style, no_wrap=True, overflow="ellipsis", end="")
-        cell.sort_key = sort_value(key, listener, state)
-        cells.append(cell)
+        cells.append(Text(text, style=style, no_wrap=True, overflow="ellipsis", end=""))
     return tuple(cells)
-
-
-def signature(cells: tuple[Text, ...]) -> tuple[tuple[str, str, tuple[Any, ...]], ...]:
-    """What a row looks like, to tell whether a cell needs update_cell."""
-    return tuple((cell.plain, str(cell.style), getattr(cell, "sort_key", ())) for cell in cells)

@@ -18,7 +18,6 @@ from fixed_data import (
     write_baseline,
 )
 from rich.text import Text
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 from ui_helpers import wait_for
 
@@ -109,7 +108,7 @@ async def test_sorting_by_the_flags_column_puts_the_unexpected_first(tmp_path: P
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: HOSTILE in app.table.rows)
         app.table.sort_by("flags")
-        marks = [app.table.get_cell_at(Coordinate(row, 0)).plain for row in range(app.table.row_count)]
+        marks = [app.table.get_cell(app.table.key_at(row), "flags").plain for row in range(app.table.row_count)]
         assert marks[0] == "!" and marks == sorted(marks, key=("!", "·", "").index)
 
 

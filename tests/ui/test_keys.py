@@ -19,12 +19,7 @@ def fixed_app(collector: FixedCollector | None = None, interval: float = 0.5) ->
 
 def header_x(app: PortwatchApp, column_key: str) -> int:
     """Where a column's header starts, for a click."""
-    x = 0
-    for column in app.table.ordered_columns:
-        if column.key.value == column_key:
-            return x + 1
-        x += column.get_render_width(app.table)
-    raise KeyError(column_key)
+    return app.table.column_x(column_key) + 1
 
 
 def notice(app: PortwatchApp) -> str:
@@ -161,10 +156,12 @@ async def test_row_colours_come_from_the_tcss_and_follow_the_theme() -> None:
     app = fixed_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: app.table.row_count > 0)
+        app.table.move_cursor(row=app.table.get_row_index("tcp|::|80"))
         before = app.table.get_cell("tcp|::|80", "port").style
         assert isinstance(before, Style) and before.color is not None
         app.theme = "textual-light"
         await wait_for(pilot, lambda: app.table.get_cell("tcp|::|80", "port").style != before)
+        assert app.table.highlighted_key == "tcp|::|80"  # recoloured in place: the cursor did not move
 
 
 async def test_command_palette_offers_every_action() -> None:

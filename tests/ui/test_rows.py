@@ -75,3 +75,31 @@ def test_dual_stack_wildcard_says_it_takes_ipv4_too() -> None:
     assert row_cells(v6_any, RowState.STEADY, no_palette)[exposure].plain == "ALL"
     dual = dataclasses.replace(v6_any, dual_stack=True)
     assert row_cells(dual, RowState.STEADY, no_palette)[exposure].plain == "ALL+v4"
+
+
+def test_a_scan_diff_and_a_whole_scan_leave_the_same_rows_and_touch_the_same_keys() -> None:
+    from portwatch.diff import ScanDiffer
+    from portwatch.model import EphemeralRange, PortSpan, Scan
+
+    ssh, web = listener("tcp", "0.0.0.0", 22, [(812, "sshd", "root")]), listener("tcp", "0.0.0.0", 8080)
+    restarted = listener("tcp", "0.0.0.0", 22, [(999, "sshd", "root")])
+    scans = [(ssh,), (ssh, web), (restarted, web), (web,), (web,), ()]
+    whole, by_diff, differ = RowTracker(new_for=3, gone_for=2), RowTracker(new_for=3, gone_for=2), ScanDiffer()
+    for now, listeners in enumerate(scans):
+        diff = differ.diff(Scan(listeners, EphemeralRange(PortSpan(32768, 60999)), True, "test", float(now)))
+        closed = [f"{proto}|{address}|{port}" for proto, address, port in diff.closed]
+        assert whole.update(listeners, now) == by_diff.apply(diff.changed, closed, now)
+        assert {key: (row.listener, row.state(now)) for key, row in whole.rows.items()} == \
+            {key: (row.listener, row.state(now)) for key, row in by_diff.rows.items()}
+    assert whole.rows == {} or all(row.gone_since is not None for row in whole.rows.values())
+
+
+def test_only_rows_that_time_changes_are_pending_and_expire_touches_only_them() -> None:
+    ssh, web = listener("tcp", "0.0.0.0", 22), listener("tcp", "0.0.0.0", 8080)
+    tracker = RowTracker(new_for=10, gone_for=5)
+    tracker.update([ssh], now=0)
+    assert not tracker.pending()  # present at start: not news
+    assert tracker.update([ssh, web], now=1) == {row_key(web)}
+    assert tracker.expire(5) == set()
+    assert tracker.expire(11) == {row_key(web)}  # its mark came off
+    assert not tracker.pending()

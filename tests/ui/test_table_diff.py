@@ -6,7 +6,6 @@ import time
 from dataclasses import replace
 
 from fixed_data import FixedCollector, FixedInspector, sample_listeners
-from textual.coordinate import Coordinate
 from ui_helpers import wait_for
 
 from portwatch.app import PortwatchApp
@@ -31,7 +30,7 @@ async def test_rows_closing_together_leave_in_one_batch_and_the_cursor_stays_on_
         assert [row_key(entry) for entry in table.visible_listeners()] == [row_key(entry) for entry in staying]
         for index, entry in enumerate(staying):  # every row where the table says it is
             assert table.get_row_index(row_key(entry)) == index
-            assert table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value == row_key(entry)
+            assert table.key_at(index) == row_key(entry)
         assert table.highlighted_key == "tcp|127.0.0.1|8080"
         assert table.virtual_size.height == len(staying) + 1  # the header, and one line a row
 
