@@ -75,6 +75,7 @@ class EventsScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,e,q", "close", "Close events"),
+        Binding("question_mark", "app.help", "Help"),  # a modal screen does not pass keys on to the app's
     ]
 
     def __init__(self, history: tuple[Event, ...]) -> None:

@@ -25,6 +25,7 @@ from portwatch.app import PortwatchApp
 from portwatch.model import Scan
 from portwatch.text import safe
 from portwatch.widgets.events_screen import EventsScreen
+from portwatch.widgets.help_screen import HelpScreen
 
 HOSTILE = "tcp|127.0.0.1|31337"
 
@@ -146,3 +147,7 @@ async def test_events_view_lists_opens_and_closes_newest_first_and_e_closes_it(t
         await wait_for(pilot, lambda: not isinstance(app.screen, EventsScreen))
         await pilot.press("e", "escape")  # and so does Esc
         await wait_for(pilot, lambda: not isinstance(app.screen, EventsScreen))
+        await pilot.press("e", "question_mark")  # help opens over it; Esc comes back to the events
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen))
