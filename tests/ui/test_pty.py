@@ -128,12 +128,14 @@ def test_hostile_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> No
     assert output.rstrip().endswith(b"APP-ENDED")
 
 
-def test_sigterm_restores_the_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_restore_the_terminal(tmp_path: Path, signum: signal.Signals) -> None:
+    """SIGTERM: `kill`, a service manager. SIGHUP: the ssh session or terminal window went away."""
     proc, leader = start(tmp_path)
     try:
         output = read_until(leader, b"31337", timeout=15)
         assert b"\x1b[?1049h" in output  # the app switched to the alternate screen
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         output = read_until(leader, b"APP-ENDED", timeout=15)
         assert proc.wait(timeout=10) == 0
     finally:
