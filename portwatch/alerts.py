@@ -1,8 +1,9 @@
 """Alerts: each refresh's news turned into notifications (and a terminal bell with --bell).
 
 A listener that opens with an alarming flag raises one notification, once per session for the same address
-and program: a service that restarts keeps its address (an owner change, not an open) and raises nothing, and
-one that flaps open and shut is not announced every refresh. Listeners already there at start raise nothing;
+and program; so does an address another, alarming program took over between two refreshes. A service that
+restarts keeps its address and its program, and raises nothing; one that flaps open and shut is not
+announced every refresh. Listeners already there at start raise nothing;
 the header counts them. More than a few at once (a port scan of our own machine, a new baseline file) become
 one notification naming the first few. Every open and close stays in the events view either way.
 """

@@ -137,7 +137,7 @@ class PortwatchApp(ViewKeys):
             self.table.show_changes(polled.diff)
         else:
             self.table.show_listeners(polled.scan.listeners)
-        self.summary.show_scan(polled.scan, self.table.row_count)
+        self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners)
         self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
         self.panel.has_baseline = polled.has_baseline
         self.alerts.on_refresh(polled)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from portwatch.baseline import Baseline, BaselineError, Match, load
@@ -20,8 +21,12 @@ from portwatch.collect import Collector
 from portwatch.diff import ScanDiff, ScanDiffer
 from portwatch.events import Event, EventKind, EventLog
 from portwatch.flags import Flagger, alarming
-from portwatch.model import Listener, Scan
+from portwatch.model import Listener, PortRange, Scan
 from portwatch.text import safe
+
+#: Events that can raise an alert: a listener that opened, and one another program took over (a restart of
+#: the same service keeps its flags, so it raises nothing unless it was alarming before).
+ALARM_KINDS = (EventKind.OPENED, EventKind.OWNER_CHANGED)
 
 #: What identifies one version of the file on disk: (inode, size, mtime in ns); None when there is no file.
 Stamp = tuple[int, int, int] | None
@@ -36,7 +41,7 @@ class Polled:
     events: tuple[Event, ...]
     #: The whole log, oldest first (a copy made in the worker: the UI thread never reads the live log).
     history: tuple[Event, ...]
-    #: Listeners that opened this refresh with an alarming flag.
+    #: Listeners that opened, or changed owner, this refresh with an alarming flag.
     alarms: tuple[Listener, ...]
     #: Whether flags were judged against a baseline.
     has_baseline: bool
@@ -47,6 +52,9 @@ class Polled:
     baseline_notice_is_error: bool = False
     #: This scan against the last one, for the table (None: the caller works it out itself).
     diff: ScanDiff | None = None
+    #: Listeners per IANA range, and owners hidden for lack of privilege: the header's counts.
+    range_counts: dict[PortRange, int] = field(default_factory=dict)
+    hidden_owners: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +130,11 @@ class Watcher:
         baseline = self.baseline
         scan = self.flagger.flag_scan(self.collector.scan(), baseline)
         events = tuple(self.log.update(scan))
-        alarms = tuple(e.listener for e in events if e.kind is EventKind.OPENED and alarming(e.listener))
+        alarms = tuple(e.listener for e in events if e.kind in ALARM_KINDS and alarming(e.listener))
         count = sum(1 for entry in scan.listeners if entry.flags and alarming(entry))
         return Polled(scan, events, self.log.events, alarms, baseline is not None, count, notice, is_error,
-                      self.differ.diff(scan))
+                      self.differ.diff(scan), dict(Counter(entry.port_range for entry in scan.listeners)),
+                      scan.hidden_owners)
 
     # -- the approve key -----------------------------------------------------------------------------------
 

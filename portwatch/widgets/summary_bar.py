@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -36,15 +35,15 @@ class SummaryBar(Vertical):
     def on_mount(self) -> None:
         self.query_one("#summary-notes").display = False
 
-    def show_scan(self, scan: Scan, shown: int) -> None:
-        counts = Counter(entry.port_range for entry in scan.listeners)
+    def show_scan(self, scan: Scan, range_counts: dict[PortRange, int], hidden_owners: int) -> None:
+        """The counts come counted (in the scan worker): the header does not walk 5,000 listeners."""
         for port_range in PortRange:
-            text = f"{RANGE_GLYPHS[port_range]} {port_range.value} {counts.get(port_range, 0)}"
+            text = f"{RANGE_GLYPHS[port_range]} {port_range.value} {range_counts.get(port_range, 0)}"
             show(self.query_one(f"#count-{port_range.value}", Label), Content(text))
         notes: list[Content] = []
-        if scan.hidden_owners:
+        if hidden_owners:
             notes.append(Content.assemble(
-                (f"{scan.hidden_owners} owner(s) hidden", "bold"), ": run with sudo to see them"))
+                (f"{hidden_owners} owner(s) hidden", "bold"), ": run with sudo to see them"))
         notes += [Content(safe(warning, 300)) for warning in scan.warnings]
         self.show_notes(notes)
 

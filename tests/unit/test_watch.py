@@ -8,11 +8,15 @@ from pathlib import Path
 
 from portwatch.baseline_io import save
 from portwatch.collect import get_collector
+from portwatch.events import EventKind
 from portwatch.flags import Flagger
 from portwatch.model import Listener
 from portwatch.watch import Watcher
+from tests.unit.flag_support import Server, copy_interpreter
 
 Bound = Callable[..., socket.socket]
+
+pytest_plugins = ["tests.unit.flag_fixtures"]
 
 
 def ours(watcher: Watcher, port: int) -> Listener:
@@ -68,3 +72,23 @@ def test_approve_refuses_without_a_baseline_file(bound: Bound, tmp_path: Path) -
     refused = watcher.approve(listener)
     assert not refused.ok and "baseline save" in refused.message and not missing.exists()
     assert not Watcher(get_collector(), None).approve(listener).ok
+
+
+def test_a_restart_raises_nothing_and_an_alarming_program_taking_the_address_over_is_an_alarm(
+        start_server: Callable[..., Server], tmp_path: Path) -> None:
+    first = start_server("tcp")
+    port = first.port
+    path = tmp_path / "baseline.toml"
+    save(Flagger().flag_scan(get_collector().scan()).listeners, path)
+    watcher = Watcher(get_collector(), path)
+    watcher.poll()
+    first.stop()
+    restarted = start_server("tcp", port=port)  # the same program, a new pid: what a service restart looks like
+    polled = watcher.poll()
+    assert [event.kind for event in polled.events if event.listener.port == port] == [EventKind.OWNER_CHANGED]
+    assert not [entry for entry in polled.alarms if entry.port == port]
+    restarted.stop()
+    imposter = start_server("tcp", port=port, exe=copy_interpreter(tmp_path / "bin"))
+    polled = watcher.poll()
+    [alarm] = [entry for entry in polled.alarms if entry.port == port]
+    assert alarm.pids == (imposter.pid,) and "exe-in-temp" in codes(alarm)
