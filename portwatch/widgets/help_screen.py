@@ -34,15 +34,18 @@ HELP = """\
 [b]Columns[/b]
   !               ! something to look at (the panel gives each flag's reason) · · notes only
   new / gone      appeared since start (marked ~10 s) / closed (kept dimmed ~5 s)
-  Range           IANA class: ■ well-known 0-1023 · ● registered 1024-49151 · ▲ dynamic 49152-65535
-  Eph             inside this OS's ephemeral (automatic) port range: often a client, not a server
-  PID / Process   ? and (hidden: sudo) mean the owner is not yours to see: run with sudo
   Exp             who can connect: local (loopback) · addr (one address) · ALL (every interface);
                   ALL+v4: an IPv6 [::] socket that takes IPv4 connections too
+  Port            its glyph is its IANA class: ■ well-known · ● registered · ▲ dynamic
+  Process / PID   (hidden: sudo) and ? mean the owner is not yours to see: run with sudo
+  Range           IANA class: well-known 0-1023 · registered 1024-49151 · dynamic 49152-65535
+  Eph             inside this OS's ephemeral (automatic) port range: often a client, not a server
+  ← →             at 80 columns, Range, Eph and Service are a scroll to the right
 
 [b]Alerts[/b]
-  A listener that opens with a "!" flag raises one notification (and a bell with --bell); the header
-  counts them. Listeners present at start are counted, not announced. --baseline PATH picks the file.
+  A listener that opens with a "!" flag, or an address another flagged program took over, raises one
+  notification (and a bell with --bell); the header counts them. Listeners present at start are
+  counted, not announced. --baseline PATH picks the file.
 
 Press Esc to close."""
 

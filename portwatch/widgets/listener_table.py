@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -28,7 +27,16 @@ from textual.strip import Strip
 
 from portwatch.diff import ScanDiff
 from portwatch.model import Listener
-from portwatch.widgets.rows import COLUMN_KEYS, COLUMNS, RowState, RowTracker, ViewFilter, row_cells, sort_value
+from portwatch.widgets.rows import (
+    COLUMN_KEYS,
+    COLUMNS,
+    Cell,
+    RowState,
+    RowTracker,
+    ViewFilter,
+    row_cells,
+    sort_value,
+)
 
 #: Component classes the .tcss styles; cells take their colours from these, never from Python literals.
 ROW_CLASSES = {
@@ -47,10 +55,7 @@ STRIP_CACHE = 1024
 #: A cell's padding on each side, as DataTable draws it.
 PAD = 1
 SORT_MARKS = (" ▲", " ▼")
-
-
-def _style_of(cell: Text) -> Style:
-    return cell.style if isinstance(cell.style, Style) else Style.null()
+COLUMN_META = tuple(Style.from_meta({"column": index}) for index in range(len(COLUMNS)))
 
 
 @dataclass(slots=True)
@@ -59,7 +64,7 @@ class ShownRow:
 
     listener: Listener
     state: RowState
-    cells: tuple[Text, ...]
+    cells: tuple[Cell, ...]
     sort_key: tuple[Any, ...]
 
 
@@ -186,10 +191,10 @@ class ListenerTable(ScrollView, can_focus=True):
         at = COLUMN_KEYS.index(column_key)
         return sum(self._widths[:at]) + 2 * PAD * at
 
-    def get_row(self, key: str) -> tuple[Text, ...]:
+    def get_row(self, key: str) -> tuple[Cell, ...]:
         return self.rows[key].cells
 
-    def get_cell(self, key: str, column_key: str) -> Text:
+    def get_cell(self, key: str, column_key: str) -> Cell:
         return self.rows[key].cells[COLUMN_KEYS.index(column_key)]
 
     def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
@@ -402,20 +407,26 @@ class ListenerTable(ScrollView, can_focus=True):
             base = self._palette[""] = self.rich_style
         return base
 
-    def _strip(self, cells: tuple[Text, ...], base: Style, over: Style | None) -> Strip:
-        """One line of cells at the column widths; ``over`` (the cursor) is laid over every cell."""
+    def _strip(self, cells: tuple[Cell, ...], base: Style, over: Style | None) -> Strip:
+        """One line of cells at the column widths; ``over`` (the cursor) is laid over every cell.
+
+        Each cell's segments carry its column in their metadata: equal styles in neighbouring cells would
+        otherwise merge into one run, and an SVG export (screenshots, snapshots) draws a long run of spaces
+        less faithfully than one run per cell.
+        """
         segments: list[Segment] = []
-        pad_style = base + _style_of(cells[1])  # the state cell carries the row's style alone
+        row_style = base + cells[1].style  # the state cell carries the row's style alone
         if over is not None:
-            pad_style += over
-        for cell, width in zip(cells, self._widths, strict=True):
-            style = base + _style_of(cell)
-            if over is not None:
-                style += over
+            row_style += over
+        for cell, width, meta in zip(cells, self._widths, COLUMN_META, strict=True):
+            pad_style = row_style + meta
             if cell.plain:
+                style = base + cell.style + meta
+                if over is not None:
+                    style += over
                 segments += [Segment(" " * PAD, pad_style), Segment(cell.plain, style),
                              Segment(" " * (width - cell.cell_len + PAD), pad_style)]
-            else:  # no empty segments: SVG export (the snapshots) misplaces what follows one
+            else:
                 segments.append(Segment(" " * (width + 2 * PAD), pad_style))
         return Strip(segments, sum(self._widths) + 2 * PAD * len(self._widths))
 
@@ -424,7 +435,7 @@ class ListenerTable(ScrollView, can_focus=True):
             labels = []
             for column in COLUMNS:
                 mark = SORT_MARKS[self.sort_reverse] if column.key == self.sort_column else ""
-                labels.append(Text(column.label + mark))
+                labels.append(Cell.of(column.label + mark, Style.null()))
             self._header = self._strip(tuple(labels), self._base() + self._style("listeners--header"), None)
         return self._header
 

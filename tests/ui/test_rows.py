@@ -1,13 +1,12 @@
-"""The table's pure parts: row life across scans, filters, and cells that are always safe Text."""
+"""The table's pure parts: row life across scans, filters, and cells that always hold safe plain text."""
 
 from __future__ import annotations
 
 from fixed_data import HOSTILE_NAME, listener
 from rich.style import Style
-from rich.text import Text
 
 from portwatch.model import OwnerStatus, PortRange, Proto
-from portwatch.widgets.rows import COLUMN_KEYS, RowState, RowTracker, ViewFilter, row_cells, row_key
+from portwatch.widgets.rows import COLUMN_KEYS, Cell, RowState, RowTracker, ViewFilter, row_cells, row_key
 
 
 def no_palette(name: str) -> Style:
@@ -49,11 +48,11 @@ def test_filter_matches_port_address_process_user_service_protocol_and_range() -
     assert not ViewFilter(port_range=PortRange.DYNAMIC).matches(ssh)
 
 
-def test_cells_are_text_with_hostile_names_made_visible() -> None:
+def test_cells_are_plain_text_with_hostile_names_made_visible() -> None:
     hostile = listener("tcp", "127.0.0.1", 31337, [(6666, HOSTILE_NAME, "[b]mallory")])
     cells = row_cells(hostile, RowState.NEW, no_palette)
     assert len(cells) == len(COLUMN_KEYS)
-    assert all(isinstance(cell, Text) for cell in cells)
+    assert all(isinstance(cell, Cell) and isinstance(cell.plain, str) for cell in cells)
     by_key = dict(zip(COLUMN_KEYS, (cell.plain for cell in cells), strict=True))
     assert "\x1b" not in by_key["process"] and by_key["process"].startswith("[/]\\x1b]52")
     assert by_key["user"] == "[b]mallory"
