@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -108,6 +107,8 @@ def run_list(args: argparse.Namespace) -> int:
     scan = _scan(args)
     chosen = select(scan.listeners, args)
     if args.json:
+        import json  # here: a plain `portwatch list` starts without it
+
         json.dump([output.listener_json(entry) for entry in chosen], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -124,6 +125,8 @@ def run_who(args: argparse.Namespace) -> int:
     inspector = ProcessInspector()
     details = {pid: inspector.inspect(pid) for entry in found for pid in entry.pids}
     if args.json:
+        import json
+
         records = [output.listener_json(entry) | {"processes": [output.process_json(details[pid])
                                                                for pid in entry.pids]} for entry in found]
         json.dump(records, sys.stdout, indent=2)
@@ -160,6 +163,8 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     result = check.evaluate(flag_scan(_scan(args), baseline), baseline, note)
     if args.json:
+        import json
+
         json.dump(check.check_json(result), sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif result.unexpected:

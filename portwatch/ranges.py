@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -54,11 +53,21 @@ def _linux_ephemeral() -> EphemeralRange:
     return EphemeralRange(PortSpan(first, last), reserved, str(LINUX_PORT_RANGE))
 
 
+def _command(argv: list[str], timeout: float) -> str:
+    """A command's output; its failure as OSError. (subprocess is imported here: Linux never runs one for
+    this, and importing it would cost `portwatch list` ~4 ms of its start-up.)"""
+    import subprocess
+
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True).stdout
+    except subprocess.SubprocessError as error:
+        raise OSError(f"{argv[0]}: {error}") from error
+
+
 def _bsd_ephemeral() -> EphemeralRange:
     values = []
     for name in ("net.inet.ip.portrange.first", "net.inet.ip.portrange.last"):
-        out = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=2, check=True)
-        values.append(int(out.stdout.strip()))
+        values.append(int(_command(["sysctl", "-n", name], timeout=2).strip()))
     return EphemeralRange(PortSpan(values[0], values[1]), (), "sysctl net.inet.ip.portrange")
 
 
@@ -73,9 +82,8 @@ def parse_netsh_dynamicport(text: str) -> PortSpan:
 
 
 def _windows_ephemeral() -> EphemeralRange:
-    out = subprocess.run(["netsh", "int", "ipv4", "show", "dynamicport", "tcp"],
-                         capture_output=True, text=True, timeout=5, check=True)
-    return EphemeralRange(parse_netsh_dynamicport(out.stdout), (), "netsh int ipv4 show dynamicport tcp")
+    out = _command(["netsh", "int", "ipv4", "show", "dynamicport", "tcp"], timeout=5)
+    return EphemeralRange(parse_netsh_dynamicport(out), (), "netsh int ipv4 show dynamicport tcp")
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,7 +96,7 @@ def os_ephemeral_range() -> EphemeralRange:
             return _bsd_ephemeral()
         if sys.platform == "win32":
             return _windows_ephemeral()
-    except (OSError, ValueError, subprocess.SubprocessError):
+    except (OSError, ValueError):
         pass
     return EphemeralRange(IANA_DYNAMIC, (), "default (IANA 49152-65535; the OS range could not be read)")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from portwatch import ranges
-from portwatch.collect import netlink, procnet
+from portwatch.collect import netlink, procfs, procnet
 from portwatch.collect.base import RawSocket, build_scan
 from portwatch.collect.inodes import SocketOwners
 from portwatch.collect.owners import OwnerResolver
@@ -32,10 +32,13 @@ def start_ticks(pid: int) -> bytes | None:
 
 
 class LinuxOwnerResolver(OwnerResolver):
-    """OwnerResolver whose cache check is one /proc/PID/stat read, done once per pid per scan."""
+    """Owners read from /proc (collect/procfs.py), cached by pid and checked with one /proc/PID/stat read,
+    done once per pid per scan: the start ticks tell a reused pid from the process we read before."""
 
-    def __init__(self) -> None:
+    def __init__(self, proc: str = procfs.PROC) -> None:
         super().__init__()
+        self._proc = proc
+        self._boot: float | None = None
         self._checked: dict[int, tuple[bytes, Owner | None]] = {}
         self._this_scan: dict[int, Owner | None] = {}
 
@@ -50,13 +53,18 @@ class LinuxOwnerResolver(OwnerResolver):
         if ticks is not None and checked is not None and checked[0] == ticks:
             found = checked[1]
         else:
-            found = super().owner(pid) if ticks is not None else None
+            found = self._read(pid) if ticks is not None else None
             if ticks is None or found is None:
                 self._checked.pop(pid, None)
             else:
                 self._checked[pid] = (ticks, found)
         self._this_scan[pid] = found
         return found
+
+    def _read(self, pid: int) -> Owner | None:
+        if self._boot is None:
+            self._boot = procfs.boot_time(self._proc)
+        return procfs.read_owner(pid, self._proc, self._boot)
 
     def forget_except(self, live_pids: set[int]) -> None:
         super().forget_except(live_pids)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 
-import psutil
-
 from portwatch.model import Owner
 
 _OWNER_ATTRS = ["name", "username", "exe", "cmdline", "create_time"]
@@ -31,6 +29,8 @@ def read_owner(pid: int) -> Owner | None:
     """
     if pid <= 0:  # psutil.Process(0) is the swapper on Linux, and Process(None) would be ourselves
         return None
+    import psutil  # here, not at the top: `portwatch list` on Linux never needs it (collect/procfs.py)
+
     try:
         proc = psutil.Process(pid)
         with proc.oneshot():
@@ -51,6 +51,8 @@ def read_owner(pid: int) -> Owner | None:
 
 def create_time(pid: int) -> float | None:
     """A process's start time (cheap: one stat read), None when it is gone or hidden."""
+    import psutil
+
     try:
         return float(psutil.Process(pid).create_time())
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
