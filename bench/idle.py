@@ -1,7 +1,8 @@
 """The idle app's CPU and memory in a real terminal, against peers measured over the same seconds.
 
 Each program runs in its own session of a tmux server of our own (``tmux -L pwbench``), 160x45; every
-session is ended by name and every process checked gone afterwards. CPU counts the process and the children
+session is ended by name and every process checked gone afterwards. portwatch's cursor is moved to the last
+row (a listener of the helper holding the listeners), so the process panel is live, as it is in use. CPU counts the process and the children
 it waited for (``watch`` runs ``sh -c ss …`` every 2 s), as a percentage of one core.
 """
 
@@ -74,7 +75,11 @@ def measure_idle(listeners: int, seconds: float) -> list[IdleResult]:
             session = f"pwbench-{index}"
             started[session] = None
             started[session] = _start(session, command)
-        time.sleep(SETTLE)
+        time.sleep(SETTLE / 2)
+        # The cursor to the last row, a listener of the holder (ports sort ascending, the holder's fill the
+        # ephemeral range): the panel then shows a live process and re-reads it every refresh, as in use.
+        subprocess.run([*TMUX, "send-keys", "-t", "pwbench-0", "End"], check=False)
+        time.sleep(SETTLE / 2)
         procs = {name: proc for name, proc in zip(programs, started.values(), strict=True) if proc is not None}
         before = {name: _cpu_seconds(proc) for name, proc in procs.items()}
         rss = dict.fromkeys(procs, 0)
