@@ -2,8 +2,9 @@
 
 Each program runs in its own session of a tmux server of our own (``tmux -L pwbench``), 160x45; every
 session is ended by name and every process checked gone afterwards. portwatch's cursor is moved to the last
-row (a listener of the helper holding the listeners), so the process panel is live, as it is in use. CPU counts the process and the children
-it waited for (``watch`` runs ``sh -c ss …`` every 2 s), as a percentage of one core.
+row (a listener of the helper holding the listeners), so the process panel is live, as it is in use. CPU
+counts the process and the children it waited for (``watch`` runs ``sh -c ss …`` every 2 s), as a
+percentage of one core.
 """
 
 from __future__ import annotations
