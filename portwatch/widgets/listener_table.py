@@ -221,7 +221,7 @@ class ListenerTable(ScrollView, can_focus=True):
         """
         now = self._now(now)
         keep, keep_index = self.highlighted_key, self.cursor_row
-        on_screen = self._on_screen()
+        on_screen, follow = self._on_screen(), self._cursor_on_screen()
         matches = self.view_filter.matches
         tracked = self.tracker.rows
         if only is None:
@@ -270,7 +270,7 @@ class ListenerTable(ScrollView, can_focus=True):
             self._strips.clear()
         self._resize()
         if moved or removed:
-            self._restore_cursor(keep, keep_index)
+            self._restore_cursor(keep, keep_index, follow)
         if self._header is None or self._on_screen() != on_screen:
             self.refresh()
         else:
@@ -288,14 +288,23 @@ class ListenerTable(ScrollView, can_focus=True):
         self._order.sort(key=lambda key: rows[key].sort_key, reverse=self.sort_reverse)
         self._index = None
 
-    def _restore_cursor(self, key: str | None, index: int) -> None:
-        """Put the cursor back on ``key``; if that row went, on its neighbour at the same position."""
+    def _restore_cursor(self, key: str | None, index: int, follow: bool = True) -> None:
+        """Put the cursor back on ``key``; if that row went, on its neighbour at the same position.
+
+        ``follow``: scroll to keep the cursor on screen. A refresh passes whether the cursor was on screen
+        before it, so a user who wheeled the view away from the cursor is not pulled back every refresh.
+        """
         if self.row_count == 0:
             self.cursor_row = 0
             return
         target = self.get_row_index(key) if key is not None and key in self.rows else index
         self.cursor_row = max(0, min(target, self.row_count - 1))
-        self._scroll_to_cursor()
+        if follow:
+            self._scroll_to_cursor()
+
+    def _cursor_on_screen(self) -> bool:
+        top = round(self.scroll_y)
+        return top <= self.cursor_row < top + self._page
 
     def _report(self) -> None:
         key = self.highlighted_key

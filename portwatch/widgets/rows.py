@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
@@ -201,8 +201,11 @@ class SortableText(Text):
 
 
 def clip(text: str, width: int) -> str:
-    """Shorten an already safe string to ``width`` characters, marking the cut."""
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """Shorten an already safe string to ``width`` terminal cells, marking the cut (a CJK character takes
+    two cells: cutting by characters would let a name in Chinese take twice its column)."""
+    if len(text) <= width // 2 or cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1).rstrip(" ") + "…"
 
 
 def _pids(listener: Listener) -> str:

@@ -102,3 +102,11 @@ def test_only_rows_that_time_changes_are_pending_and_expire_touches_only_them() 
     assert tracker.expire(5) == set()
     assert tracker.expire(11) == {row_key(web)}  # its mark came off
     assert not tracker.pending()
+
+
+def test_wide_characters_are_clipped_by_the_cells_they_take_not_by_count() -> None:
+    from rich.cells import cell_len
+
+    wide = listener("tcp", "127.0.0.1", 8080, [(77, "服务器进程名字很长很长很长很长", "dev")])
+    process = dict(zip(COLUMN_KEYS, row_cells(wide, RowState.STEADY, no_palette), strict=True))["process"]
+    assert process.plain.endswith("…") and cell_len(process.plain) <= 20 and process.cell_len <= 20

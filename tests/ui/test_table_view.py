@@ -3,7 +3,9 @@ panel follows."""
 
 from __future__ import annotations
 
-from fixed_data import FixedCollector, FixedInspector, sample_listeners
+import time
+
+from fixed_data import FixedCollector, FixedInspector, listener, sample_listeners
 from ui_helpers import wait_for
 
 from portwatch.app import PortwatchApp
@@ -49,3 +51,21 @@ async def test_a_click_on_a_row_moves_the_cursor_there() -> None:
         await wait_for(pilot, lambda: app.panel.listener is not None
                        and app.panel.listener.port == sample_listeners()[3].port)
 
+
+
+async def test_a_view_wheeled_away_from_the_cursor_stays_where_the_user_put_it() -> None:
+    app = PortwatchApp(FixedCollector(), interval=3600, inspector=FixedInspector())
+    async with app.run_test(size=(160, 12)) as pilot:
+        await wait_for(pilot, lambda: app.table.row_count == len(sample_listeners()))
+        table = app.table
+        await pilot.pause()
+        table.scroll_to(y=3, animate=False)  # what the wheel does: the view moves, the cursor does not
+        await wait_for(pilot, lambda: round(table.scroll_y) == 3)
+        top = round(table.scroll_y)
+        assert table.cursor_row == 0 and not on_screen(app)
+        newcomer = listener("tcp", "127.0.0.1", 65000, [(4321, "late", "dev")])
+        table.show_listeners((*sample_listeners(), newcomer), time.time())  # rows moved: a re-sort
+        await pilot.pause()
+        assert round(table.scroll_y) == top and table.cursor_row == 0  # not pulled back to the cursor
+        await pilot.press("down")  # the next key brings the cursor into view, as in htop
+        assert on_screen(app)
