@@ -18,8 +18,10 @@ from portwatch.model import ProcessDetails, ProcessLink, ProcessState
 _ATTRS = ["name", "exe", "cmdline", "cwd", "username", "create_time", "status", "memory_info",
           "memory_percent", "num_threads"]
 _MAX_PARENTS = 64  # a parent chain longer than this is a loop or a lie
-#: Seconds a process's socket list is reused while its count of open fds stays the same.
+#: Seconds a process's socket list is reused while the sockets it holds stay the same.
 SOCKETS_MAX_AGE = 10.0
+#: Processes kept between calls (for CPU % and the socket cache); the oldest go first beyond this.
+KEEP_PROCESSES = 64
 
 
 def exe_deleted(pid: int, exe: str | None) -> bool:
@@ -59,6 +61,34 @@ def parent_chain(proc: psutil.Process) -> tuple[ProcessLink, ...]:
 Sockets = tuple[tuple[str, ...], tuple[tuple[str, int], ...]]
 
 
+def socket_links(pid: int, proc: str = "/proc") -> frozenset[str] | None:
+    """The ``socket:[inode]`` links among a process's fds (Linux; None elsewhere or when not ours to read).
+
+    One readlink per fd of one process: what tells, cheaply, that it opened or closed a socket, even when
+    the new one took the fd number of the old (the fd count alone would not move).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        directory = os.open(f"{proc}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    links: set[str] = set()
+    try:
+        for name in os.listdir(directory):
+            try:
+                link = os.readlink(name, dir_fd=directory)
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                links.add(link)
+    except OSError:
+        return None
+    finally:
+        os.close(directory)
+    return frozenset(links)
+
+
 def _sockets(proc: psutil.Process) -> Sockets:
     listening: list[str] = []
     states: Counter[str] = Counter()
@@ -80,9 +110,10 @@ class ProcessInspector:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._procs: dict[int, psutil.Process] = {}
-        #: pid -> (when read, open fds then, the sockets): psutil reads every socket of the system to find
-        #: one process's, so while the panel refreshes a process whose fd count holds still, they are reused.
-        self._sockets: dict[int, tuple[float, int | None, Sockets]] = {}
+        #: pid -> (when read, what the process held then, the sockets): psutil reads every socket of the
+        #: system to find one process's, so while the process holds the same sockets (its socket links, or
+        #: where those cannot be read its fd count) the list is reused, up to SOCKETS_MAX_AGE.
+        self._sockets: dict[int, tuple[float, object, Sockets]] = {}
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -92,8 +123,12 @@ class ProcessInspector:
         if kept is not None and kept.is_running():  # is_running() compares create time: reuse-safe
             return kept, False
         proc = psutil.Process(pid)
-        self._procs[pid] = proc
+        self._procs.pop(pid, None)
+        self._procs[pid] = proc  # newest last: the oldest are dropped first
         self._sockets.pop(pid, None)
+        for old in list(self._procs)[:-KEEP_PROCESSES]:
+            del self._procs[old]
+            self._sockets.pop(old, None)
         return proc, True
 
     def inspect(self, pid: int) -> ProcessDetails:
@@ -110,22 +145,21 @@ class ProcessInspector:
             except psutil.AccessDenied:
                 return ProcessDetails(pid=pid, state=ProcessState.DENIED)
 
-    def forget_except(self, pids: set[int]) -> None:
-        with self._lock:
-            for pid in self._procs.keys() - pids:
-                del self._procs[pid]
-                self._sockets.pop(pid, None)
-
     def _sockets_of(self, proc: psutil.Process, fds: int | None, attempt: Callable[..., Any]) -> Sockets:
-        """The process's sockets: re-read when its fd count moved or the last read is SOCKETS_MAX_AGE old."""
+        """The process's sockets: re-read when it opened or closed one, or the last read is SOCKETS_MAX_AGE old.
+
+        Connections changing state (ESTABLISHED to CLOSE_WAIT) on the same sockets show at the next re-read.
+        """
         now = self._clock()
+        links = socket_links(proc.pid)
+        held: object = links if links is not None else fds
         cached = self._sockets.get(proc.pid)
-        if cached is not None and fds is not None and cached[1] == fds and now - cached[0] < SOCKETS_MAX_AGE:
+        if cached is not None and held is not None and cached[1] == held and now - cached[0] < SOCKETS_MAX_AGE:
             return cached[2]
         sockets: Sockets | None = attempt(lambda: _sockets(proc), "sockets")
         if sockets is None:
             return (), ()
-        self._sockets[proc.pid] = (now, fds, sockets)
+        self._sockets[proc.pid] = (now, held, sockets)
         return sockets
 
     def _read(self, proc: psutil.Process, fresh: bool) -> ProcessDetails:

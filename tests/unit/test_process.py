@@ -39,29 +39,40 @@ def test_own_listeners_and_connections_counted_by_state() -> None:
                 assert client.getsockname()[1] != port
 
 
-def test_a_new_socket_is_seen_at_once_because_the_fd_count_moved() -> None:
+def test_a_socket_opened_or_swapped_under_the_same_fd_is_seen_at_once() -> None:
     clock = Clock()
     inspector = ProcessInspector(clock)
     with open_socket("tcp", "127.0.0.1") as first:
         assert f"tcp 127.0.0.1:{first.getsockname()[1]}" in listening(inspector)
         with open_socket("udp", "127.0.0.1") as second:
             assert f"udp 127.0.0.1:{second.getsockname()[1]}" in listening(inspector)  # same clock
-
-
-def test_with_the_same_fd_count_the_list_is_reused_until_it_is_old() -> None:
-    clock = Clock()
-    inspector = ProcessInspector(clock)
     old = open_socket("tcp", "127.0.0.1")
     old_line = f"tcp 127.0.0.1:{old.getsockname()[1]}"
     assert old_line in listening(inspector)
+    fd = old.fileno()
     old.close()
-    with open_socket("tcp", "127.0.0.1") as new:  # one fd closed, one opened: the count holds still
-        new_line = f"tcp 127.0.0.1:{new.getsockname()[1]}"
-        clock.now += SOCKETS_MAX_AGE - 1
-        assert old_line in listening(inspector)  # reused: psutil was not asked again
-        clock.now += 1
-        fresh = listening(inspector)
-        assert new_line in fresh and old_line not in fresh
+    with open_socket("tcp", "127.0.0.1") as new:  # the kernel hands out the lowest free fd: the same one
+        assert new.fileno() == fd
+        fresh = listening(inspector)  # same clock, same fd count: the socket link changed
+        assert f"tcp 127.0.0.1:{new.getsockname()[1]}" in fresh and old_line not in fresh
+
+
+def test_connection_states_on_the_same_sockets_show_at_the_next_re_read() -> None:
+    clock = Clock()
+    inspector = ProcessInspector(clock)
+    with open_socket("tcp", "127.0.0.1") as server, \
+            socket.create_connection(("127.0.0.1", server.getsockname()[1])) as client:
+        accepted, _ = server.accept()
+        with accepted:
+            def states() -> dict[str, int]:
+                return dict(inspector.inspect(os.getpid()).connection_states)
+
+            assert states().get("CLOSE_WAIT", 0) == 0
+            client.shutdown(socket.SHUT_WR)  # no fd opened or closed: the accepted end goes CLOSE_WAIT
+            clock.now += SOCKETS_MAX_AGE - 1
+            assert states().get("CLOSE_WAIT", 0) == 0  # reused: psutil was not asked again
+            clock.now += 1
+            assert states().get("CLOSE_WAIT", 0) >= 1
 
 
 def test_a_child_that_exits_is_a_state_and_pid_zero_is_never_inspected() -> None:
