@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -106,10 +107,10 @@ NAMES = {
 
 
 
-def measure(load: Load, repeat: int, warm_per_round: int) -> list[Timing]:
+def measure(load: Load, repeat: int, warm_per_round: int, portwatch: Sequence[str]) -> list[Timing]:
     """Interleaved rounds, one sample of everything per round, so a busy moment weighs on all alike."""
     ss = shutil.which("ss")
-    listing = [sys.executable, "-m", "portwatch", "list"]
+    listing = [*portwatch, "list"]
     has_list = subprocess.run(listing, capture_output=True, cwd=REPO).returncode == 0
     warm = LinuxCollector()
     warm.scan()
@@ -127,7 +128,7 @@ def measure(load: Load, repeat: int, warm_per_round: int) -> list[Timing]:
         if has_list:
             samples["list"].append(once(run_quietly(listing)))
     notes = {"warm": f"full walks {warm.full_walks - warm_walks}", "new": probe.note(),
-             "list": "" if has_list else "skipped: `python -m portwatch list` failed", "ss": "" if ss else "no ss"}
+             "list": "" if has_list else f"skipped: `{shlex.join(listing)}` failed", "ss": "" if ss else "no ss"}
     warm.close()
     probe.collector.close()
     return [Timing(NAMES[key], samples[key], notes.get(key, "")) for key in NAMES if key != "ss" or ss]
@@ -184,7 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--listeners", type=int, default=50, help="listening sockets (80%% TCP, 20%% UDP)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="rounds; each times everything once (warm: 4 refreshes)")
+    parser.add_argument("--portwatch", default=None, metavar="COMMAND",
+                        help="the portwatch to time for `portwatch list`, e.g. .venv/bin/portwatch (default: this "
+                             "Python's `-m portwatch`; from an editable install that also pays for the editable "
+                             "finder at start-up, which a regular install does not)")
     args = parser.parse_args(argv)
+    portwatch = shlex.split(args.portwatch) if args.portwatch else [sys.executable, "-m", "portwatch"]
     if not sys.platform.startswith("linux"):
         parser.error("the benchmark measures the Linux collector; run it on Linux")
     connections = args.connections or ([0, 2000] if args.quick else [0, 5000, 20000])
@@ -192,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat or (3 if args.quick else 7)
     cpus = os.cpu_count()
     print(f"# portwatch benchmark: {cpus} CPUs, Linux {os.uname().release}, Python {sys.version.split()[0]}, "
-          f"{args.listeners} listeners, {repeat} rounds (warm: {repeat * 4} refreshes), euid {os.geteuid()}\n")
+          f"{args.listeners} listeners, {repeat} rounds (warm: {repeat * 4} refreshes), euid {os.geteuid()}; "
+          f"`portwatch list` is `{shlex.join(portwatch)} list`\n")
     summary = ["| connections | idle procs | " + " | ".join(SUMMARY_COLUMNS) + " |",
                "|---:|---:|" + "---:|" * len(SUMMARY_COLUMNS)]
     for connection_count in connections:
@@ -202,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 started = time.perf_counter()
                 load.build(args.listeners, connection_count, idle)
                 built = time.perf_counter() - started
-                timings = measure(load, repeat, 4)
+                timings = measure(load, repeat, 4, portwatch)
             finally:
                 load.stop()
             print(f"## C = {connection_count} connections, P = {idle} idle processes "

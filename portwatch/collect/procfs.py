@@ -4,6 +4,8 @@
 command that must keep up with `ss`. These reads mirror psutil's Linux rules (name completed from the
 cmdline when the kernel cut it at 15 bytes, user from the real uid, " (deleted)" dropped from a missing exe,
 a cmdline rewritten with spaces split on them), and tests compare them with psutil on real processes.
+Two differences are deliberate: a zombie is no owner (it holds no fds, so no socket), and a carriage return
+in a cmdline is kept as such (psutil's text-mode read turns it into a newline; safe() shows it as ``\r``).
 """
 
 from __future__ import annotations
