@@ -252,7 +252,7 @@ class PortwatchApp(ViewKeys):
     def action_approve(self) -> None:
         """No confirmation: approving only adds an entry (the old file is kept as .bak; delete it to undo)."""
         key, listener = self.table.highlighted_key, self.table.highlighted_listener
-        row = self.table.tracker.rows.get(key) if key is not None else None
+        row = self.table.model.tracker.rows.get(key) if key is not None else None
         if listener is None or row is None:
             self.notify("No listener highlighted.", severity="warning", timeout=3)
         elif row.gone_since is not None:

@@ -87,26 +87,26 @@ class ViewKeys(App[None]):
         self.filter_box.action_clear()
 
     def _set_filter(self, **changes: Any) -> None:
-        self.table.set_filter(replace(self.table.view_filter, **changes))
+        self.table.set_filter(replace(self.table.model.view_filter, **changes))
         self._show_filter_state()
 
     def _show_filter_state(self) -> None:
         total = len(self.scan.listeners) if self.scan else 0
-        self.summary.show_filter(self.table.view_filter, self.table.row_count, total)
+        self.summary.show_filter(self.table.model.view_filter, self.table.row_count, total)
 
     def action_cycle_proto(self) -> None:
-        current = PROTO_CYCLE.index(self.table.view_filter.proto)
+        current = PROTO_CYCLE.index(self.table.model.view_filter.proto)
         self._set_filter(proto=PROTO_CYCLE[(current + 1) % len(PROTO_CYCLE)])
 
     def action_cycle_range(self) -> None:
-        current = RANGE_CYCLE.index(self.table.view_filter.port_range)
+        current = RANGE_CYCLE.index(self.table.model.view_filter.port_range)
         self._set_filter(port_range=RANGE_CYCLE[(current + 1) % len(RANGE_CYCLE)])
 
     def action_cycle_sort(self) -> None:
         sortable = COLUMN_KEYS
-        current = sortable.index(self.table.sort_column)
+        current = sortable.index(self.table.model.sort_column)
         self.table.sort_by(sortable[(current + 1) % len(sortable)], reverse=False)
-        self.notify(f"sorted by {self.table.sort_column}", timeout=1.5)
+        self.notify(f"sorted by {self.table.model.sort_column}", timeout=1.5)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

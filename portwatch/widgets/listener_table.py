@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -27,45 +26,12 @@ from textual.strip import Strip
 
 from portwatch.diff import ScanDiff
 from portwatch.model import Listener
-from portwatch.widgets.rows import (
-    COLUMN_KEYS,
-    COLUMNS,
-    Cell,
-    RowState,
-    RowTracker,
-    ViewFilter,
-    row_cells,
-    sort_value,
-)
+from portwatch.widgets.row_paint import ROW_CLASSES, ComponentPalette, row_strip
+from portwatch.widgets.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter
+from portwatch.widgets.table_model import TableModel
 
-#: Component classes the .tcss styles; cells take their colours from these, never from Python literals.
-ROW_CLASSES = {
-    "listeners--well-known",
-    "listeners--registered",
-    "listeners--dynamic",
-    "listeners--new",
-    "listeners--gone",
-    "listeners--muted",
-    "listeners--exposed",
-    "listeners--alarming",
-    "listeners--flag-mark",
-}
 #: Rendered rows kept: several screens' worth, so scrolling back and forth re-renders nothing.
 STRIP_CACHE = 1024
-#: A cell's padding on each side, as DataTable draws it.
-PAD = 1
-SORT_MARKS = (" ▲", " ▼")
-COLUMN_META = tuple(Style.from_meta({"column": index}) for index in range(len(COLUMNS)))
-
-
-@dataclass(slots=True)
-class ShownRow:
-    """What one row on the table was drawn from."""
-
-    listener: Listener
-    state: RowState
-    cells: tuple[Cell, ...]
-    sort_key: tuple[Any, ...]
 
 
 class ListenerTable(ScrollView, can_focus=True):
@@ -107,17 +73,9 @@ class ListenerTable(ScrollView, can_focus=True):
 
     def __init__(self, *, new_for: float = 10.0, gone_for: float = 5.0, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.tracker = RowTracker(new_for=new_for, gone_for=gone_for)
-        self.view_filter = ViewFilter()
-        self.sort_column = "port"
-        self.sort_reverse = False
+        self.model = TableModel(RowTracker(new_for=new_for, gone_for=gone_for))
         self.cursor_row = 0
-        #: Rows shown, by key; ``_order`` holds their keys in table order, ``_index`` the reverse (lazily).
-        self.rows: dict[str, ShownRow] = {}
-        self._order: list[str] = []
-        self._index: dict[str, int] | None = None
-        self._widths = self._label_widths()
-        self._palette: dict[str, Style] = {}
+        self.palette = ComponentPalette(self)
         self._strips: LRUCache[str, Strip] = LRUCache(STRIP_CACHE)
         self._header: Strip | None = None
         self._reported: str | None = ""  # "" = nothing reported yet, so the first report always goes out
@@ -127,75 +85,70 @@ class ListenerTable(ScrollView, can_focus=True):
     def show_listeners(self, listeners: tuple[Listener, ...], now: float | None = None) -> None:
         """Take a whole scan's listeners and redraw what changed (the diff is worked out here)."""
         now = self._now(now)
-        self.refresh_rows(now, self.tracker.update(listeners, now))
+        self.refresh_rows(now, self.model.tracker.update(listeners, now))
 
     def show_changes(self, diff: ScanDiff, now: float | None = None) -> None:
         """Take what a scan changed, worked out in the scan worker: only those rows are looked at."""
         now = self._now(now)
         closed = [f"{proto}|{address}|{port}" for proto, address, port in diff.closed]
-        self.refresh_rows(now, self.tracker.apply(diff.changed, closed, now))
+        self.refresh_rows(now, self.model.tracker.apply(diff.changed, closed, now))
 
     def age(self, now: float | None = None) -> None:
         """Let time pass: new rows lose their mark, closed rows leave. Costs nothing when nothing is pending."""
         now = self._now(now)
-        if self.tracker.pending():
-            touched = self.tracker.expire(now)
+        tracker = self.model.tracker
+        if tracker.pending():
+            touched = tracker.expire(now)
             if touched:
                 self.refresh_rows(now, touched)
 
     def set_filter(self, view_filter: ViewFilter) -> None:
-        self.view_filter = view_filter
+        self.model.view_filter = view_filter
         self.refresh_rows()
 
     def sort_by(self, column_key: str, reverse: bool | None = None) -> None:
         """Sort by a column; choosing the current column again flips the order."""
         if reverse is None:
-            reverse = not self.sort_reverse if column_key == self.sort_column else False
+            reverse = not self.model.sort_reverse if column_key == self.model.sort_column else False
         keep = self.highlighted_key
-        self.sort_column, self.sort_reverse = column_key, reverse
-        for row in self.rows.values():
-            row.sort_key = sort_value(column_key, row.listener, row.state)
-        self._sort()
-        self._measure()  # the sort mark moved to another header
+        self.model.sort_by(column_key, reverse)
+        self._redraw_all()
         self._restore_cursor(keep, self.cursor_row)
-        self.refresh()
 
     @property
     def row_count(self) -> int:
-        return len(self._order)
+        return self.model.row_count
 
     @property
     def highlighted_key(self) -> str | None:
-        return self._order[self.cursor_row] if self._order else None
+        return self.model.order[self.cursor_row] if self.model.order else None
 
     @property
     def highlighted_listener(self) -> Listener | None:
         key = self.highlighted_key
-        row = self.tracker.rows.get(key) if key is not None else None
+        row = self.model.tracker.rows.get(key) if key is not None else None
         return row.listener if row is not None else None
 
     def visible_listeners(self) -> list[Listener]:
         """The listeners shown, in table order."""
-        return [self.tracker.rows[key].listener for key in self._order if key in self.tracker.rows]
+        tracked = self.model.tracker.rows
+        return [tracked[key].listener for key in self.model.order if key in tracked]
 
     def get_row_index(self, key: str) -> int:
-        if self._index is None:
-            self._index = {row_key: index for index, row_key in enumerate(self._order)}
-        return self._index[key]
+        return self.model.index_of(key)
 
     def key_at(self, index: int) -> str:
-        return self._order[index]
+        return self.model.order[index]
 
     def column_x(self, column_key: str) -> int:
         """Where a column starts, in cells from the table's left edge (before horizontal scrolling)."""
-        at = COLUMN_KEYS.index(column_key)
-        return sum(self._widths[:at]) + 2 * PAD * at
+        return self.model.column_x(column_key)
 
     def get_row(self, key: str) -> tuple[Cell, ...]:
-        return self.rows[key].cells
+        return self.model.rows[key].cells
 
     def get_cell(self, key: str, column_key: str) -> Cell:
-        return self.rows[key].cells[COLUMN_KEYS.index(column_key)]
+        return self.model.rows[key].cells[COLUMN_KEYS.index(column_key)]
 
     def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
         """Put the cursor on row ``row`` (clamped), scroll it into view, and say what is highlighted."""
@@ -212,81 +165,32 @@ class ListenerTable(ScrollView, can_focus=True):
     # -- the diff -----------------------------------------------------------------------------------------
 
     def refresh_rows(self, now: float | None = None, only: set[str] | None = None) -> None:
-        """Make the table show the tracker's rows that pass the filter: remove, update and add by key.
-
-        ``only``: the keys a scan or tick touched (None: look at every row, as after a filter change). A row
-        whose listener and state are unchanged is skipped before its cells are built; keys are re-sorted
-        only when a row arrived or its sort value moved; when the rows on screen stay where they were, only
-        the lines that changed are repainted.
-        """
+        """Make the table show the tracker's rows that pass the filter (``only``: the keys a scan or tick
+        touched; None: all). When the rows on screen stay where they were, only lines that changed are
+        repainted."""
         now = self._now(now)
         keep, keep_index = self.highlighted_key, self.cursor_row
         on_screen, follow = self._on_screen(), self._cursor_on_screen()
-        matches = self.view_filter.matches
-        tracked = self.tracker.rows
-        if only is None:
-            wanted = {key: row for key, row in tracked.items() if matches(row.listener)}
-            removed = [key for key in self.rows if key not in wanted]
-        else:
-            wanted, removed = {}, []
-            for key in only:
-                row = tracked.get(key)
-                if row is not None and matches(row.listener):
-                    wanted[key] = row
-                elif key in self.rows:
-                    removed.append(key)
-        moved = False
-        changed: list[str] = []
-        widths = self._widths
-        for key, row in wanted.items():
-            state, shown = row.state(now), self.rows.get(key)
-            if shown is not None and shown.state is state and shown.listener == row.listener:
-                continue
-            cells = row_cells(row.listener, state, self._style)
-            sort_key = sort_value(self.sort_column, row.listener, state)
-            if shown is None:
-                self._order.append(key)
-                moved = True
-            elif shown.sort_key != sort_key:
-                moved = True
-            self.rows[key] = ShownRow(row.listener, state, cells, sort_key)
+        change = self.model.update(now, only, self.palette)
+        for key in (*change.changed, *change.removed):
             self._strips.discard(key)
-            changed.append(key)
-            for column, cell in enumerate(cells):
-                if cell.cell_len > widths[column]:
-                    widths[column] = cell.cell_len
-                    self._header = None
-        for key in removed:
-            del self.rows[key]
-            self._strips.discard(key)
-        if removed:
-            removed_set = set(removed)
-            self._order = [key for key in self._order if key not in removed_set]
-        if moved:
-            self._sort()
-        elif removed:
-            self._index = None
-        if self._header is None:  # a column grew: every line is drawn again at the new widths
+        if change.widened:
+            self._header = None
             self._strips.clear()
         self._resize()
-        if moved or removed:
+        if change.moved or change.removed:
             self._restore_cursor(keep, keep_index, follow)
-        if self._header is None or self._on_screen() != on_screen:
+        if change.widened or self._on_screen() != on_screen:
             self.refresh()
         else:
-            for key in changed:
-                self._refresh_row(self.get_row_index(key))
+            for key in change.changed:
+                self._refresh_row(self.model.index_of(key))
         self._report()
 
     def _on_screen(self) -> tuple[int, list[str]]:
         """The cursor's index and the keys of the rows on screen, to tell whether a diff moved any line."""
         top = round(self.scroll_y)
-        return self.cursor_row, self._order[top: top + self._page]
-
-    def _sort(self) -> None:
-        rows = self.rows
-        self._order.sort(key=lambda key: rows[key].sort_key, reverse=self.sort_reverse)
-        self._index = None
+        return self.cursor_row, self.model.order[top: top + self._page]
 
     def _restore_cursor(self, key: str | None, index: int, follow: bool = True) -> None:
         """Put the cursor back on ``key``; if that row went, on its neighbour at the same position.
@@ -297,7 +201,7 @@ class ListenerTable(ScrollView, can_focus=True):
         if self.row_count == 0:
             self.cursor_row = 0
             return
-        target = self.get_row_index(key) if key is not None and key in self.rows else index
+        target = self.model.index_of(key) if key is not None and key in self.model.rows else index
         self.cursor_row = max(0, min(target, self.row_count - 1))
         if follow:
             self._scroll_to_cursor()
@@ -356,11 +260,11 @@ class ListenerTable(ScrollView, can_focus=True):
             self.move_cursor(row=row, scroll=False)
 
     def on_focus(self, event: events.Focus) -> None:
-        self._palette.pop("listeners--cursor", None)  # the cursor is brighter while the table has focus
+        self.palette.forget("listeners--cursor")  # the cursor is brighter while the table has focus
         self._refresh_row(self.cursor_row)
 
     def on_blur(self, event: events.Blur) -> None:
-        self._palette.pop("listeners--cursor", None)
+        self.palette.forget("listeners--cursor")
         self._refresh_row(self.cursor_row)
 
     # -- painting -----------------------------------------------------------------------------------------
@@ -371,24 +275,15 @@ class ListenerTable(ScrollView, can_focus=True):
         if 1 <= y < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
 
-    def _label_widths(self) -> list[int]:
-        widths = [len(column.label) for column in COLUMNS]
-        widths[COLUMN_KEYS.index(self.sort_column)] += len(SORT_MARKS[0])
-        return widths
-
-    def _measure(self) -> None:
-        """Column widths from scratch: the labels (with the sort mark) and every shown cell."""
-        widths = self._label_widths()
-        for row in self.rows.values():
-            for column, cell in enumerate(row.cells):
-                widths[column] = max(widths[column], cell.cell_len)
-        self._widths = widths
+    def _redraw_all(self) -> None:
+        """Columns or colours changed: every line is drawn again."""
         self._header = None
         self._strips.clear()
         self._resize()
+        self.refresh()
 
     def _resize(self) -> None:
-        size = Size(sum(self._widths) + 2 * PAD * len(self._widths), self.row_count + 1)
+        size = Size(self.model.width, self.row_count + 1)
         before = self.virtual_size
         if size == before:
             return
@@ -410,94 +305,47 @@ class ListenerTable(ScrollView, can_focus=True):
             return False
         return None
 
-    def _base(self) -> Style:
-        base = self._palette.get("")
-        if base is None:
-            base = self._palette[""] = self.rich_style
-        return base
-
     def _strip(self, cells: tuple[Cell, ...], base: Style, over: Style | None) -> Strip:
-        """One line of cells at the column widths; ``over`` (the cursor) is laid over every cell.
-
-        Each cell's segments carry its column in their metadata: equal styles in neighbouring cells would
-        otherwise merge into one run, and an SVG export (screenshots, snapshots) draws a long run of spaces
-        less faithfully than one run per cell.
-        """
-        segments: list[Segment] = []
-        row_style = base + cells[1].style  # the state cell carries the row's style alone
-        if over is not None:
-            row_style += over
-        for cell, width, meta in zip(cells, self._widths, COLUMN_META, strict=True):
-            pad_style = row_style + meta
-            if cell.plain:
-                style = base + cell.style + meta
-                if over is not None:
-                    style += over
-                segments += [Segment(" " * PAD, pad_style), Segment(cell.plain, style),
-                             Segment(" " * (width - cell.cell_len + PAD), pad_style)]
-            else:
-                segments.append(Segment(" " * (width + 2 * PAD), pad_style))
-        return Strip(segments, sum(self._widths) + 2 * PAD * len(self._widths))
+        return row_strip(cells, self.model.widths, self.model.width, base, over)
 
     def _header_strip(self) -> Strip:
         if self._header is None:
-            labels = []
-            for column in COLUMNS:
-                mark = SORT_MARKS[self.sort_reverse] if column.key == self.sort_column else ""
-                labels.append(Cell.of(column.label + mark, Style.null()))
-            self._header = self._strip(tuple(labels), self._base() + self._style("listeners--header"), None)
+            header = self.palette.base() + self.palette("listeners--header")
+            self._header = self._strip(self.model.header_cells(), header, None)
         return self._header
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         scroll_x = round(self.scroll_x)
-        base = self._base()
+        base = self.palette.base()
         if y == 0:
             return self._header_strip().crop_extend(scroll_x, scroll_x + width, base)
         index = round(self.scroll_y) + y - 1
         if index >= self.row_count:
             return Strip.blank(width, base)
-        key = self._order[index]
+        key = self.model.order[index]
         if index == self.cursor_row:
-            cursor = self._style("listeners--cursor")
-            return self._strip(self.rows[key].cells, base, cursor).crop_extend(scroll_x, scroll_x + width,
+            cursor = self.palette("listeners--cursor")
+            return self._strip(self.model.rows[key].cells, base, cursor).crop_extend(scroll_x, scroll_x + width,
                                                                               base + cursor)
         cached = self._strips.get(key)
         if cached is None:
-            cached = self._strips[key] = self._strip(self.rows[key].cells, base, None)
+            cached = self._strips[key] = self._strip(self.model.rows[key].cells, base, None)
         return cached.crop_extend(scroll_x, scroll_x + width, base)
 
     # -- colours from the .tcss ---------------------------------------------------------------------------
 
-    def _style(self, name: str) -> Style:
-        """The style a component class declares (only what it declares), resolved against the theme."""
-        style = self._palette.get(name)
-        if style is None:
-            full = self.get_component_rich_style(name)
-            own = self.get_component_rich_style(name, partial=True)
-            style = Style(color=full.color if own.color else None,
-                          bgcolor=full.bgcolor if own.bgcolor else None) + own.without_color
-            self._palette[name] = style
-        return style
-
     def notify_style_update(self) -> None:
-        """CSS changed (a theme switch): recolour every row."""
+        """CSS changed (a theme switch, or focus): recolour the rows if any colour they use changed."""
         super().notify_style_update()
-        if self._palette:
-            before, self._palette = self._palette, {}
-            self.call_later(self._recolour, before)
+        known = self.palette.reset()
+        if known:
+            self.call_later(self._recolour, known)
 
-    def _recolour(self, before: dict[str, Style]) -> None:
-        """Rebuild every row's cells, unless no colour it uses changed (a focus change restyles the widget)."""
-        self._strips.clear()
-        self._header = None
-        self.refresh()
-        if all(self._style(name) == style for name, style in before.items() if name):
-            return
-        for row in self.rows.values():
-            row.cells = row_cells(row.listener, row.state, self._style)
-        self._measure()
-        self.refresh()
+    def _recolour(self, known: dict[str, Style]) -> None:
+        if any(self.palette(name) != style for name, style in known.items() if name):
+            self.model.recolour(self.palette)
+        self._redraw_all()
 
     @staticmethod
     def _now(now: float | None) -> float:

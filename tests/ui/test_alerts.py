@@ -49,7 +49,7 @@ async def test_unexpected_listener_is_marked_announced_once_and_logged_with_its_
         await wait_for(pilot, lambda: app.scan is not None)
         child = spawn("tcp", "127.0.0.1")  # not in the baseline: nobody expects it
         key = row_key("tcp", "127.0.0.1", child.port)
-        await wait_for(pilot, lambda: key in app.table.rows)
+        await wait_for(pilot, lambda: key in app.table.model.rows)
         assert mark(app, key) == "!"  # flags come with the scan: the row's first drawing carries the mark
         assert app.scan is not None
         listener = next(entry for entry in app.scan.listeners if entry.key == ("tcp", "127.0.0.1", child.port))
@@ -81,7 +81,7 @@ async def test_approve_key_writes_the_entry_and_the_flag_goes(spawn: Spawn, tmp_
     key = row_key("tcp", "127.0.0.1", child.port)
     app = live_app(path)
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
-        await wait_for(pilot, lambda: key in app.table.rows and app.table.get_cell(key, "pids").plain
+        await wait_for(pilot, lambda: key in app.table.model.rows and app.table.get_cell(key, "pids").plain
                        == str(child.pid))  # approve records the program, so wait until it is named
         app.table.move_cursor(row=app.table.get_row_index(key))
         await wait_for(pilot, lambda: app.table.highlighted_key == key)

@@ -53,7 +53,7 @@ async def test_hostile_newcomer_gets_the_mark_one_safe_alert_and_a_bell(tmp_path
     rings: list[None] = []
     app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
-        await wait_for(pilot, lambda: HOSTILE in app.table.rows)
+        await wait_for(pilot, lambda: HOSTILE in app.table.model.rows)
         assert app.table.get_cell(HOSTILE, "flags").plain == "!"
         assert app.table.get_cell("tcp|0.0.0.0|22", "flags").plain == ""  # sshd is in the baseline
         await wait_for(pilot, lambda: app.alerts.raised)
@@ -69,7 +69,7 @@ async def test_hostile_newcomer_gets_the_mark_one_safe_alert_and_a_bell(tmp_path
 async def test_listeners_present_at_start_are_counted_not_announced(tmp_path: Path) -> None:
     app = fixed_app(tmp_path, sample_scan(hostile=True))
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
-        await wait_for(pilot, lambda: HOSTILE in app.table.rows)
+        await wait_for(pilot, lambda: HOSTILE in app.table.model.rows)
         await pilot.pause(1.2)
         assert app.alerts.raised == []
         assert app.summary.alarming_text == "! 1 unexpected"
@@ -78,7 +78,7 @@ async def test_listeners_present_at_start_are_counted_not_announced(tmp_path: Pa
 async def test_panel_lists_each_flag_and_says_whether_the_baseline_expects_it(tmp_path: Path) -> None:
     app = fixed_app(tmp_path, sample_scan(hostile=True))
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: HOSTILE in app.table.rows)
+        await wait_for(pilot, lambda: HOSTILE in app.table.model.rows)
         flags = app.panel.query_one("#panel-flags", Static)
         app.table.move_cursor(row=app.table.get_row_index("tcp|0.0.0.0|22"))
         await wait_for(pilot, lambda: "expected (in baseline)" in str(flags.content))
@@ -95,7 +95,7 @@ async def test_panel_lists_each_flag_and_says_whether_the_baseline_expects_it(tm
 async def test_filter_matches_flag_codes_and_bang_alone_shows_the_unexpected(tmp_path: Path) -> None:
     app = fixed_app(tmp_path, sample_scan(hostile=True))
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: HOSTILE in app.table.rows)
+        await wait_for(pilot, lambda: HOSTILE in app.table.model.rows)
         await pilot.press("slash", "e", "x", "e", "-", "i", "n", "-", "t", "e", "m", "p")
         await wait_for(pilot, lambda: app.table.row_count == 1)
         await pilot.press("escape", "slash", "exclamation_mark", "enter")
@@ -107,7 +107,7 @@ async def test_filter_matches_flag_codes_and_bang_alone_shows_the_unexpected(tmp
 async def test_sorting_by_the_flags_column_puts_the_unexpected_first(tmp_path: Path) -> None:
     app = fixed_app(tmp_path, sample_scan(hostile=True))
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: HOSTILE in app.table.rows)
+        await wait_for(pilot, lambda: HOSTILE in app.table.model.rows)
         app.table.sort_by("flags")
         marks = [app.table.get_cell(app.table.key_at(row), "flags").plain for row in range(app.table.row_count)]
         assert marks[0] == "!" and marks == sorted(marks, key=("!", "·", "").index)

@@ -33,16 +33,16 @@ async def test_sort_key_and_header_click_keep_the_cursor_on_its_row() -> None:
         target = "tcp|127.0.0.1|8080"
         app.table.move_cursor(row=app.table.get_row_index(target))
         await pilot.press("s")  # next column after port: process
-        assert app.table.sort_column == "process"
+        assert app.table.model.sort_column == "process"
         assert app.table.highlighted_key == target
         x = header_x(app, "range")
         await pilot.click(app.table, offset=(x, 0))
         await pilot.pause(0.1)
-        assert app.table.sort_column == "range"
+        assert app.table.model.sort_column == "range"
         assert app.table.highlighted_key == target
         await pilot.click(app.table, offset=(x, 0))  # again: reversed
         await pilot.pause(0.1)
-        assert (app.table.sort_column, app.table.sort_reverse) == ("range", True)
+        assert (app.table.model.sort_column, app.table.model.sort_reverse) == ("range", True)
         assert app.table.highlighted_key == target
 
 
@@ -98,10 +98,10 @@ async def test_new_rows_are_marked_and_closed_rows_linger_dimmed() -> None:
     app = PortwatchApp(collector=FixedCollector(first, second), interval=0.5, inspector=FixedInspector(),
                        new_for=10.0, gone_for=3.0)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: "tcp|127.0.0.1|7000" in app.table.rows)
+        await wait_for(pilot, lambda: "tcp|127.0.0.1|7000" in app.table.model.rows)
         assert app.table.get_cell("tcp|127.0.0.1|7000", "state").plain == "new"
         assert app.table.get_cell("tcp|0.0.0.0|22", "state").plain == "gone"
-        await wait_for(pilot, lambda: "tcp|0.0.0.0|22" not in app.table.rows)
+        await wait_for(pilot, lambda: "tcp|0.0.0.0|22" not in app.table.model.rows)
 
 
 async def test_panel_states_exited_denied_hidden_and_several_owners() -> None:

@@ -39,7 +39,7 @@ async def test_listener_appears_within_one_refresh_with_its_range(bound: Bound) 
         sock = bound("tcp", "127.0.0.1")
         port = sock.getsockname()[1]
         key = row_key("tcp", "127.0.0.1", port)
-        await wait_for(pilot, lambda: key in app.table.rows)
+        await wait_for(pilot, lambda: key in app.table.model.rows)
         assert iana_range(port).value in cell(app, key, "range")
         assert cell(app, key, "state") == RowState.NEW.value  # it appeared after start
         # The owner may take one more pass to resolve (a new fd in an old process); it must arrive.
@@ -51,7 +51,7 @@ async def test_highlighting_shows_own_pid_and_cmdline(bound: Bound) -> None:
     key = row_key("tcp", "127.0.0.1", port)
     app = live_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: key in app.table.rows)
+        await wait_for(pilot, lambda: key in app.table.model.rows)
         app.table.move_cursor(row=app.table.get_row_index(key))
         await wait_for(pilot, lambda: app.panel.details is not None and app.panel.details.pid == os.getpid())
         assert field(app, "pid") == str(os.getpid())
@@ -65,11 +65,11 @@ async def test_row_disappears_when_socket_closes(bound: Bound) -> None:
     key = row_key("tcp", "127.0.0.1", sock.getsockname()[1])
     app = live_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: key in app.table.rows)
+        await wait_for(pilot, lambda: key in app.table.model.rows)
         app.table.move_cursor(row=app.table.get_row_index(key))
         sock.close()
         await wait_for(pilot, lambda: cell(app, key, "state") == RowState.GONE.value)  # dimmed a while
-        await wait_for(pilot, lambda: key not in app.table.rows)
+        await wait_for(pilot, lambda: key not in app.table.model.rows)
         assert app.table.highlighted_key != key  # the cursor moved to a neighbour without an error
 
 
@@ -78,16 +78,16 @@ async def test_filter_narrows_to_the_listener_and_esc_clears_it(bound: Bound) ->
     key = row_key("udp", "127.0.0.1", port)
     app = live_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: key in app.table.rows)
+        await wait_for(pilot, lambda: key in app.table.model.rows)
         everything = app.table.row_count
         await pilot.press("slash", *str(port))
         await wait_for(pilot, lambda: app.table.row_count < everything or everything == 1)
-        assert key in app.table.rows
+        assert key in app.table.model.rows
         assert all(str(port) in f"{entry.port} {entry.address}" or str(port) in str(entry.pids)
                    for entry in app.table.visible_listeners())
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.table.has_focus)
-        assert app.table.view_filter.text == ""
+        assert app.table.model.view_filter.text == ""
         await wait_for(pilot, lambda: app.table.row_count >= everything - 2)
 
 
@@ -97,7 +97,7 @@ async def test_cursor_stays_on_listener_when_new_row_sorts_in_above(bound: Bound
     key = row_key("tcp", "127.0.0.1", port)
     app = live_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: key in app.table.rows)
+        await wait_for(pilot, lambda: key in app.table.model.rows)
         app.table.move_cursor(row=app.table.get_row_index(key))
         await wait_for(pilot, lambda: app.table.highlighted_key == key)
         index_before = app.table.cursor_row
@@ -110,7 +110,7 @@ async def test_cursor_stays_on_listener_when_new_row_sorts_in_above(bound: Bound
                 continue
         assert above is not None
         above_key = row_key("tcp", "127.0.0.1", above.getsockname()[1])
-        await wait_for(pilot, lambda: above_key in app.table.rows)
+        await wait_for(pilot, lambda: above_key in app.table.model.rows)
         assert app.table.highlighted_key == key
         assert app.table.cursor_row > index_before or app.table.get_row_index(above_key) > index_before
 
@@ -119,7 +119,7 @@ async def test_hostile_process_is_shown_literally_and_nothing_runs(hostile_child
     key = row_key("tcp", "127.0.0.1", hostile_child.port)
     app = live_app()
     async with app.run_test(size=(160, 45), notifications=True, tooltips=True) as pilot:
-        await wait_for(pilot, lambda: key in app.table.rows)
+        await wait_for(pilot, lambda: key in app.table.model.rows)
         assert cell(app, key, "process") == safe(HOSTILE_COMM)
         assert "\x1b" not in cell(app, key, "process")
         app.table.move_cursor(row=app.table.get_row_index(key))

@@ -24,7 +24,7 @@ async def test_rows_closing_together_leave_in_one_batch_and_the_cursor_stays_on_
         now = time.time()
         table.show_listeners(staying, now)
         assert table.row_count == len(everything)  # closed rows linger, dimmed
-        table.age(now + table.tracker.gone_for)
+        table.age(now + table.model.tracker.gone_for)
         await pilot.pause()
         assert table.row_count == len(staying)
         assert [row_key(entry) for entry in table.visible_listeners()] == [row_key(entry) for entry in staying]
