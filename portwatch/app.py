@@ -164,6 +164,7 @@ class PortwatchApp(ViewKeys):
         if self._slow_scan is not None:
             self._slow_scan.stop()
         self._show_state()
+        self.call_after_refresh(self.summary.fit_labels)
         self._show_filter_state()
         if not self.paused:
             self._next_scan = self.set_timer(self.interval, self.start_scan)

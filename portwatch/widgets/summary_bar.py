@@ -47,6 +47,19 @@ class SummaryBar(Vertical):
         notes += [Content(safe(warning, 300)) for warning in scan.warnings]
         self.show_notes(notes)
 
+    def fit_labels(self) -> None:
+        """Give a count or state label laid out narrower than its text another layout pass.
+
+        On a loaded machine Textual can lay a label out at the width of its previous text when the first scan
+        lands while the screen is still settling (seen at 80 columns); a later update of the same length
+        would then never widen it. Called after each refresh; costs nothing when every label fits.
+        """
+        for label in (*self.query(".count").results(Label), self.query_one("#summary-state", Label)):
+            content = label.content
+            if isinstance(content, Content) and label.content_size.width < content.cell_length:
+                label.clear_cached_dimensions()
+                label.refresh(layout=True)
+
     def show_alarming(self, count: int, has_baseline: bool) -> None:
         """How many listeners carry an alarming flag: "!" and the word say it, the colour only repeats it."""
         box = self.query_one("#summary-alarming", Horizontal)

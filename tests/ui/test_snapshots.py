@@ -16,6 +16,7 @@ from fixed_data import (
     write_baseline,
 )
 from textual.pilot import Pilot
+from textual.widgets import Label
 from ui_helpers import wait_for
 
 from portwatch.app import PortwatchApp
@@ -38,10 +39,18 @@ def fixed_app() -> PortwatchApp:
                         baseline_path=Path("baseline.toml"))
 
 
+def laid_out(app: PortwatchApp) -> bool:
+    """The header's counts and state are as wide as their text: the layout pass their last update asked for
+    has run (on a loaded machine a screenshot could otherwise catch new text at a label's old width)."""
+    labels = [*app.summary.query(".count").results(Label), app.summary.query_one("#summary-state", Label)]
+    return all(label.region.width >= label.content.cell_length for label in labels)
+
+
 async def settled(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, PortwatchApp)
     await wait_for(pilot, lambda: app.table.row_count > 0 and app.panel.details is not None)
+    await wait_for(pilot, lambda: laid_out(app))
     await pilot.pause()
 
 
