@@ -41,6 +41,7 @@ from portwatch.widgets.events_screen import EventsScreen
 from portwatch.widgets.filter_input import FilterInput
 from portwatch.widgets.listener_table import ListenerTable
 from portwatch.widgets.process_panel import ProcessPanel
+from portwatch.widgets.rows import row_key
 from portwatch.widgets.summary_bar import SummaryBar
 
 MIN_INTERVAL = 0.5
@@ -200,7 +201,7 @@ class PortwatchApp(ViewKeys):
         listener, pid = self._highlighted, self._current_pid()
         self.panel.show_listener(listener, pid)
         if listener is not None and pid is not None:
-            self._details_worker("|".join(map(str, listener.key)), listener.pids, pid)
+            self._details_worker(row_key(listener), listener.pids, pid)
 
     @work(thread=True, group="details", exclusive=True, exit_on_error=False)
     def _details_worker(self, row_key: str, pids: tuple[int, ...], pid: int) -> None:
@@ -212,7 +213,7 @@ class PortwatchApp(ViewKeys):
         if not self.is_running:
             return
         listener = self._highlighted
-        if listener is None or "|".join(map(str, listener.key)) != message.row_key \
+        if listener is None or row_key(listener) != message.row_key \
                 or message.details.pid != self._current_pid():
             return  # a stale answer for a row the user has moved away from
         self.panel.show_details(message.pids, message.details, self.clock())

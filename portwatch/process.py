@@ -13,6 +13,7 @@ from typing import Any
 
 import psutil
 
+from portwatch.collect.inodes import socket_links
 from portwatch.model import ProcessDetails, ProcessLink, ProcessState
 
 _ATTRS = ["name", "exe", "cmdline", "cwd", "username", "create_time", "status", "memory_info",
@@ -59,34 +60,6 @@ def parent_chain(proc: psutil.Process) -> tuple[ProcessLink, ...]:
 
 #: A process's listening sockets ("tcp 127.0.0.1:80") and its other connections counted by state.
 Sockets = tuple[tuple[str, ...], tuple[tuple[str, int], ...]]
-
-
-def socket_links(pid: int, proc: str = "/proc") -> frozenset[str] | None:
-    """The ``socket:[inode]`` links among a process's fds (Linux; None elsewhere or when not ours to read).
-
-    One readlink per fd of one process: what tells, cheaply, that it opened or closed a socket, even when
-    the new one took the fd number of the old (the fd count alone would not move).
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        directory = os.open(f"{proc}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    links: set[str] = set()
-    try:
-        for name in os.listdir(directory):
-            try:
-                link = os.readlink(name, dir_fd=directory)
-            except OSError:
-                continue
-            if link.startswith("socket:["):
-                links.add(link)
-    except OSError:
-        return None
-    finally:
-        os.close(directory)
-    return frozenset(links)
 
 
 def _sockets(proc: psutil.Process) -> Sockets:

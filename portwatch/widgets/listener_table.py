@@ -27,7 +27,7 @@ from textual.strip import Strip
 from portwatch.diff import ScanDiff
 from portwatch.model import Listener
 from portwatch.widgets.row_paint import ROW_CLASSES, ComponentPalette, row_strip
-from portwatch.widgets.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter
+from portwatch.widgets.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter, key_text
 from portwatch.widgets.table_model import TableModel
 
 #: Rendered rows kept: several screens' worth, so scrolling back and forth re-renders nothing.
@@ -90,7 +90,7 @@ class ListenerTable(ScrollView, can_focus=True):
     def show_changes(self, diff: ScanDiff, now: float | None = None) -> None:
         """Take what a scan changed, worked out in the scan worker: only those rows are looked at."""
         now = self._now(now)
-        closed = [f"{proto}|{address}|{port}" for proto, address, port in diff.closed]
+        closed = [key_text(key) for key in diff.closed]
         self.refresh_rows(now, self.model.tracker.apply(diff.changed, closed, now))
 
     def age(self, now: float | None = None) -> None:

@@ -15,13 +15,19 @@ from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
-from portwatch.model import Exposure, Listener, OwnerStatus, PortRange, Proto
+from portwatch.model import Exposure, Listener, ListenerKey, OwnerStatus, PortRange, Proto
 from portwatch.text import safe
 
 
 def row_key(listener: Listener) -> str:
     """The table's row key: a listener's identity across scans (pids change on restart, this does not)."""
     return f"{listener.proto.value}|{listener.address}|{listener.port}"  # "|".join(map(str, key)), 3x faster
+
+
+def key_text(key: ListenerKey) -> str:
+    """The row key of a listener known only by its Listener.key (a closed one, from a ScanDiff)."""
+    proto, address, port = key
+    return f"{proto}|{address}|{port}"
 
 
 class RowState(str, enum.Enum):
