@@ -19,7 +19,7 @@ A baseline entry says "this is expected here": it silences the flags about *plac
 (not-in-baseline, a dynamic port, a hidden owner) but never those about *the program itself* (deleted, in
 /tmp, renamed) — an approved service whose binary vanished is exactly what to look at.
 
-Reading and validating live here; where the file lives, sudo, and safe writes live in baseline_io.py.
+Reading and validating live here; where the file lives, sudo, and safe writes live in baseline_file.py.
 """
 
 from __future__ import annotations

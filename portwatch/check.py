@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from portwatch import output
+from portwatch import listing
 from portwatch.baseline import Baseline, load
-from portwatch.baseline_io import default_path
+from portwatch.baseline_file import default_path
 from portwatch.flags import alarming
 from portwatch.model import Listener, Scan
 from portwatch.text import safe
@@ -60,7 +60,7 @@ def evaluate(flagged: Scan, baseline: Baseline | None, note: str | None = None) 
 
 def listener_title(listener: Listener) -> str:
     address = f"[{listener.address}]" if ":" in listener.address else listener.address
-    _pids, process, user = output.owner_text(listener)
+    _pids, process, user = listing.owner_text(listener)
     pids = ",".join(str(pid) for pid in listener.pids)
     who = f"{process} (pid {pids}{', user ' + user if user else ''})" if pids else f"{process} {user}".strip()
     return f"{listener.proto.value} {safe(address)}:{listener.port}  {who}"
@@ -91,7 +91,7 @@ def summary_lines(result: CheckResult) -> list[str]:
 def check_json(result: CheckResult) -> dict[str, Any]:
     """Raw values (JSON escapes controls itself); flags carry ``informational``."""
     def record(listener: Listener) -> dict[str, Any]:
-        return output.listener_json(listener) | {"flags": [
+        return listing.listener_json(listener) | {"flags": [
             {"code": f.code, "reason": f.reason, "informational": f.informational} for f in listener.flags]}
 
     path = result.baseline.path if result.baseline else None

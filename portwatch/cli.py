@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from portwatch import __version__, output
+from portwatch import __version__, listing
 from portwatch.collect import COLLECTOR_NAMES, get_collector
 from portwatch.model import Family, Listener, PortRange, Proto, Scan
 
@@ -109,16 +109,16 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         import json  # here: a plain `portwatch list` starts without it
 
-        json.dump([output.listener_json(entry) for entry in chosen], sys.stdout, indent=2)
+        json.dump([listing.listener_json(entry) for entry in chosen], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(output.format_table(chosen, output.use_colour(sys.stdout)))
-    output.print_lines(output.summary(scan, len(chosen)), sys.stderr)
+        print(listing.format_table(chosen, listing.use_colour(sys.stdout)))
+    listing.print_lines(listing.summary(scan, len(chosen)), sys.stderr)
     return EXIT_OK
 
 
 def run_who(args: argparse.Namespace) -> int:
-    from portwatch.process import ProcessInspector
+    from portwatch.collect.process import ProcessInspector
 
     scan = _scan(args)
     found = [entry for entry in scan.listeners if entry.port == args.port]
@@ -127,22 +127,22 @@ def run_who(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        records = [output.listener_json(entry) | {"processes": [output.process_json(details[pid])
+        records = [listing.listener_json(entry) | {"processes": [listing.process_json(details[pid])
                                                                for pid in entry.pids]} for entry in found]
         json.dump(records, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         lines: list[str] = []
         for entry in found:
-            _, process, user = output.owner_text(entry)
+            _, process, user = listing.owner_text(entry)
             service = f" ({entry.service})" if entry.service else ""
-            lines.append(f"{entry.proto.value} {output.listener_row(entry)[1]}:{entry.port}{service}  "
+            lines.append(f"{entry.proto.value} {listing.listener_row(entry)[1]}:{entry.port}{service}  "
                          f"{entry.port_range.value}{', OS ephemeral' if entry.os_ephemeral else ''}  "
                          f"exposure: {entry.exposure.value}  owner: {process} {user}".rstrip())
             for pid in entry.pids:
-                lines.extend(output.process_lines(details[pid]))
+                lines.extend(listing.process_lines(details[pid]))
         if lines:
-            output.print_lines(lines)
+            listing.print_lines(lines)
     if not found:
         print(f"portwatch: nothing is listening on port {args.port}", file=sys.stderr)
         return EXIT_FOUND_NOTHING
@@ -168,20 +168,20 @@ def run_check(args: argparse.Namespace) -> int:
         json.dump(check.check_json(result), sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif result.unexpected:
-        output.print_lines(check.check_lines(result))
-    output.print_lines(check.summary_lines(result), sys.stderr)
+        listing.print_lines(check.check_lines(result))
+    listing.print_lines(check.summary_lines(result), sys.stderr)
     return result.exit_code
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    from portwatch import baseline_io
+    from portwatch import baseline_file
     from portwatch.baseline import BaselineError
     from portwatch.flags import flag_scan
     from portwatch.text import safe
 
     scan = flag_scan(_scan(args))  # flags tell client sockets (nothing to approve) from services
     try:
-        saved = baseline_io.save(scan.listeners, args.path, merge=args.merge, force=args.force)
+        saved = baseline_file.save(scan.listeners, args.path, merge=args.merge, force=args.force)
     except BaselineError as error:
         print(f"portwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -191,13 +191,13 @@ def run_baseline(args: argparse.Namespace) -> int:
     if scan.hidden_owners:
         notes.append(f"portwatch: {scan.hidden_owners} owner(s) hidden: their entries match on port and user "
                      "only; `sudo portwatch baseline save --merge` records their programs")
-    output.print_lines(notes, sys.stderr)
+    listing.print_lines(notes, sys.stderr)
     return EXIT_OK
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    from portwatch.app import PortwatchApp
-    from portwatch.baseline_io import default_path
+    from portwatch.tui.app import PortwatchApp
+    from portwatch.baseline_file import default_path
 
     if args.tui_baseline is not None and not args.tui_baseline.exists():  # as `check`: an explicit file must exist
         print(f"portwatch: no baseline at {args.tui_baseline}: `portwatch baseline save {args.tui_baseline}` "

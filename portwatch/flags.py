@@ -41,7 +41,7 @@ from collections.abc import Callable
 
 from portwatch.baseline import Baseline, Match
 from portwatch.collect.autobound import autobound_udp
-from portwatch.exeinfo import ExeFacts, ExeInspector
+from portwatch.collect.exeinfo import ExeFacts, ExeInspector
 from portwatch.model import Exposure, Flag, Listener, Owner, OwnerStatus, PortRange, Proto, Scan
 from portwatch.text import safe
 

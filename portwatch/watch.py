@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from portwatch.baseline import Baseline, BaselineError, Match, load
-from portwatch.baseline_io import approve, default_path
+from portwatch.baseline_file import approve, default_path
 from portwatch.collect import Collector
-from portwatch.diff import ScanDiff, ScanDiffer
+from portwatch.changes import ScanDiff, ScanDiffer
 from portwatch.events import Event, EventKind, EventLog
 from portwatch.flags import Flagger, alarming
 from portwatch.model import Listener, PortRange, Scan
@@ -90,7 +90,7 @@ class Watcher:
         self.log = EventLog(max_events=max_events)
         self.differ = ScanDiffer()
         self.baseline_path = baseline_path
-        #: The user's default file is approved into with sudo protections (see baseline_io._target).
+        #: The user's default file is approved into with sudo protections (see baseline_file._target).
         self._explicit = baseline_path is not None and baseline_path != default_path()
         self.baseline: Baseline | None = None
         self._stamp: Stamp = None

@@ -32,7 +32,7 @@ from fixed_data import (  # noqa: E402
     write_baseline,
 )
 
-from portwatch.app import PortwatchApp  # noqa: E402
+from portwatch.tui.app import PortwatchApp  # noqa: E402
 
 #: Rows above the newcomer in the second scan (the closed node row lingers, dimmed): `down` this many times.
 TO_NEWCOMER = 9

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from portwatch import ranges
-from portwatch.baseline_io import entry_for, render_entry
-from portwatch.exeinfo import ExeFacts, ExeInspector, temp_place
+from portwatch.baseline_file import entry_for, render_entry
+from portwatch.collect.exeinfo import ExeFacts, ExeInspector, temp_place
 from portwatch.flags import Flagger
 from portwatch.model import (
     EphemeralRange,
@@ -25,7 +25,7 @@ from portwatch.model import (
     Proto,
     Scan,
 )
-from portwatch.process import ProcessInspector
+from portwatch.collect.process import ProcessInspector
 
 #: 2025-10-09 08:53:20 UTC: the moment every fixed scan was taken.
 NOW = 1_760_000_000.0

@@ -9,11 +9,11 @@ from rich.text import Text
 from textual.widgets import DataTable
 from ui_helpers import row_key, wait_for
 
-from portwatch.app import PortwatchApp
-from portwatch.baseline_io import save
+from portwatch.tui.app import PortwatchApp
+from portwatch.baseline_file import save
 from portwatch.collect import get_collector
 from portwatch.flags import Flagger
-from portwatch.widgets.events_screen import EventsScreen
+from portwatch.tui.widgets.events_screen import EventsScreen
 from tests.support import Child
 
 Spawn = Callable[..., Child]

@@ -21,11 +21,11 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 from ui_helpers import wait_for
 
-from portwatch.app import PortwatchApp
+from portwatch.tui.app import PortwatchApp
 from portwatch.model import Scan
 from portwatch.text import safe
-from portwatch.widgets.events_screen import EventsScreen
-from portwatch.widgets.help_screen import HelpScreen
+from portwatch.tui.widgets.events_screen import EventsScreen
+from portwatch.tui.widgets.help_screen import HelpScreen
 
 HOSTILE = "tcp|127.0.0.1|31337"
 

@@ -7,9 +7,9 @@ from rich.style import Style
 from textual.widgets import Static
 from ui_helpers import wait_for
 
-from portwatch.app import PortwatchApp
+from portwatch.tui.app import PortwatchApp
 from portwatch.model import PortRange, Proto
-from portwatch.widgets.help_screen import HelpScreen
+from portwatch.tui.widgets.help_screen import HelpScreen
 
 
 def fixed_app(collector: FixedCollector | None = None, interval: float = 0.5) -> PortwatchApp:

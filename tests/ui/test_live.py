@@ -10,11 +10,11 @@ import psutil
 from textual.widgets import Static
 from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, row_key, wait_for
 
-from portwatch.app import PortwatchApp
+from portwatch.tui.app import PortwatchApp
 from portwatch.collect import get_collector
 from portwatch.ranges import iana_range
 from portwatch.text import safe, safe_join
-from portwatch.widgets.rows import RowState
+from portwatch.tui.table.rows import RowState
 from tests.support import Child
 
 Bound = Callable[..., socket.socket]

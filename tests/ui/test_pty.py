@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {ui_dir!r})
     from fixed_data import FixedCollector, FixedInspector, fixed_flagger, sample_scan
-    from portwatch.app import PortwatchApp
+    from portwatch.tui.app import PortwatchApp
 
     # The hostile listener opens at the second scan: its alert (with --bell) quotes its name too.
     app = PortwatchApp(collector=FixedCollector(sample_scan(), sample_scan(hostile=True)), interval=0.5,
@@ -64,7 +64,7 @@ STUCK_SCRIPT = textwrap.dedent("""
     import sys, threading
     sys.path.insert(0, {ui_dir!r})
     from fixed_data import FixedCollector, FixedInspector, sample_scan
-    from portwatch.app import PortwatchApp
+    from portwatch.tui.app import PortwatchApp
 
     class StuckCollector(FixedCollector):
         calls = 0

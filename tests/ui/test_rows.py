@@ -6,7 +6,7 @@ from fixed_data import HOSTILE_NAME, listener
 from rich.style import Style
 
 from portwatch.model import OwnerStatus, PortRange, Proto
-from portwatch.widgets.rows import COLUMN_KEYS, Cell, RowState, RowTracker, ViewFilter, row_cells, row_key
+from portwatch.tui.table.rows import COLUMN_KEYS, Cell, RowState, RowTracker, ViewFilter, row_cells, row_key
 
 
 def no_palette(name: str) -> Style:
@@ -77,7 +77,7 @@ def test_dual_stack_wildcard_says_it_takes_ipv4_too() -> None:
 
 
 def test_a_scan_diff_and_a_whole_scan_leave_the_same_rows_and_touch_the_same_keys() -> None:
-    from portwatch.diff import ScanDiffer
+    from portwatch.changes import ScanDiffer
     from portwatch.model import EphemeralRange, PortSpan, Scan
 
     ssh, web = listener("tcp", "0.0.0.0", 22, [(812, "sshd", "root")]), listener("tcp", "0.0.0.0", 8080)

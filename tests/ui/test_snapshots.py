@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Label
 from ui_helpers import wait_for
 
-from portwatch.app import PortwatchApp
+from portwatch.tui.app import PortwatchApp
 
 SnapCompare = Callable[..., bool]
 

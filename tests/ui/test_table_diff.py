@@ -8,8 +8,8 @@ from dataclasses import replace
 from fixed_data import FixedCollector, FixedInspector, sample_listeners
 from ui_helpers import wait_for
 
-from portwatch.app import PortwatchApp
-from portwatch.widgets.rows import row_key
+from portwatch.tui.app import PortwatchApp
+from portwatch.tui.table.rows import row_key
 
 
 async def test_rows_closing_together_leave_in_one_batch_and_the_cursor_stays_on_its_row() -> None:

@@ -8,7 +8,7 @@ import time
 from fixed_data import FixedCollector, FixedInspector, listener, sample_listeners
 from ui_helpers import wait_for
 
-from portwatch.app import PortwatchApp
+from portwatch.tui.app import PortwatchApp
 
 
 def on_screen(app: PortwatchApp) -> bool:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from portwatch import baseline_io
+from portwatch import baseline_file
 from portwatch.baseline import Baseline, BaselineError, Entry, Match, load, parse, parse_ports
-from portwatch.baseline_io import Invoker, approve, entry_for, render_entry, save
+from portwatch.baseline_file import Invoker, approve, entry_for, render_entry, save
 from portwatch.collect import get_collector
 from portwatch.flags import Flagger
 from portwatch.model import Exposure, Family, Flag, Listener, Owner, OwnerStatus, PortRange, PortSpan, Proto
@@ -156,8 +156,8 @@ def test_under_sudo_the_invoking_users_file_is_used_and_stays_theirs(tmp_path: P
     home = tmp_path / "home"
     home.mkdir()
     os.chown(home, 4321, 4321)
-    monkeypatch.setattr(baseline_io, "invoking_user", lambda: Invoker(4321, 4321, home))
-    path = baseline_io.default_path()
+    monkeypatch.setattr(baseline_file, "invoking_user", lambda: Invoker(4321, 4321, home))
+    path = baseline_file.default_path()
     assert path.is_relative_to(home) and path.name == "baseline.toml"
     save([listener()], None)
     assert path.exists()
@@ -171,8 +171,8 @@ def test_under_sudo_a_symlink_out_of_the_users_home_is_refused(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     home, elsewhere = tmp_path / "home", tmp_path / "root-owned"
     elsewhere.mkdir()
-    monkeypatch.setattr(baseline_io, "invoking_user", lambda: Invoker(4321, 4321, home))
-    path = baseline_io.default_path()
+    monkeypatch.setattr(baseline_file, "invoking_user", lambda: Invoker(4321, 4321, home))
+    path = baseline_file.default_path()
     path.parent.mkdir(parents=True)
     os.chown(path.parent, 4321, 4321)
     path.symlink_to(elsewhere / "baseline.toml")

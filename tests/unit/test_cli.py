@@ -193,7 +193,7 @@ def test_tui_baseline_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path)
 
 def test_tui_gets_the_baseline_file_and_the_bell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from portwatch import cli
-    from portwatch.app import PortwatchApp
+    from portwatch.tui.app import PortwatchApp
 
     seen: dict[str, object] = {}
 

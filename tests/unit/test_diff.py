@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from portwatch.collect import get_collector
-from portwatch.diff import ScanDiffer
+from portwatch.changes import ScanDiffer
 from portwatch.model import Owner
 from tests.support import open_socket
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from portwatch.collect import get_collector
-from portwatch.exeinfo import temp_place
+from portwatch.collect.exeinfo import temp_place
 from portwatch.flags import Flagger, alarming, name_mismatch, place_flags
 from portwatch.model import Exposure, Family, Listener, Owner, OwnerStatus, PortRange, Proto
 from tests.unit.flag_support import Server, copy_interpreter, ours

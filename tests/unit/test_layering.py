@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 DATA_MODULES = ["portwatch.model", "portwatch.ranges", "portwatch.text", "portwatch.collect",
-                "portwatch.collect.psutil_collector", "portwatch.process", "portwatch.output", "portwatch.cli",
+                "portwatch.collect.psutil_collector", "portwatch.collect.process", "portwatch.listing", "portwatch.cli",
                 "portwatch.watch"]
 
 
@@ -31,5 +31,5 @@ def test_list_and_who_commands_run_without_textual() -> None:
         main(["list"])
         main(["who", "1"])
     """)
-    assert "portwatch.process" in modules
+    assert "portwatch.collect.process" in modules
     assert "textual" not in modules

@@ -7,7 +7,7 @@ import socket
 import sys
 
 from portwatch.model import ProcessState
-from portwatch.process import SOCKETS_MAX_AGE, ProcessInspector
+from portwatch.collect.process import SOCKETS_MAX_AGE, ProcessInspector
 from tests.support import open_socket, start_child
 
 

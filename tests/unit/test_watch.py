@@ -6,7 +6,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from portwatch.baseline_io import save
+from portwatch.baseline_file import save
 from portwatch.collect import get_collector
 from portwatch.events import EventKind
 from portwatch.flags import Flagger

@@ -8,7 +8,7 @@ from textual.content import Content
 
 from portwatch.model import Listener, OwnerStatus, ProcessDetails, ProcessState
 from portwatch.text import safe, safe_join
-from portwatch.widgets.rows import EXPOSURE_WORDS, RANGE_GLYPHS
+from portwatch.tui.table.rows import EXPOSURE_WORDS, RANGE_GLYPHS
 
 #: A cmdline longer than this is cut, with a note saying how much (text.safe adds it).
 CMDLINE_LIMIT = 2000

@@ -12,7 +12,7 @@ from typing import Any
 from rich.style import Style
 
 from portwatch.model import Listener
-from portwatch.widgets.rows import (
+from portwatch.tui.table.rows import (
     COLUMN_KEYS,
     COLUMNS,
     Cell,

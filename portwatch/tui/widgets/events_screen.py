@@ -20,8 +20,8 @@ from textual.widgets import DataTable, Static
 from portwatch.events import Event, EventKind
 from portwatch.flags import alarming
 from portwatch.text import safe
-from portwatch.widgets.process_view import age
-from portwatch.widgets.rows import SortableText
+from portwatch.tui.widgets.process_view import age
+from portwatch.tui.table.rows import SortableText
 
 KIND_WORDS = {EventKind.OPENED: "+ opened", EventKind.CLOSED: "- closed", EventKind.OWNER_CHANGED: "~ new owner"}
 COLUMNS = (("time", "Time"), ("kind", "Event"), ("listener", "Listener"), ("process", "Process"),

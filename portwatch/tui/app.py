@@ -5,7 +5,7 @@ details load in a second, exclusive worker group, and a result for a row that is
 dropped: the latest selection wins.
 
 Each refresh runs the :class:`portwatch.watch.Watcher` in the scan worker: collect, flag against the baseline,
-log opens and closes. The event loop only draws the result and raises alerts (portwatch.alerts).
+log opens and closes. The event loop only draws the result and raises alerts (portwatch.tui.alerts).
 """
 
 from __future__ import annotations
@@ -26,23 +26,23 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from portwatch.alerts import Alerts
+from portwatch.tui.alerts import Alerts
 from portwatch.collect import Collector
 from portwatch.events import Event
-from portwatch.executor import DaemonExecutor
+from portwatch.tui.executor import DaemonExecutor
 from portwatch.flags import Flagger
-from portwatch.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
+from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
 from portwatch.model import Listener, Scan
-from portwatch.process import ProcessInspector
+from portwatch.collect.process import ProcessInspector
 from portwatch.text import safe
-from portwatch.view_keys import ViewKeys
+from portwatch.tui.bindings import ViewKeys
 from portwatch.watch import Watcher
-from portwatch.widgets.events_screen import EventsScreen
-from portwatch.widgets.filter_input import FilterInput
-from portwatch.widgets.listener_table import ListenerTable
-from portwatch.widgets.process_panel import ProcessPanel
-from portwatch.widgets.rows import row_key
-from portwatch.widgets.summary_bar import SummaryBar
+from portwatch.tui.widgets.events_screen import EventsScreen
+from portwatch.tui.widgets.filter_input import FilterInput
+from portwatch.tui.table.listener_table import ListenerTable
+from portwatch.tui.widgets.process_panel import ProcessPanel
+from portwatch.tui.table.rows import row_key
+from portwatch.tui.widgets.summary_bar import SummaryBar
 
 MIN_INTERVAL = 0.5
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from portwatch.model import Listener, ProcessDetails, ProcessState
-from portwatch.widgets import process_view, show
+from portwatch.tui.widgets import process_view, show
 
 
 class ProcessPanel(VerticalScroll):

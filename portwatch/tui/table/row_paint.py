@@ -8,8 +8,8 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from portwatch.widgets.rows import COLUMNS, Cell
-from portwatch.widgets.table_model import PAD
+from portwatch.tui.table.rows import COLUMNS, Cell
+from portwatch.tui.table.table_model import PAD
 
 #: Component classes the .tcss styles for rows; cells take their colours from these.
 ROW_CLASSES = {

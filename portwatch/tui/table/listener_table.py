@@ -24,11 +24,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from portwatch.diff import ScanDiff
+from portwatch.changes import ScanDiff
 from portwatch.model import Listener
-from portwatch.widgets.row_paint import ROW_CLASSES, ComponentPalette, row_strip
-from portwatch.widgets.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter, key_text
-from portwatch.widgets.table_model import TableModel
+from portwatch.tui.table.row_paint import ROW_CLASSES, ComponentPalette, row_strip
+from portwatch.tui.table.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter, key_text
+from portwatch.tui.table.table_model import TableModel
 
 #: Rendered rows kept: several screens' worth, so scrolling back and forth re-renders nothing.
 STRIP_CACHE = 1024

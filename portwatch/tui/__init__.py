@@ -1,0 +1,1 @@
+"""The Textual live view: everything that imports textual or rich lives here."""
