@@ -1,0 +1,84 @@
+"""`portwatch metrics` and `portwatch serve --metrics`: wiring a Snapshotter to the exporter.
+
+cli.py imports this module only when one of these commands runs, so prometheus_client never loads for
+`list`, `who`, `check` or the TUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from portwatch.collect import get_collector
+from portwatch.metrics import PerListener
+from portwatch.snapshot import Snapshotter
+from portwatch.text import safe
+
+EXIT_OK, EXIT_USAGE = 0, 2
+_MISSING = (
+    "portwatch: {command} needs the Prometheus client library: "
+    "pip install 'prometheus_client>=0.17' (or portwatch[metrics])"
+)
+
+
+def _missing_library(error: ImportError, command: str) -> int:
+    """A one-line error when the optional library is absent; any other ImportError is a bug and propagates."""
+    if not error.name or error.name.split(".")[0] != "prometheus_client":
+        raise error
+    print(_MISSING.format(command=command), file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _warn_baseline(snapshotter: Snapshotter) -> None:
+    snapshot = snapshotter.get()
+    if snapshot.baseline.error:
+        print(f"portwatch: {snapshot.baseline.error} (reported as portwatch_baseline_error 1)", file=sys.stderr)
+    if not snapshot.success:
+        print(f"portwatch: the scan failed: {snapshotter.last_error}", file=sys.stderr)
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    try:
+        from portwatch import exporter
+    except ImportError as error:
+        return _missing_library(error, "portwatch metrics")
+    if args.textfile is not None:
+        try:
+            exporter.check_textfile(args.textfile)  # before scanning: a typo fails fast
+        except exporter.TextfileError as error:
+            print(f"portwatch: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    snapshotter = Snapshotter(get_collector(args.collector), args.baseline)
+    _warn_baseline(snapshotter)
+    content = exporter.render(snapshotter.get(), PerListener(args.per_listener))
+    if args.textfile is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return EXIT_OK
+    try:
+        exporter.write_textfile(args.textfile, content)
+    except exporter.TextfileError as error:
+        print(f"portwatch: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"portwatch: {safe(args.textfile)}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        from portwatch import exporter
+    except ImportError as error:
+        return _missing_library(error, "portwatch serve")
+    host, port = args.metrics
+    snapshotter = Snapshotter(get_collector(args.collector), args.baseline, min_interval=args.min_interval)
+    registry = exporter.registry_for(snapshotter.get, PerListener(args.per_listener))
+    try:
+        server = exporter.make_exporter(host, port, registry)
+    except OSError as error:
+        print(f"portwatch: cannot listen on {safe(host)}:{port}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    _warn_baseline(snapshotter)  # the first scan, before the first scrape: a broken baseline shows at once
+    exporter.serve(server, lambda line: print(line, file=sys.stderr, flush=True))
+    return EXIT_OK
