@@ -21,7 +21,6 @@ from portwatch.metrics import (
 from portwatch.model import (
     EphemeralRange,
     Exposure,
-    Family as IpFamily,
     Flag,
     Listener,
     Owner,
@@ -31,17 +30,35 @@ from portwatch.model import (
     Proto,
     Scan,
 )
+from portwatch.model import (
+    Family as IpFamily,
+)
 from portwatch.snapshot import Snapshotter
 
-HOSTILE = "\x1b[31mEV\x07\"}\n\\ \udcff\u202e[/]"
+HOSTILE = '\x1b[31mEV\x07"}\n\\ \udcff\u202e[/]'
 
 
-def listener(port: int, *, name: str = "sshd", flags: tuple[Flag, ...] = (), address: str = "0.0.0.0",
-             pid: int = 4242, cmdline: tuple[str, ...] = ("/usr/sbin/sshd", "-D", "--secret=hunter2")) -> Listener:
+def listener(
+    port: int,
+    *,
+    name: str = "sshd",
+    flags: tuple[Flag, ...] = (),
+    address: str = "0.0.0.0",
+    pid: int = 4242,
+    cmdline: tuple[str, ...] = ("/usr/sbin/sshd", "-D", "--secret=hunter2"),
+) -> Listener:
     port_range = PortRange.DYNAMIC if port >= 49152 else PortRange.WELL_KNOWN if port < 1024 else PortRange.REGISTERED
-    return Listener(Proto.TCP, IpFamily.IPV4, address, port, port_range, False,
-                    Exposure.LOOPBACK if address.startswith("127.") else Exposure.ALL,
-                    owners=(Owner(pid, name, "root", "/usr/sbin/sshd", cmdline),), flags=flags)
+    return Listener(
+        Proto.TCP,
+        IpFamily.IPV4,
+        address,
+        port,
+        port_range,
+        False,
+        Exposure.LOOPBACK if address.startswith("127.") else Exposure.ALL,
+        owners=(Owner(pid, name, "root", "/usr/sbin/sshd", cmdline),),
+        flags=flags,
+    )
 
 
 def scan(*listeners: Listener) -> Scan:
@@ -74,21 +91,23 @@ def test_every_metric_is_prefixed_and_scan_time_is_a_timestamp() -> None:
     assert all(name.startswith("portwatch_") for name in samples)
     assert samples["portwatch_scan_timestamp_seconds"] == [({}, 1_800_000_000.5)]
     assert samples["portwatch_scan_duration_seconds"] == [({}, 0.25)]
-    (build_labels, one), = samples["portwatch_build_info"]
+    ((build_labels, one),) = samples["portwatch_build_info"]
     assert one == 1.0 and set(build_labels) == {"version", "python_version"}
 
 
 def test_only_unexpected_listeners_get_a_series_by_default() -> None:
     samples = parsed(render(snapshot(listener(22), listener(61234, flags=(ALARM,)))))
-    (labels, value), = samples["portwatch_listener_unexpected"]
+    ((labels, value),) = samples["portwatch_listener_unexpected"]
     assert value == 1.0 and labels["port"] == "61234" and labels["flags"] == "dynamic-exposed"
     assert set(labels) == set(LISTENER_LABELS)
 
 
 def test_per_listener_all_gives_expected_ones_a_zero_and_none_gives_no_series() -> None:
     both = snapshot(listener(22, flags=(INFO,)), listener(61234, flags=(ALARM,)))
-    every = {labels["port"]: value for labels, value in parsed(render(both, PerListener.ALL))
-             ["portwatch_listener_unexpected"]}
+    every = {
+        labels["port"]: value
+        for labels, value in parsed(render(both, PerListener.ALL))["portwatch_listener_unexpected"]
+    }
     assert every == {"22": 0.0, "61234": 1.0}
     assert "portwatch_listener_unexpected" not in parsed(render(both, PerListener.NONE))
 
@@ -110,38 +129,54 @@ def test_counts_cover_every_range_and_exposure_with_zeros() -> None:
 
 
 def test_hidden_owners_are_counted_and_unnamed() -> None:
-    hidden = Listener(Proto.TCP, IpFamily.IPV4, "0.0.0.0", 61000, PortRange.DYNAMIC, False, Exposure.ALL,
-                      owner_status=OwnerStatus.HIDDEN, socket_user="postgres",
-                      flags=(Flag("owner-hidden", "hidden"),))
+    hidden = Listener(
+        Proto.TCP,
+        IpFamily.IPV4,
+        "0.0.0.0",
+        61000,
+        PortRange.DYNAMIC,
+        False,
+        Exposure.ALL,
+        owner_status=OwnerStatus.HIDDEN,
+        socket_user="postgres",
+        flags=(Flag("owner-hidden", "hidden"),),
+    )
     samples = parsed(render(snapshot(hidden)))
     assert samples["portwatch_hidden_owners"] == [({}, 1.0)]
-    (labels, _), = samples["portwatch_listener_unexpected"]
+    ((labels, _),) = samples["portwatch_listener_unexpected"]
     assert labels["process"] == "" and labels["user"] == "postgres"
 
 
-@pytest.mark.parametrize("state, loaded, error, entries", [
-    (BaselineState(loaded=True, entries=7), 1.0, 0.0, 7.0),
-    (BaselineState(), 0.0, 0.0, 0.0),
-    (BaselineState(error="baseline.toml:3: unknown key 'prot'"), 0.0, 1.0, 0.0),
-])
+@pytest.mark.parametrize(
+    "state, loaded, error, entries",
+    [
+        (BaselineState(loaded=True, entries=7), 1.0, 0.0, 7.0),
+        (BaselineState(), 0.0, 0.0, 0.0),
+        (BaselineState(error="baseline.toml:3: unknown key 'prot'"), 0.0, 1.0, 0.0),
+    ],
+)
 def test_baseline_state_is_three_gauges(state: BaselineState, loaded: float, error: float, entries: float) -> None:
     samples = parsed(render(snapshot(listener(22), baseline=state)))
-    assert (samples["portwatch_baseline_loaded"], samples["portwatch_baseline_error"],
-            samples["portwatch_baseline_entries"]) == ([({}, loaded)], [({}, error)], [({}, entries)])
+    assert (
+        samples["portwatch_baseline_loaded"],
+        samples["portwatch_baseline_error"],
+        samples["portwatch_baseline_entries"],
+    ) == ([({}, loaded)], [({}, error)], [({}, entries)])
 
 
 def test_hostile_process_name_becomes_a_safe_valid_label() -> None:
     content = render(snapshot(listener(61234, name=HOSTILE, flags=(ALARM,))))
     content.decode("utf-8")  # strict: a lone surrogate would have made the library raise or this fail
-    (labels, _), = parsed(content)["portwatch_listener_unexpected"]
+    ((labels, _),) = parsed(content)["portwatch_listener_unexpected"]
     assert labels["process"] == label(HOSTILE)
     assert "\x1b" not in labels["process"] and "\n" not in labels["process"] and "\u202e" not in labels["process"]
     assert "\\xff" in labels["process"]  # the undecodable byte is shown, not dropped
 
 
 def test_long_label_values_are_capped_with_a_visible_note() -> None:
-    (labels, _), = parsed(render(snapshot(listener(61234, name="x" * 10_000, flags=(ALARM,)))))[
-        "portwatch_listener_unexpected"]
+    ((labels, _),) = parsed(render(snapshot(listener(61234, name="x" * 10_000, flags=(ALARM,)))))[
+        "portwatch_listener_unexpected"
+    ]
     assert labels["process"].startswith("x" * LABEL_LIMIT) and labels["process"].endswith("(+9872 characters)")
     assert len(labels["process"]) < LABEL_LIMIT + 30
 
@@ -168,8 +203,11 @@ class FakeCollector:
         self.calls += 1
         if self.fail:
             raise OSError("netlink went away")
-        return scan(Listener(Proto.TCP, IpFamily.IPV4, "127.0.0.1", 8000 + self.calls, PortRange.REGISTERED,
-                             False, Exposure.LOOPBACK))
+        return scan(
+            Listener(
+                Proto.TCP, IpFamily.IPV4, "127.0.0.1", 8000 + self.calls, PortRange.REGISTERED, False, Exposure.LOOPBACK
+            )
+        )
 
 
 class Clock:
@@ -229,13 +267,16 @@ def test_textfile_is_written_whole_and_replaced(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o644
 
 
-@pytest.mark.parametrize("name, message", [
-    ("metrics.txt", "must end in .prom"),
-    ("missing/portwatch.prom", "no such directory"),
-    ("dir.prom", "not a regular file"),
-    ("link.prom", "not a regular file"),
-    ("theirs.prom", "not written by portwatch"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("metrics.txt", "must end in .prom"),
+        ("missing/portwatch.prom", "no such directory"),
+        ("dir.prom", "not a regular file"),
+        ("link.prom", "not a regular file"),
+        ("theirs.prom", "not written by portwatch"),
+    ],
+)
 def test_textfile_refuses_paths_it_must_not_write(tmp_path: Path, name: str, message: str) -> None:
     (tmp_path / "dir.prom").mkdir()
     (tmp_path / "target.prom").write_text("# HELP portwatch_build_info x\n")
