@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from portwatch import __version__
 from portwatch.flags import alarming
-from portwatch.model import Exposure, Listener, OwnerStatus, PortRange, Scan
+from portwatch.judge import JudgedScan
+from portwatch.model import Exposure, Listener, OwnerStatus, PortRange
 from portwatch.text import safe
 
 #: Longest label value; safe() appends "… (+N characters)" to a cut one, so the cut stays visible.
@@ -84,12 +85,12 @@ class BaselineState:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """One judged scan and what it cost. ``scan`` is None when no scan has succeeded yet."""
+    """One judged scan and what it cost. ``judged`` is None when no scan has succeeded yet."""
 
-    scan: Scan | None
+    judged: JudgedScan | None
     duration_seconds: float
     baseline: BaselineState
-    #: False when the latest attempt failed: ``scan`` (if any) is then an older one, and its timestamp says so.
+    #: False when the latest attempt failed: ``judged`` (if any) is then an older one, and its timestamp says so.
     success: bool = True
 
 
@@ -107,7 +108,7 @@ def listener_labels(listener: Listener) -> tuple[str, ...]:
     """Values for LISTENER_LABELS, in order. Flag codes are sorted so the series keeps its identity."""
     netns, unit, container = placement(listener)
     known = listener.owner_status is OwnerStatus.KNOWN
-    flags = ",".join(sorted({flag.code for flag in listener.flags}))
+    flags = ",".join(sorted({flag.code.value for flag in listener.flags}))
     return (
         listener.proto.value,
         label(listener.address),
@@ -140,11 +141,11 @@ def _counts(listeners: Iterable[Listener]) -> tuple[tuple[tuple[str, ...], float
     )
 
 
-def scan_families(scan: Scan, per_listener: PerListener) -> list[Family]:
-    """The families that describe the listeners of one judged scan."""
-    unexpected = [entry for entry in scan.listeners if alarming(entry)]
-    flag_counts = Counter(code for entry in scan.listeners for code in {flag.code for flag in alarming(entry)})
-    shown = {PerListener.ALL: scan.listeners, PerListener.UNEXPECTED: unexpected, PerListener.NONE: ()}[per_listener]
+def scan_families(judged: JudgedScan, per_listener: PerListener) -> list[Family]:
+    """The families that describe the listeners of one judged judged."""
+    unexpected = judged.unexpected
+    flag_counts = Counter(code for entry in judged.listeners for code in {flag.code.value for flag in alarming(entry)})
+    shown = {PerListener.ALL: judged.listeners, PerListener.UNEXPECTED: unexpected, PerListener.NONE: ()}[per_listener]
     series: dict[tuple[str, ...], float] = {}
     for entry in shown:
         values = listener_labels(entry)
@@ -155,19 +156,19 @@ def scan_families(scan: Scan, per_listener: PerListener) -> list[Family]:
             "portwatch_scan_timestamp_seconds",
             "When the scan these metrics describe was taken (Unix time); "
             "node_exporter serves an old textfile forever, so compare with time()",
-            scan.taken_at,
+            judged.taken_at,
         ),
         _gauge(
             "portwatch_scan_privileged",
             "1 if the scan could inspect every process (root), 0 if some owners were hidden",
-            1.0 if scan.privileged else 0.0,
+            1.0 if judged.privileged else 0.0,
         ),
         Family(
             "portwatch_listeners",
             Kind.GAUGE,
             "Listening sockets by network namespace, IANA port range and exposure",
             ("netns", "range", "exposure"),
-            _counts(scan.listeners),
+            _counts(judged.listeners),
         ),
         Family(
             "portwatch_unexpected_listeners",
@@ -186,7 +187,7 @@ def scan_families(scan: Scan, per_listener: PerListener) -> list[Family]:
         _gauge(
             "portwatch_hidden_owners",
             "Listeners whose owning process is hidden from portwatch (run it as root)",
-            float(scan.hidden_owners),
+            float(judged.hidden_owners),
         ),
         Family(
             "portwatch_listener_unexpected",
@@ -232,6 +233,6 @@ def families(snapshot: Snapshot, per_listener: PerListener = PerListener.UNEXPEC
         ),
         _gauge("portwatch_baseline_entries", "Entries in the loaded baseline", float(baseline.entries)),
     ]
-    if snapshot.scan is not None:
-        out.extend(scan_families(snapshot.scan, per_listener))
+    if snapshot.judged is not None:
+        out.extend(scan_families(snapshot.judged, per_listener))
     return out

@@ -15,21 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from portwatch.baseline import Baseline, BaselineError
-from portwatch.check import find_baseline
 from portwatch.collect import Collector
-from portwatch.flags import Flagger
+from portwatch.judge import Judge, find_baseline
 from portwatch.metrics import BaselineState, Snapshot
-from portwatch.model import Scan
 from portwatch.text import safe
 
 
-def judge(scan: Scan, baseline: Baseline | None, flagger: Flagger) -> Scan:
-    """The one place these commands judge a scan (becomes portwatch.judge.judge when that lands)."""
-    return flagger.flag_scan(scan, baseline)
-
-
 class Snapshotter:
-    """Produces :class:`Snapshot` records; keep one per process (the Flagger's caches live here)."""
+    """Produces :class:`Snapshot` records; keep one per process (the Judge's caches live here)."""
 
     def __init__(
         self,
@@ -43,7 +36,7 @@ class Snapshotter:
         self.baseline_path = baseline_path
         self.min_interval = min_interval
         self._clock = clock
-        self._flagger = Flagger()
+        self._judge = Judge()
         self._lock = threading.Lock()
         self._last: Snapshot | None = None
         self._taken = 0.0
@@ -65,13 +58,13 @@ class Snapshotter:
         start = time.perf_counter()
         baseline, state = self._baseline()
         try:
-            scan = judge(self.collector.scan(), baseline, self._flagger)
+            judged = self._judge.judge(self.collector.scan(), baseline)
         except Exception as error:  # a failed scan is a metric (scan_success 0), not a dead exporter
             self.last_error = safe(f"{type(error).__name__}: {error}", 400)
-            previous = self._last.scan if self._last else None
+            previous = self._last.judged if self._last else None
             return Snapshot(previous, time.perf_counter() - start, state, success=False)
         self.scans += 1
-        return Snapshot(scan, time.perf_counter() - start, state)
+        return Snapshot(judged, time.perf_counter() - start, state)
 
     def get(self) -> Snapshot:
         """The cached snapshot if younger than ``min_interval``, else a new one."""

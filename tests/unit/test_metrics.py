@@ -8,6 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from portwatch.exporter import TextfileError, check_textfile, render, write_textfile
+from portwatch.judge import JudgedScan
 from portwatch.metrics import (
     LABEL_LIMIT,
     LISTENER_LABELS,
@@ -22,6 +23,7 @@ from portwatch.model import (
     EphemeralRange,
     Exposure,
     Flag,
+    FlagCode,
     Listener,
     Owner,
     OwnerStatus,
@@ -65,8 +67,8 @@ def scan(*listeners: Listener) -> Scan:
     return Scan(tuple(listeners), EphemeralRange(PortSpan(32768, 60999)), True, "test", 1_800_000_000.5)
 
 
-ALARM = Flag("dynamic-exposed", "port 61234 is in IANA's dynamic range")
-INFO = Flag("udp-client", "auto-bound", informational=True)
+ALARM = Flag(FlagCode.DYNAMIC_EXPOSED, "port 61234 is in IANA's dynamic range")
+INFO = Flag(FlagCode.UDP_CLIENT, "auto-bound", informational=True)
 
 
 def by_name(snapshot: Snapshot, per_listener: PerListener = PerListener.UNEXPECTED) -> dict[str, Family]:
@@ -74,7 +76,7 @@ def by_name(snapshot: Snapshot, per_listener: PerListener = PerListener.UNEXPECT
 
 
 def snapshot(*listeners: Listener, baseline: BaselineState | None = None) -> Snapshot:
-    return Snapshot(scan(*listeners), 0.25, baseline or BaselineState(loaded=True, entries=3))
+    return Snapshot(JudgedScan(scan(*listeners), None), 0.25, baseline or BaselineState(loaded=True, entries=3))
 
 
 def parsed(content: bytes) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -139,7 +141,7 @@ def test_hidden_owners_are_counted_and_unnamed() -> None:
         Exposure.ALL,
         owner_status=OwnerStatus.HIDDEN,
         socket_user="postgres",
-        flags=(Flag("owner-hidden", "hidden"),),
+        flags=(Flag(FlagCode.OWNER_HIDDEN, "hidden"),),
     )
     samples = parsed(render(snapshot(hidden)))
     assert samples["portwatch_hidden_owners"] == [({}, 1.0)]
@@ -241,7 +243,7 @@ def test_failed_scan_keeps_the_last_good_one_and_says_so(tmp_path: Path) -> None
     good = source.get()
     collector.fail = True
     failed = source.get()
-    assert good.success and not failed.success and failed.scan is good.scan
+    assert good.success and not failed.success and failed.judged is good.judged
     assert source.last_error == "OSError: netlink went away"
 
 
