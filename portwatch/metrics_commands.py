@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from portwatch.collect import get_collector
-from portwatch.metrics import PerListener
+from portwatch.metrics import PerListener, Snapshot
 from portwatch.snapshot import Snapshotter
 from portwatch.text import safe
 
@@ -29,12 +30,29 @@ def _missing_library(error: ImportError, command: str) -> int:
     return EXIT_USAGE
 
 
-def _warn_baseline(snapshotter: Snapshotter) -> None:
-    snapshot = snapshotter.get()
+def _problems(snapshot: Snapshot, snapshotter: Snapshotter) -> list[str]:
+    lines = []
     if snapshot.baseline.error:
-        print(f"portwatch: {snapshot.baseline.error} (reported as portwatch_baseline_error 1)", file=sys.stderr)
+        lines.append(f"portwatch: {snapshot.baseline.error} (reported as portwatch_baseline_error 1)")
     if not snapshot.success:
-        print(f"portwatch: the scan failed: {snapshotter.last_error}", file=sys.stderr)
+        lines.append(f"portwatch: the scan failed: {snapshotter.last_error} (reported as portwatch_scan_success 0)")
+    return lines
+
+
+def _logging(snapshotter: Snapshotter) -> Callable[[], Snapshot]:
+    """snapshotter.get that tells stderr (the journal) when a problem starts or changes, not at every scrape."""
+    told: list[list[str]] = [[]]
+
+    def get() -> Snapshot:
+        snapshot = snapshotter.get()
+        problems = _problems(snapshot, snapshotter)
+        if problems != told[0]:
+            for line in problems or ["portwatch: scanning and judging normally again"]:
+                print(line, file=sys.stderr, flush=True)
+            told[0] = problems
+        return snapshot
+
+    return get
 
 
 def run_metrics(args: argparse.Namespace) -> int:
@@ -49,8 +67,7 @@ def run_metrics(args: argparse.Namespace) -> int:
             print(f"portwatch: {error}", file=sys.stderr)
             return EXIT_USAGE
     snapshotter = Snapshotter(get_collector(args.collector), args.baseline)
-    _warn_baseline(snapshotter)
-    content = exporter.render(snapshotter.get(), PerListener(args.per_listener))
+    content = exporter.render(_logging(snapshotter)(), PerListener(args.per_listener))
     if args.textfile is None:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
@@ -73,12 +90,13 @@ def run_serve(args: argparse.Namespace) -> int:
         return _missing_library(error, "portwatch serve")
     host, port = args.metrics
     snapshotter = Snapshotter(get_collector(args.collector), args.baseline, min_interval=args.min_interval)
-    registry = exporter.registry_for(snapshotter.get, PerListener(args.per_listener))
+    source = _logging(snapshotter)
+    registry = exporter.registry_for(source, PerListener(args.per_listener))
     try:
         server = exporter.make_exporter(host, port, registry)
     except OSError as error:
         print(f"portwatch: cannot listen on {safe(host)}:{port}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
-    _warn_baseline(snapshotter)  # the first scan, before the first scrape: a broken baseline shows at once
+    source()  # the first scan, before the first scrape: a broken baseline shows at once
     exporter.serve(server, lambda line: print(line, file=sys.stderr, flush=True))
     return EXIT_OK

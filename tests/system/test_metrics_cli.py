@@ -29,8 +29,10 @@ def no_baseline(tmp_path: Path) -> dict[str, str]:
 
 
 class Served:
-    def __init__(self, proc: subprocess.Popen[bytes], url: str) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], url: str, before: list[bytes]) -> None:
         self.proc, self.url = proc, url
+        #: What it printed to stderr before announcing its URL.
+        self.before = before
 
     def scrape(self) -> bytes:
         return http_get(self.url)
@@ -51,10 +53,11 @@ def serve(no_baseline: dict[str, str]) -> Iterator[Callable[..., Served]]:
         )
         started.append(proc)
         assert proc.stderr is not None
-        line = proc.stderr.readline()
-        found = URL.search(line)
-        assert found, line
-        return Served(proc, f"http://{found.group(1).decode()}/metrics")
+        before: list[bytes] = []
+        while not (found := URL.search(line := proc.stderr.readline())) and line and len(before) < 5:
+            before.append(line)
+        assert found, before
+        return Served(proc, f"http://{found.group(1).decode()}/metrics", before)
 
     yield start
     for proc in started:
@@ -164,3 +167,17 @@ def test_serve_stops_cleanly_on_sigterm_and_ctrl_c(serve: Callable[..., Served],
     with socket.socket() as again:  # the port is free again: the server socket was closed
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("127.0.0.1", port))
+
+
+def test_serve_rereads_the_baseline_and_logs_when_a_problem_starts_and_ends(
+    serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    baseline = tmp_path / "baseline.toml"
+    served = serve("--min-interval", "0", "--baseline", str(baseline))
+    assert len(served.before) == 1 and b"cannot read the baseline" in served.before[0]
+    assert b"portwatch_baseline_error 1.0" in served.scrape()
+    baseline.write_text("version = 1\n[[listener]]\nproto = 'tcp'\nport = 22\n")
+    scraped = served.scrape()
+    assert b"portwatch_baseline_loaded 1.0" in scraped and b"portwatch_baseline_entries 1.0" in scraped
+    assert served.proc.stderr is not None
+    assert b"normally again" in served.proc.stderr.readline()
