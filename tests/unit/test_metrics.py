@@ -287,3 +287,11 @@ def test_textfile_refuses_paths_it_must_not_write(tmp_path: Path, name: str, mes
     with pytest.raises(TextfileError, match=message):
         check_textfile(tmp_path / name)
     assert (tmp_path / "theirs.prom").read_text().startswith("# HELP smartmon")
+
+
+@pytest.mark.parametrize("name", ["\ud800", "\udc80x", "a\udfffb", "\udcc3\udca9", "\x00\x7f\x9b", "\u2028\u2029"])
+def test_every_lone_surrogate_and_control_is_escaped_into_valid_utf8(name: str) -> None:
+    content = render(snapshot(listener(61234, name=name, flags=(ALARM,))))
+    ((labels, _),) = parsed(content)["portwatch_listener_unexpected"]
+    labels["process"].encode("utf-8")  # strict: raises on a surrogate
+    assert labels["process"] == label(name) and labels["process"].isprintable()
