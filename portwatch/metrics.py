@@ -142,7 +142,7 @@ def _counts(listeners: Iterable[Listener]) -> tuple[tuple[tuple[str, ...], float
 
 
 def scan_families(judged: JudgedScan, per_listener: PerListener) -> list[Family]:
-    """The families that describe the listeners of one judged judged."""
+    """The families that describe the listeners of one judged scan."""
     unexpected = judged.unexpected
     flag_counts = Counter(code for entry in judged.listeners for code in {flag.code.value for flag in alarming(entry)})
     shown = {PerListener.ALL: judged.listeners, PerListener.UNEXPECTED: unexpected, PerListener.NONE: ()}[per_listener]
