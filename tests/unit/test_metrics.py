@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,29 @@ def test_snapshotter_scans_at_most_once_per_min_interval(tmp_path: Path) -> None
     assert source.get() is first and collector.calls == 1
     clock.now += 0.1
     assert source.get() is not first and collector.calls == 2
+
+
+def test_concurrent_scrapes_wait_for_one_scan(tmp_path: Path) -> None:
+    collector = FakeCollector()
+    started, release = threading.Event(), threading.Event()
+    real_scan = collector.scan
+
+    def slow_scan() -> Scan:
+        started.set()
+        release.wait(10)
+        return real_scan()
+
+    collector.scan = slow_scan  # type: ignore[method-assign]
+    source = Snapshotter(collector, tmp_path / "baseline.toml", min_interval=60)
+    results: list[Snapshot] = []
+    threads = [threading.Thread(target=lambda: results.append(source.get())) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    assert started.wait(10)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert collector.calls == 1 and len(results) == 5 and all(result is results[0] for result in results)
 
 
 def test_snapshotter_without_caching_scans_every_time(tmp_path: Path) -> None:
