@@ -15,7 +15,8 @@ from portwatch.metrics import PerListener, Snapshot
 from portwatch.snapshot import Snapshotter
 from portwatch.text import safe
 
-EXIT_OK, EXIT_USAGE = 0, 2
+#: EXIT_SCAN_FAILED: the metrics were still written (portwatch_scan_success 0), and a timer's unit shows failed.
+EXIT_OK, EXIT_SCAN_FAILED, EXIT_USAGE = 0, 1, 2
 _MISSING = (
     "portwatch: {command} needs the Prometheus client library: "
     "pip install 'prometheus_client>=0.17' (or portwatch[metrics])"
@@ -67,11 +68,13 @@ def run_metrics(args: argparse.Namespace) -> int:
             print(f"portwatch: {error}", file=sys.stderr)
             return EXIT_USAGE
     snapshotter = Snapshotter(get_collector(args.collector), args.baseline)
-    content = exporter.render(_logging(snapshotter)(), PerListener(args.per_listener))
+    snapshot = _logging(snapshotter)()
+    content = exporter.render(snapshot, PerListener(args.per_listener))
+    done = EXIT_OK if snapshot.success else EXIT_SCAN_FAILED
     if args.textfile is None:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
-        return EXIT_OK
+        return done
     try:
         exporter.write_textfile(args.textfile, content)
     except exporter.TextfileError as error:
@@ -80,7 +83,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"portwatch: {safe(args.textfile)}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_OK
+    return done
 
 
 def run_serve(args: argparse.Namespace) -> int:

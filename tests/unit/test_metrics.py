@@ -319,3 +319,19 @@ def test_every_lone_surrogate_and_control_is_escaped_into_valid_utf8(name: str) 
     ((labels, _),) = parsed(content)["portwatch_listener_unexpected"]
     labels["process"].encode("utf-8")  # strict: raises on a surrogate
     assert labels["process"] == label(name) and labels["process"].isprintable()
+
+
+def test_a_failed_scan_still_writes_the_textfile_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from portwatch import metrics_commands
+    from portwatch.cli import build_parser
+
+    failing = FakeCollector()
+    failing.fail = True
+    monkeypatch.setattr(metrics_commands, "get_collector", lambda _name: failing)
+    target = tmp_path / "portwatch.prom"
+    args = build_parser().parse_args(["metrics", "--textfile", str(target), "--baseline", str(tmp_path / "b.toml")])
+    assert metrics_commands.run_metrics(args) == 1
+    assert "portwatch_scan_success 0.0" in target.read_text()
+    assert "the scan failed: OSError: netlink went away" in capsys.readouterr().err
