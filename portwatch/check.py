@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portwatch import listing
+from portwatch.json_text import SCHEMA_VERSION
 from portwatch.judge import JudgedScan
 from portwatch.model import Listener
 from portwatch.text import safe
@@ -76,6 +77,6 @@ def check_json(result: CheckResult) -> dict[str, Any]:
     """Raw values (JSON escapes controls itself); each listener as `list --json` writes it."""
     baseline = result.judged.baseline
     path = baseline.path if baseline else None
-    return {"ok": result.ok, "baseline": str(path) if path else None, "checked": len(result.judged.listeners),
+    return {"schema_version": SCHEMA_VERSION, "ok": result.ok, "baseline": str(path) if path else None, "checked": len(result.judged.listeners),
             "unexpected": [listing.listener_json(entry) for entry in result.unexpected],
             "notes": list(result.notes)}

@@ -178,17 +178,16 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
 
 
 def _dump_json(document: object) -> None:
-    import json  # here: a plain `portwatch list` starts without it
+    from portwatch import json_text  # here: a plain `portwatch list` starts without json
 
-    json.dump(document, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    json_text.dump(document, sys.stdout)
 
 
 def run_list(args: argparse.Namespace) -> int:
     judged = _judged(args, strict=False)
     chosen = judged.only(select(args))
     if args.json:
-        _dump_json([listing.listener_json(entry) for entry in chosen.listeners])
+        _dump_json(listing.list_json(chosen))
     else:
         print(listing.format_table(chosen, listing.use_colour(sys.stdout)))
     listing.print_lines(listing.summary(judged, len(chosen.listeners)), sys.stderr)
@@ -200,7 +199,7 @@ def run_who(args: argparse.Namespace) -> int:
     inspector = get_inspector()
     details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
     if args.json:
-        _dump_json(listing.who_json(found, details))
+        _dump_json(listing.who_json(found, details, args.port))
     elif found.listeners:
         listing.print_lines(listing.who_lines(found, details))
     if not found.listeners:

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from portwatch.judge import JudgedScan
-from portwatch.model import Listener, OwnerStatus, PortRange, ProcessDetails, ProcessState
+from portwatch.json_text import SCHEMA_VERSION
+from portwatch.model import Listener, Owner, OwnerStatus, PortRange, ProcessDetails, ProcessState
 from portwatch.text import age, bracket, safe, safe_join
 
 #: ANSI SGR colour per IANA range; the TUI takes its colours from portwatch.tcss instead.
@@ -76,7 +77,33 @@ def summary(scan: JudgedScan, shown: int) -> list[str]:
     return notes
 
 
-def listener_json(listener: Listener) -> dict[str, Any]:
+#: `list --json` cuts each owner's cmdline to this many characters (all arguments together) and says so with
+#: ``cmdline_truncated``; `who --json` carries it whole.
+LIST_CMDLINE_LIMIT = 1024
+
+
+def capped_cmdline(cmdline: Sequence[str], limit: int | None) -> tuple[list[str], bool]:
+    """``cmdline`` cut to ``limit`` characters over all its arguments (the last one kept cut), and whether it was."""
+    if limit is None or sum(len(arg) for arg in cmdline) <= limit:
+        return list(cmdline), False
+    kept: list[str] = []
+    left = limit
+    for arg in cmdline:
+        if left <= 0:
+            break
+        kept.append(arg[:left])
+        left -= len(arg)
+    return kept, True
+
+
+def owner_json(owner: Owner, cmdline_limit: int | None) -> dict[str, Any]:
+    cmdline, cut = capped_cmdline(owner.cmdline, cmdline_limit)
+    return {"pid": owner.pid, "name": owner.name, "user": owner.user, "exe": owner.exe, "cmdline": cmdline,
+            "cmdline_truncated": cut, "cmdline_args": len(owner.cmdline), "create_time": owner.create_time}
+
+
+def listener_json(listener: Listener, cmdline_limit: int | None = LIST_CMDLINE_LIMIT) -> dict[str, Any]:
+    """One listener as `list --json` writes it (``cmdline_limit=None``: every owner's whole cmdline)."""
     return {
         "proto": listener.proto.value,
         "family": listener.family.value,
@@ -91,8 +118,7 @@ def listener_json(listener: Listener) -> dict[str, Any]:
         "process": listener.process_name,
         "user": listener.user,
         "owner_status": listener.owner_status.value,
-        "owners": [{"pid": o.pid, "name": o.name, "user": o.user, "exe": o.exe, "cmdline": list(o.cmdline),
-                    "create_time": o.create_time} for o in listener.owners],
+        "owners": [owner_json(owner, cmdline_limit) for owner in listener.owners],
         "flags": [{"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
                   for flag in listener.flags],
     }
@@ -169,9 +195,16 @@ def who_lines(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[st
     return lines
 
 
-def who_json(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[dict[str, Any]]:
-    return [listener_json(entry) | {"processes": [process_json(details[pid]) for pid in entry.pids]}
-            for entry in judged.listeners]
+def list_json(judged: JudgedScan) -> dict[str, Any]:
+    """The `list --json` document (portwatch/schemas/list.schema.json)."""
+    return {"schema_version": SCHEMA_VERSION, "listeners": [listener_json(entry) for entry in judged.listeners]}
+
+
+def who_json(judged: JudgedScan, details: dict[int, ProcessDetails], port: int) -> dict[str, Any]:
+    """The `who --json` document (portwatch/schemas/who.schema.json): cmdlines whole."""
+    return {"schema_version": SCHEMA_VERSION, "port": port,
+            "listeners": [listener_json(entry, None) | {"processes": [process_json(details[pid]) for pid in entry.pids]}
+                          for entry in judged.listeners]}
 
 
 def print_lines(lines: Sequence[str], stream: IO[str] = sys.stdout) -> None:
