@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from portwatch.changes import ChangeFeed, Changes
+from portwatch.model import ListenerKey, Scan
+
 HAS_IPV6 = socket.has_ipv6
 try:
     with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as _probe:
@@ -17,6 +20,19 @@ except OSError:
     HAS_IPV6 = False
 
 needs_ipv6 = pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback on this machine")
+
+
+def listener_key(proto: str, address: str, port: int) -> ListenerKey:
+    """The key the pipeline gives a listener on (proto, address, port): the one place tests build one, so a
+    field the key gains (the network namespace) is one change here."""
+    return ListenerKey(proto=proto, address=address, port=port)
+
+
+def changes_between(before: Scan, after: Scan) -> Changes:
+    """What the change feed reports for ``after`` when the scan before it was ``before``."""
+    feed = ChangeFeed()
+    feed.update(before)
+    return feed.update(after)
 
 
 def open_socket(proto: str, host: str, port: int = 0) -> socket.socket:

@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, HOSTILE_SCRIPT
 
 from tests.support import Child, start_child
+from tests.ui.ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, HOSTILE_SCRIPT
 
 
 @pytest.fixture

@@ -6,20 +6,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fixed_data import (
+from textual.pilot import Pilot
+from textual.widgets import Label
+
+from portwatch.tui.app import PortwatchApp
+from tests.support import listener_key
+from tests.ui.fixed_data import (
     NOW,
     FixedCollector,
     FixedInspector,
     expected_listeners,
-    fixed_flagger,
     sample_scan,
     write_baseline,
 )
-from textual.pilot import Pilot
-from textual.widgets import Label
-from ui_helpers import wait_for
-
-from portwatch.tui.app import PortwatchApp
+from tests.ui.ui_helpers import wait_for
 
 SnapCompare = Callable[..., bool]
 
@@ -35,7 +35,7 @@ def baseline_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 def fixed_app() -> PortwatchApp:
     # A long interval: one scan, then nothing moves while the snapshot is taken.
     return PortwatchApp(collector=FixedCollector(sample_scan(hostile=True)), interval=3600,
-                        inspector=FixedInspector(), clock=lambda: NOW + 3600, flagger=fixed_flagger(),
+                        inspector=FixedInspector(), clock=lambda: NOW + 3600,
                         baseline_path=Path("baseline.toml"))
 
 
@@ -67,7 +67,7 @@ def test_narrow_terminal_p_shows_the_hostile_process_literally(snap_compare: Sna
         await settled(pilot)
         app = pilot.app
         assert isinstance(app, PortwatchApp)
-        app.table.move_cursor(row=app.table.get_row_index("tcp|127.0.0.1|31337"))
+        app.table.move_cursor(row=app.table.get_row_index(listener_key("tcp", "127.0.0.1", 31337)))
         await wait_for(pilot, lambda: app.panel.details is not None and app.panel.details.pid == 6666)
         await pilot.press("p")
         await pilot.pause()

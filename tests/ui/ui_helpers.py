@@ -22,10 +22,6 @@ async def wait_for(pilot: Pilot[Any], predicate: Callable[[], object], timeout: 
         await pilot.pause(0.05)
 
 
-def row_key(proto: str, address: str, port: int) -> str:
-    return f"{proto}|{address}|{port}"
-
-
 HOSTILE_COMM = "[/]\x1b]52;c;x\x07"  # 11 bytes: the kernel keeps 15
 HOSTILE_ARGV = ("[/]", "[@click=app.quit]", "[bold red]x", "\x1b]52;c;aGVsbG8=\x07", "\x1b[2J", "[b]")
 

@@ -14,8 +14,8 @@ from portwatch import baseline_file
 from portwatch.baseline import Baseline, BaselineError, Entry, Match, load, parse, parse_ports
 from portwatch.baseline_file import Invoker, approve, entry_for, render_entry, save
 from portwatch.collect import get_collector
-from portwatch.flags import Flagger
-from portwatch.model import Exposure, Family, Flag, Listener, Owner, OwnerStatus, PortRange, PortSpan, Proto
+from portwatch.judge import Judge, judge_now
+from portwatch.model import Exposure, Family, Flag, FlagCode, Listener, Owner, OwnerStatus, PortRange, PortSpan, Proto
 from tests.unit.flag_support import Server, ours
 
 pytest_plugins = ["tests.unit.flag_fixtures"]
@@ -89,14 +89,14 @@ def test_malformed_baseline_gives_one_line_with_the_line_number(text: str, where
 def test_save_load_and_restarted_service_stays_expected(tmp_path: Path,
                                                         start_server: Callable[..., Server]) -> None:
     first = start_server("tcp", "127.0.0.1")
-    flagger = Flagger()
+    collector, judge = get_collector(), Judge()
     path = tmp_path / "baseline.toml"
-    result = save(ours(flagger.flag_scan(get_collector().scan()).listeners, first.port), path)
+    result = save(ours(judge.judge(collector.scan()).listeners, first.port), path)
     assert result.added == 1 and result.backup is None
     baseline = load(path)
     first.stop()
     again = start_server("tcp", "127.0.0.1", first.port)  # the same service, restarted: a new pid
-    [entry] = ours(flagger.flag_scan(get_collector().scan(), baseline).listeners, again.port)
+    [entry] = ours(judge.judge(collector.scan(), baseline).listeners, again.port)
     assert entry.pids == (again.pid,) != (first.pid,)
     assert entry.flags == ()
 
@@ -105,8 +105,8 @@ def test_unknown_listener_is_not_in_baseline(tmp_path: Path, start_server: Calla
     path = tmp_path / "baseline.toml"
     path.write_text('version = 1\n[[listener]]\nproto = "udp"\n')
     server = start_server("tcp", "127.0.0.1")
-    [entry] = ours(Flagger().flag_scan(get_collector().scan(), load(path)).listeners, server.port)
-    assert [f.code for f in entry.flags] == ["not-in-baseline"]
+    [entry] = ours(judge_now(get_collector(), load(path)).listeners, server.port)
+    assert [f.code.value for f in entry.flags] == ["not-in-baseline"]
     assert str(path) in entry.flags[0].reason
 
 
@@ -146,7 +146,7 @@ def test_approve_appends_once_and_returns_the_new_baseline(tmp_path: Path) -> No
 
 
 def test_udp_client_sockets_are_not_recorded(tmp_path: Path) -> None:
-    client = dataclasses.replace(listener(proto=Proto.UDP), flags=(Flag("udp-client", "a client", True),))
+    client = dataclasses.replace(listener(proto=Proto.UDP), flags=(Flag(FlagCode.UDP_CLIENT, "a client", True),))
     assert save([client], tmp_path / "b.toml").added == 0
 
 

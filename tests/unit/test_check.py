@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from portwatch.check import evaluate
-from portwatch.model import EphemeralRange, Exposure, Family, Flag, Listener, PortRange, PortSpan, Proto, Scan
+from portwatch.judge import JudgedScan
+from portwatch.model import EphemeralRange, Exposure, Family, Flag, FlagCode, Listener, PortRange, PortSpan, Proto, Scan
 from tests.unit.flag_support import Server
 
 pytest_plugins = ["tests.unit.flag_fixtures"]
@@ -112,8 +113,8 @@ def _listener(*flags: Flag) -> Listener:
 
 
 def test_informational_flags_do_not_fail_the_check() -> None:
-    quiet = Scan((_listener(Flag("udp-client", "a client", informational=True)),),
+    quiet = Scan((_listener(Flag(FlagCode.UDP_CLIENT, "a client", informational=True)),),
                  EphemeralRange(PortSpan(32768, 60999)), True, "test", 0.0)
-    assert evaluate(quiet, None).exit_code == 0
-    loud = Scan((_listener(Flag("exe-deleted", "gone")),), quiet.ephemeral, True, "test", 0.0)
-    assert evaluate(loud, None).exit_code == 1
+    assert evaluate(JudgedScan(quiet, None)).exit_code == 0
+    loud = Scan((_listener(Flag(FlagCode.EXE_DELETED, "gone")),), quiet.ephemeral, True, "test", 0.0)
+    assert evaluate(JudgedScan(loud, None)).exit_code == 1

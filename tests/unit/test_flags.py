@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from portwatch.collect import get_collector
+from portwatch.collect import Collector, get_collector
 from portwatch.collect.exeinfo import temp_place
-from portwatch.flags import Flagger, alarming, name_mismatch, place_flags
-from portwatch.model import Exposure, Family, Listener, Owner, OwnerStatus, PortRange, Proto
+from portwatch.flags import alarming, name_mismatch, place_flags
+from portwatch.judge import Judge
+from portwatch.model import Exposure, Family, FlagCode, Listener, Owner, OwnerStatus, PortRange, Proto
 from tests.unit.flag_support import Server, copy_interpreter, ours
 
 pytest_plugins = ["tests.unit.flag_fixtures"]  # the start_server and private_dir fixtures
@@ -20,14 +21,15 @@ pytest_plugins = ["tests.unit.flag_fixtures"]  # the start_server and private_di
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc are Linux's")
 
 
-def flagged(server: Server, flagger: Flagger | None = None) -> Listener:
-    scan = (flagger or Flagger()).flag_scan(get_collector().scan(), None)
-    [listener] = ours(scan.listeners, server.port, server.pid)
+def flagged(server: Server, collector: Collector | None = None, judge: Judge | None = None) -> Listener:
+    """``server``'s listener as the judged pipeline sees it (pass a collector and judge to keep their caches)."""
+    judged = (judge or Judge()).judge((collector or get_collector()).scan())
+    [listener] = ours(judged.listeners, server.port, server.pid)
     return listener
 
 
 def codes(listener: Listener) -> set[str]:
-    return {flag.code for flag in listener.flags}
+    return {flag.code.value for flag in listener.flags}
 
 
 def test_plain_loopback_udp_server_gets_no_flags(start_server: Callable[..., Server]) -> None:
@@ -75,7 +77,7 @@ def test_udp_server_explicitly_bound_to_an_ephemeral_port_is_still_exposed(
 def test_guess_without_kernel_help_treats_wildcard_ephemeral_udp_as_client(
         start_server: Callable[..., Server]) -> None:
     server = start_server("udp", "0.0.0.0")
-    assert codes(flagged(server, Flagger(autobound=lambda: None))) == {"udp-client"}
+    assert codes(flagged(server, get_collector("psutil"))) == {"udp-client"}  # psutil cannot tell: autobound None
 
 
 @linux_only
@@ -93,10 +95,10 @@ def test_deleted_executable_is_flagged_while_it_runs(private_dir: Path,
                                                     start_server: Callable[..., Server]) -> None:
     exe = copy_interpreter(private_dir)
     server = start_server("tcp", "127.0.0.1", exe=exe)
-    flagger = Flagger()
-    assert flagged(server, flagger).flags == ()
+    collector, judge = get_collector(), Judge()
+    assert flagged(server, collector, judge).flags == ()
     exe.unlink()
-    assert codes(flagged(server, flagger)) == {"exe-deleted"}  # re-checked although the owner is cached
+    assert codes(flagged(server, collector, judge)) == {"exe-deleted"}  # re-checked although the owner is cached
 
 
 @linux_only
@@ -131,7 +133,7 @@ def test_ordinary_names_are_not_masquerading(name: str, exe: str | None, cmdline
 ])
 def test_borrowed_names_are_masquerading(name: str, exe: str, cmdline: tuple[str, ...]) -> None:
     flag = name_mismatch(Owner(pid=10, name=name, exe=exe, cmdline=cmdline), exe)
-    assert flag is not None and flag.code == "name-mismatch"
+    assert flag is not None and flag.code is FlagCode.NAME_MISMATCH
 
 
 def test_hostile_name_in_a_reason_is_made_safe() -> None:
@@ -146,12 +148,12 @@ def _listener(status: OwnerStatus, port: int = 2049, address: str = "0.0.0.0") -
 
 def test_hidden_owner_says_sudo_reveals_it() -> None:
     [flag] = place_flags(_listener(OwnerStatus.HIDDEN), approved=False, client=None)
-    assert flag.code == "owner-hidden" and "sudo" in flag.reason and "nfs" in flag.reason
+    assert flag.code is FlagCode.OWNER_HIDDEN and "sudo" in flag.reason and "nfs" in flag.reason
 
 
 def test_unknown_owner_says_why() -> None:
     [flag] = place_flags(_listener(OwnerStatus.UNKNOWN), approved=False, client=None)
-    assert flag.code == "owner-unknown"
+    assert flag.code is FlagCode.OWNER_UNKNOWN
     assert "kernel" in flag.reason and "namespace" in flag.reason and "exited" in flag.reason
 
 

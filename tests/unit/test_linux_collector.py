@@ -20,8 +20,9 @@ if not sys.platform.startswith("linux"):
 
 from portwatch.collect import get_collector, netlink
 from portwatch.collect.inodes import SocketOwners
-from portwatch.collect.linux import LinuxCollector, start_ticks
+from portwatch.collect.linux import LinuxCollector
 from portwatch.collect.owners import user_name
+from portwatch.collect.procfs import start_ticks
 from portwatch.collect.psutil_collector import PsutilCollector
 from portwatch.model import Family, Listener, OwnerStatus, Scan
 from tests.support import Child, needs_ipv6
@@ -232,7 +233,7 @@ def test_fast_and_psutil_collectors_agree_on_listeners_and_owners(
 
 UNPRIVILEGED_SCAN = textwrap.dedent("""
     import json, sys
-    from portwatch.collect.linux import LinuxCollector, start_ticks
+    from portwatch.collect.linux import LinuxCollector
     port, use_netlink = int(sys.argv[1]), sys.argv[2] == "netlink"
     collector = LinuxCollector(use_netlink=use_netlink)
     found = [[entry.owner_status.value, list(entry.pids), entry.socket_user]
