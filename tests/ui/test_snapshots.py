@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Label
 
@@ -43,7 +44,13 @@ def laid_out(app: PortwatchApp) -> bool:
     """The header's counts and state are as wide as their text: the layout pass their last update asked for
     has run (on a loaded machine a screenshot could otherwise catch new text at a label's old width)."""
     labels = [*app.summary.query(".count").results(Label), app.summary.query_one("#summary-state", Label)]
-    return all(label.region.width >= label.content.cell_length for label in labels)
+    return all(label.region.width >= text_width(label) for label in labels)
+
+
+def text_width(label: Label) -> int:
+    content = label.content
+    assert isinstance(content, Content), content  # the summary bar's labels hold Content, never markup
+    return content.cell_length
 
 
 async def settled(pilot: Pilot[None]) -> None:

@@ -3,16 +3,10 @@ quietly, bounded."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from portwatch.changes import ChangeFeed
-from portwatch.collect import get_collector
 from portwatch.events import EventKind, EventLog
 from portwatch.model import EphemeralRange, Exposure, Family, Listener, Owner, PortRange, PortSpan, Proto, Scan
 from tests.support import listener_key
-from tests.unit.flag_support import Server
-
-pytest_plugins = ["tests.unit.flag_fixtures"]
 
 
 def listener(port: int, pid: int = 10) -> Listener:
@@ -65,14 +59,3 @@ def test_memory_is_bounded() -> None:
     assert log.events[-1].at == 19.0
 
 
-def test_real_listener_opens_and_closes(start_server: Callable[..., Server]) -> None:
-    collector = get_collector()
-    log, feed = EventLog(), ChangeFeed()
-    log.update(feed.update(collector.scan()))
-    server = start_server("tcp", "127.0.0.1")
-    key = listener_key("tcp", "127.0.0.1", server.port)
-    assert [e.kind for e in log.update(feed.update(collector.scan())) if e.key == key] == [EventKind.OPENED]
-    server.stop()
-    [closed] = [e for e in log.update(feed.update(collector.scan())) if e.key == key]
-    assert closed.kind is EventKind.CLOSED and closed.lifetime is not None and closed.lifetime >= 0
-    assert closed.listener.pids == (server.pid,)

@@ -12,11 +12,10 @@ from portwatch.events import EventKind
 from portwatch.judge import judge_now
 from portwatch.model import Listener
 from portwatch.watch import Watcher
-from tests.unit.flag_support import Server, copy_interpreter
+from tests.support import Server, copy_interpreter
 
 Bound = Callable[..., socket.socket]
 
-pytest_plugins = ["tests.unit.flag_fixtures"]
 
 
 def ours(watcher: Watcher, port: int) -> Listener:
