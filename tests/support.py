@@ -28,6 +28,20 @@ except OSError:
 needs_ipv6 = pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback on this machine")
 
 
+class ManualClock:
+    """A clock that moves only when a test says so: pass it where code takes ``clock=`` (the app, the table,
+    caches) and :meth:`advance` it instead of sleeping."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def listener_key(proto: str, address: str, port: int) -> ListenerKey:
     """The key the pipeline gives a listener on (proto, address, port): the one place tests build one, so a
     field the key gains (the network namespace) is one change here."""

@@ -8,7 +8,7 @@ from textual.widgets import Static
 from portwatch.model import ListenerKey, PortRange, Proto
 from portwatch.tui.app import PortwatchApp
 from portwatch.tui.widgets.help_screen import HelpScreen
-from tests.support import listener_key
+from tests.support import ManualClock, listener_key
 from tests.ui.fixed_data import NOW, FixedCollector, FixedInspector, listener, sample_listeners, sample_scan
 from tests.ui.ui_helpers import wait_for
 
@@ -96,13 +96,19 @@ async def test_new_rows_are_marked_and_closed_rows_linger_dimmed() -> None:
     first = sample_scan()
     extra = listener("tcp", "127.0.0.1", 7000, [(7000, "newcomer", "dev")])
     second = sample_scan(listeners=tuple(entry for entry in (*first.listeners, extra) if entry.port != 22))
+    clock = ManualClock(NOW)
     app = PortwatchApp(collector=FixedCollector(first, second), interval=0.5, inspector=FixedInspector(),
-                       new_for=10.0, gone_for=3.0)
+                       new_for=10.0, gone_for=3.0, clock=clock)
+    newcomer, closed = listener_key("tcp", "127.0.0.1", 7000), listener_key("tcp", "0.0.0.0", 22)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: listener_key("tcp", "127.0.0.1", 7000) in app.table.model.rows)
-        assert app.table.get_cell(listener_key("tcp", "127.0.0.1", 7000), "state").plain == "new"
-        assert app.table.get_cell(listener_key("tcp", "0.0.0.0", 22), "state").plain == "gone"
-        await wait_for(pilot, lambda: listener_key("tcp", "0.0.0.0", 22) not in app.table.model.rows)
+        await wait_for(pilot, lambda: newcomer in app.table.model.rows)
+        assert app.table.get_cell(newcomer, "state").plain == "new"
+        assert app.table.get_cell(closed, "state").plain == "gone"
+        clock.advance(3.0)  # the app's clock, not a sleep: the next tick of the app ages the rows
+        await wait_for(pilot, lambda: closed not in app.table.model.rows)
+        assert app.table.get_cell(newcomer, "state").plain == "new"  # 3 of its 10 seconds gone
+        clock.advance(7.0)
+        await wait_for(pilot, lambda: app.table.get_cell(newcomer, "state").plain == "")
 
 
 async def test_panel_states_exited_denied_hidden_and_several_owners() -> None:

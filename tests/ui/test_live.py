@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable
 
 import psutil
@@ -15,14 +16,14 @@ from portwatch.ranges import iana_range
 from portwatch.text import safe, safe_join
 from portwatch.tui.app import PortwatchApp
 from portwatch.tui.table.rows import RowState
-from tests.support import Child, listener_key
+from tests.support import Child, ManualClock, listener_key
 from tests.ui.ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, wait_for
 
 Bound = Callable[..., socket.socket]
 
 
-def live_app() -> PortwatchApp:
-    return PortwatchApp(collector=get_collector(), interval=0.5)
+def live_app(clock: Callable[[], float] = time.time) -> PortwatchApp:
+    return PortwatchApp(collector=get_collector(), interval=0.5, clock=clock)
 
 
 def cell(app: PortwatchApp, key: ListenerKey, column: str) -> str:
@@ -64,12 +65,14 @@ async def test_highlighting_shows_own_pid_and_cmdline(bound: Bound) -> None:
 async def test_row_disappears_when_socket_closes(bound: Bound) -> None:
     sock = bound("tcp", "127.0.0.1")
     key = listener_key("tcp", "127.0.0.1", sock.getsockname()[1])
-    app = live_app()
+    clock = ManualClock(time.time())
+    app = live_app(clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: key in app.table.model.rows)
         app.table.move_cursor(row=app.table.get_row_index(key))
         sock.close()
         await wait_for(pilot, lambda: cell(app, key, "state") == RowState.GONE.value)  # dimmed a while
+        clock.advance(app.gone_for)  # the app's clock, not a sleep: the next tick of the app drops the row
         await wait_for(pilot, lambda: key not in app.table.model.rows)
         assert app.table.highlighted_key != key  # the cursor moved to a neighbour without an error
 
@@ -132,6 +135,8 @@ async def test_hostile_process_is_shown_literally_and_nothing_runs(hostile_child
         assert field(app, "name") == safe(HOSTILE_COMM)
         # Clicking the text that holds "[@click=app.quit]" must not run it.
         await pilot.click("#field-cmdline")
+        app.table.move_cursor(row=app.table.get_row_index(key))  # rows other programs opened may have moved it
+        await pilot.pause()
         await pilot.click(app.table, offset=(60, app.table.cursor_row - round(app.table.scroll_y) + 1))
         await pilot.pause(0.3)
         assert app.is_running
