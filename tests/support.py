@@ -202,3 +202,31 @@ def copy_interpreter(folder: Path, name: str = "pwtest-server") -> Path:
 def ours(listeners: tuple[Listener, ...], port: int, pid: int | None = None) -> list[Listener]:
     """Only the listeners on our test port (the machine has other sockets), optionally held by ``pid``."""
     return [entry for entry in listeners if entry.port == port and (pid is None or pid in entry.pids)]
+
+
+#: Prefix that runs a command in a network namespace of its own, holding nothing but a loopback that is down.
+NEW_NETNS = ("unshare", "--net", "--")
+
+#: Python code that brings the namespace's loopback up (what `ip link set lo up` does): one ioctl, no iproute2.
+LOOPBACK_UP = textwrap.dedent("""
+    import fcntl, socket, struct
+    with socket.socket() as _ctl:
+        _ifreq = struct.pack("16sH", b"lo", 0)
+        _flags = struct.unpack("16sH", fcntl.ioctl(_ctl, 0x8913, _ifreq)[:18])[1]  # SIOCGIFFLAGS
+        fcntl.ioctl(_ctl, 0x8914, struct.pack("16sH", b"lo", _flags | 1))  # SIOCSIFFLAGS: IFF_UP
+""")
+
+
+def fresh_netns_or_skip() -> None:
+    """Skip, with the exact reason, unless this process may make a network namespace (root and unshare(1))."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("network namespaces are Linux's")
+    if shutil.which(NEW_NETNS[0]) is None:
+        pytest.skip("unshare(1) is not installed (util-linux): cannot make a network namespace")
+    try:
+        probe = subprocess.run([*NEW_NETNS, sys.executable, "-c", LOOPBACK_UP], capture_output=True, text=True,
+                               timeout=30)
+    except OSError as error:
+        pytest.skip(f"cannot run unshare --net: {error}")
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a network namespace with its loopback up: {probe.stderr.strip()}")
