@@ -13,8 +13,6 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from tests.support import LOOPBACK_UP, NEW_NETNS, Server, fresh_netns_or_skip
 
 REPO = Path(__file__).resolve().parents[2]
