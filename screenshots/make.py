@@ -45,11 +45,12 @@ def scans() -> FixedCollector:
 
 
 async def render(name: str, size: tuple[int, int], keys: tuple[str, ...] = ()) -> Path:
-    app = PortwatchApp(collector=scans(), interval=0.5, inspector=FixedInspector(), clock=lambda: NOW + 3600,
+    collector = scans()
+    app = PortwatchApp(collector=collector, interval=0.5, inspector=FixedInspector(), clock=lambda: NOW + 3600,
                        baseline_path=Path("baseline.toml"))
     async with app.run_test(size=size, notifications=True) as pilot:
         deadline = time.monotonic() + 10
-        while app.collector.calls < 2 or app.panel.details is None:  # type: ignore[attr-defined]
+        while collector.calls < 2 or app.panel.details is None:
             if time.monotonic() > deadline:
                 raise RuntimeError("the app did not settle")
             await pilot.pause(0.05)

@@ -7,12 +7,22 @@ import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.support import CHILD_SCRIPT, SERVER, Child, Server, interpreter_env, open_socket, start_child
+from tests.support import (
+    CHILD_SCRIPT,
+    HOSTILE_ARGS,
+    HOSTILE_NAME,
+    SERVER,
+    Child,
+    Server,
+    interpreter_env,
+    open_socket,
+    start_child,
+)
 
 
 @pytest.fixture
@@ -51,8 +61,8 @@ def start_server() -> Iterator[Callable[..., Server]]:
     started: list[Server] = []
 
     def start(mode: str = "tcp", host: str = "127.0.0.1", port: int = 0, name: str = "-",
-              exe: str | Path | None = None) -> Server:
-        argv = [str(exe or sys.executable), "-c", SERVER, mode, host, str(port), name]
+              exe: str | Path | None = None, args: Sequence[str] = ()) -> Server:
+        argv = [str(exe or sys.executable), "-c", SERVER, mode, host, str(port), name, *args]
         server = start_child(argv, env=interpreter_env() if exe else None)
         started.append(server)
         return server
@@ -70,3 +80,12 @@ def private_dir() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="portwatch-test-", dir=base))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def hostile(start_server: Callable[..., Server]) -> Server:
+    """The one hostile process: a TCP server on loopback that named itself HOSTILE_NAME with prctl and carries
+    HOSTILE_ARGS (escapes, markup) in its cmdline; stopped at teardown by start_server."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("prctl(PR_SET_NAME) is Linux's")
+    return start_server("tcp", "127.0.0.1", name=HOSTILE_NAME, args=HOSTILE_ARGS)

@@ -123,34 +123,16 @@ CHILD_SCRIPT = textwrap.dedent("""
 """)
 
 
-#: A child that renames itself (prctl PR_SET_NAME) to a hostile name, binds a TCP port and waits.
-HOSTILE_SCRIPT = textwrap.dedent("""
-    import ctypes, socket, sys
-    ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    print(sock.getsockname()[1], flush=True)
-    sys.stdin.read()
-""")
-
-#: What HOSTILE_SCRIPT is given: a name and arguments full of escape sequences and markup.
+#: The hostile process (the ``hostile`` fixture: SERVER renamed to HOSTILE_NAME, argv ending in HOSTILE_ARGS):
+#: a name and arguments full of escape sequences, markup and bidi controls. The name is 11 bytes (the
+#: kernel keeps 15).
 HOSTILE_NAME = "\x1b[31mEV\x07[/]"
-HOSTILE_ARGS = ("\x1b]52;c;aGk=\x07", "\x1b[2J", "[@click=app.quit]", "[bold red]x", "\x9bq", "\u202eexe")
+HOSTILE_ARGS = ("\x1b]52;c;aGk=\x07", "\x1b[2J", "[@click=app.quit]", "[bold red]x", "\x9bq", "\u202eexe", "[/]", "[b]")
 
 
-def start_hostile() -> tuple[subprocess.Popen[str], int]:
-    """Start the hostile child; the caller closes its stdin and waits for it."""
-    import sys
-
-    proc = subprocess.Popen([sys.executable, "-c", HOSTILE_SCRIPT, HOSTILE_NAME, *HOSTILE_ARGS],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    return proc, int(proc.stdout.readline())
-
-
-#: argv: MODE HOST PORT NAME. MODE tcp/udp binds and listens; udp-client sends to 127.0.0.1:PORT (closed)
-#: without binding. NAME other than "-" is set with prctl(PR_SET_NAME) first. Prints the local port.
+#: argv: MODE HOST PORT NAME [ARG...]. MODE tcp/udp binds and listens; udp-client sends to 127.0.0.1:PORT
+#: (closed) without binding. NAME other than "-" is set with prctl(PR_SET_NAME) first; ARGs are only carried
+#: in the cmdline. Prints the local port.
 SERVER = textwrap.dedent("""
     import ctypes, socket, sys
     mode, host, port, name = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]

@@ -15,7 +15,7 @@ from portwatch.model import ListenerKey
 from portwatch.tui.app import PortwatchApp
 from portwatch.tui.widgets.events_screen import EventsScreen
 from tests.support import Child, listener_key
-from tests.ui.ui_helpers import wait_for
+from tests.ui.ui_helpers import RecordingApp, wait_for
 
 Spawn = Callable[..., Child]
 
@@ -26,8 +26,8 @@ def baseline_of_now(path: Path) -> Path:
     return path
 
 
-def live_app(baseline: Path) -> PortwatchApp:
-    return PortwatchApp(collector=get_collector(), interval=0.5, baseline_path=baseline)
+def live_app(baseline: Path) -> RecordingApp:
+    return RecordingApp(collector=get_collector(), interval=0.5, baseline_path=baseline)
 
 
 def mark(app: PortwatchApp, key: ListenerKey) -> str:
@@ -38,9 +38,9 @@ def header_count(app: PortwatchApp) -> str:
     return app.summary.alarming_text
 
 
-def alerts_about(app: PortwatchApp, port: int) -> list[str]:
-    """Notifications on screen (or recently) that name this port."""
-    return [note.message for note in app._notifications if f":{port} " in note.message]
+def alerts_about(app: RecordingApp, port: int) -> list[str]:
+    """Notifications the app raised that name this port."""
+    return [message for message in app.notified if f":{port} " in message]
 
 
 async def test_unexpected_listener_is_marked_announced_once_and_logged_with_its_lifetime(
@@ -92,7 +92,7 @@ async def test_approve_key_writes_the_entry_and_the_flag_goes(spawn: Spawn, tmp_
         await wait_for(pilot, lambda: mark(app, key) != "!")
         listener = app.table.highlighted_listener
         assert listener is not None and "not-in-baseline" not in {flag.code.value for flag in listener.flags}
-        assert any(note.message.startswith("approved ") for note in app._notifications)
+        assert any(message.startswith("approved ") for message in app.notified)
         assert path.with_name("baseline.toml.bak").exists()  # the file before the approval is kept
 
 
@@ -102,8 +102,8 @@ async def test_malformed_baseline_gives_one_line_error_and_the_app_runs(tmp_path
     app = live_app(path)
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await wait_for(pilot, lambda: app.table.row_count > 0)
-        await wait_for(pilot, lambda: any(str(path) in note.message for note in app._notifications))
-        [message] = [note.message for note in app._notifications if str(path) in note.message]
+        await wait_for(pilot, lambda: any(str(path) in message for message in app.notified))
+        [message] = [message for message in app.notified if str(path) in message]
         assert "\n" not in message and f"{path}:5" in message  # file:line of the bad value
         assert app.watcher.baseline is None
         assert header_count(app).endswith(" flagged")  # no baseline: flags alone

@@ -10,7 +10,6 @@ from textual.widgets import DataTable, Static
 
 from portwatch.model import Scan
 from portwatch.text import safe
-from portwatch.tui.app import PortwatchApp
 from portwatch.tui.widgets.events_screen import EventsScreen
 from portwatch.tui.widgets.help_screen import HelpScreen
 from tests.support import listener_key
@@ -25,7 +24,7 @@ from tests.ui.fixed_data import (
     sample_scan,
     write_baseline,
 )
-from tests.ui.ui_helpers import wait_for
+from tests.ui.ui_helpers import RecordingApp, wait_for
 
 HOSTILE = listener_key("tcp", "127.0.0.1", 31337)
 
@@ -34,31 +33,29 @@ def later(scan: Scan, seconds: float) -> Scan:
     return replace(scan, taken_at=scan.taken_at + seconds)
 
 
-def fixed_app(tmp_path: Path, *scans: Scan, baseline: bool = True, bell: bool = False) -> PortwatchApp:
+def fixed_app(tmp_path: Path, *scans: Scan, baseline: bool = True, bell: bool = False) -> RecordingApp:
     path = tmp_path / "baseline.toml"
     if baseline:
         write_baseline(path, expected_listeners())
-    return PortwatchApp(collector=FixedCollector(*scans), interval=0.5, inspector=FixedInspector(),
+    return RecordingApp(collector=FixedCollector(*scans), interval=0.5, inspector=FixedInspector(),
                         clock=lambda: NOW, baseline_path=path, bell=bell)
 
 
-def messages(app: PortwatchApp) -> list[str]:
-    return [note.message for note in app._notifications]
+def messages(app: RecordingApp) -> list[str]:
+    return app.notified
 
 
 async def test_hostile_newcomer_gets_the_mark_one_safe_alert_and_a_bell(tmp_path: Path) -> None:
     first = sample_scan()
     second = later(sample_scan(hostile=True), 2)
     app = fixed_app(tmp_path, first, second, bell=True)
-    rings: list[None] = []
-    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await wait_for(pilot, lambda: HOSTILE in app.table.model.rows)
         assert app.table.get_cell(HOSTILE, "flags").plain == "!"
         assert app.table.get_cell(listener_key("tcp", "0.0.0.0", 22), "flags").plain == ""  # sshd is in the baseline
         await wait_for(pilot, lambda: app.alerts.raised)
         await pilot.pause(1.2)  # more refreshes of the same scan: no more alerts
-        assert len(app.alerts.raised) == 1 and len(rings) == 1
+        assert len(app.alerts.raised) == 1 and app.rings == 1
         [alert] = [m for m in messages(app) if ":31337" in m]
         assert safe(HOSTILE_NAME, 200) in alert and "\x1b" not in alert  # shown as typed, never as markup
         assert "not-in-baseline" in alert and "name-mismatch" in alert and "exe-in-temp" in alert

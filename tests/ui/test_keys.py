@@ -133,12 +133,13 @@ async def test_panel_states_exited_denied_hidden_and_several_owners() -> None:
 
 
 async def test_help_opens_with_question_mark_and_esc_closes_it() -> None:
-    app = fixed_app()
+    collector = FixedCollector()
+    app = fixed_app(collector)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        scans = app.collector.calls  # type: ignore[attr-defined]
-        await wait_for(pilot, lambda: app.collector.calls >= scans + 2)  # type: ignore[attr-defined]
+        scans = collector.calls
+        await wait_for(pilot, lambda: collector.calls >= scans + 2)
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         assert app.is_running

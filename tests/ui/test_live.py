@@ -16,8 +16,8 @@ from portwatch.ranges import iana_range
 from portwatch.text import safe, safe_join
 from portwatch.tui.app import PortwatchApp
 from portwatch.tui.table.rows import RowState
-from tests.support import Child, ManualClock, listener_key
-from tests.ui.ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, wait_for
+from tests.support import HOSTILE_ARGS, HOSTILE_NAME, ManualClock, Server, listener_key
+from tests.ui.ui_helpers import wait_for
 
 Bound = Callable[..., socket.socket]
 
@@ -119,20 +119,20 @@ async def test_cursor_stays_on_listener_when_new_row_sorts_in_above(bound: Bound
         assert app.table.cursor_row > index_before or app.table.get_row_index(above_key) > index_before
 
 
-async def test_hostile_process_is_shown_literally_and_nothing_runs(hostile_child: Child) -> None:
-    key = listener_key("tcp", "127.0.0.1", hostile_child.port)
+async def test_hostile_process_is_shown_literally_and_nothing_runs(hostile: Server) -> None:
+    key = listener_key("tcp", "127.0.0.1", hostile.port)
     app = live_app()
     async with app.run_test(size=(160, 45), notifications=True, tooltips=True) as pilot:
         await wait_for(pilot, lambda: key in app.table.model.rows)
-        assert cell(app, key, "process") == safe(HOSTILE_COMM)
+        assert cell(app, key, "process") == safe(HOSTILE_NAME)
         assert "\x1b" not in cell(app, key, "process")
         app.table.move_cursor(row=app.table.get_row_index(key))
-        await wait_for(pilot, lambda: app.panel.details is not None and app.panel.details.pid == hostile_child.pid)
+        await wait_for(pilot, lambda: app.panel.details is not None and app.panel.details.pid == hostile.pid)
         shown = field(app, "cmdline")
-        for arg in HOSTILE_ARGV:
+        for arg in HOSTILE_ARGS:
             assert safe(arg) in shown  # markup shown as typed, escapes as visible \x1b
         assert "\x1b" not in shown and "\x07" not in shown
-        assert field(app, "name") == safe(HOSTILE_COMM)
+        assert field(app, "name") == safe(HOSTILE_NAME)
         # Clicking the text that holds "[@click=app.quit]" must not run it.
         await pilot.click("#field-cmdline")
         app.table.move_cursor(row=app.table.get_row_index(key))  # rows other programs opened may have moved it
