@@ -23,6 +23,7 @@ from tests.support import (
     open_socket,
     start_child,
 )
+from tests.unprivileged import Unprivileged, start_unprivileged
 
 
 @pytest.fixture
@@ -89,3 +90,14 @@ def hostile(start_server: Callable[..., Server]) -> Server:
     if not sys.platform.startswith("linux"):
         pytest.skip("prctl(PR_SET_NAME) is Linux's")
     return start_server("tcp", "127.0.0.1", name=HOSTILE_NAME, args=HOSTILE_ARGS)
+
+
+@pytest.fixture(scope="session")
+def unprivileged() -> Iterator[Unprivileged]:
+    """Python as uid 65534 on a world-readable copy of portwatch and its dependencies (the checkout itself may
+    sit in a folder only root can read); skips with the exact reason where that cannot be had."""
+    runner, reason = start_unprivileged()
+    if runner is None:
+        pytest.skip(reason)
+    yield runner
+    shutil.rmtree(runner.tree, ignore_errors=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import HOSTILE_ARGS, HOSTILE_NAME, Child, Server
+from tests.unprivileged import Unprivileged
 
 JSON_KEYS = {"proto", "family", "address", "port", "range", "os_ephemeral", "exposure", "service", "pids",
              "process", "user"}
@@ -160,18 +160,15 @@ def test_hostile_process_name_and_cmdline_reach_the_terminal_without_control_cha
     assert tuple(record["owners"][0]["cmdline"][-len(HOSTILE_ARGS):]) == HOSTILE_ARGS
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
 def test_unprivileged_user_sees_root_sockets_with_hidden_owners_and_the_reason(
-        bound: Callable[..., socket.socket]) -> None:
+        bound: Callable[..., socket.socket], unprivileged: Unprivileged) -> None:
     port = bound("tcp", "127.0.0.1").getsockname()[1]
-    nobody = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
-    env = os.environ | {"HOME": "/tmp"}
-    result = portwatch("list", "--json", env=env, prefix=nobody)
+    result = unprivileged.run("-m", "portwatch", "list", "--json")
     assert result.returncode == 0, result.stderr
     [record] = [r for r in json.loads(result.stdout) if r["port"] == port and r["proto"] == "tcp"]
     assert record["pids"] == [] and record["owner_status"] == "hidden"
     assert "hidden" in result.stderr and "sudo" in result.stderr
-    table = portwatch("list", env=env, prefix=nobody)
+    table = unprivileged.run("-m", "portwatch", "list")
     assert table.returncode == 0
     [row] = [line for line in table.stdout.splitlines() if f" {port} " in line]
     assert "(hidden: needs sudo)" in row

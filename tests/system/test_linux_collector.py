@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from portwatch.collect.procfs import start_ticks
 from portwatch.collect.psutil_collector import PsutilCollector
 from portwatch.model import Family, Listener, OwnerStatus, Scan
 from tests.support import Child, needs_ipv6
+from tests.unprivileged import Unprivileged
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -242,15 +242,11 @@ UNPRIVILEGED_SCAN = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
 @pytest.mark.parametrize("source", ["netlink", "procfs"])
 def test_unprivileged_scan_sees_roots_socket_with_its_user_but_hidden_owner(
-        bound: Callable[..., socket.socket], source: str) -> None:
+        bound: Callable[..., socket.socket], unprivileged: Unprivileged, source: str) -> None:
     port = bound("tcp", "127.0.0.1").getsockname()[1]
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-               sys.executable, "-c", UNPRIVILEGED_SCAN, str(port), source]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = unprivileged.run("-c", UNPRIVILEGED_SCAN, str(port), source)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["source"] == source
