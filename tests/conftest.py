@@ -12,18 +12,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import (
+pytest.register_assert_rewrite("tests.support", "tests.unprivileged")  # their asserts explain failures too
+
+from tests.support import (  # noqa: E402 (after the rewrite registration)
     CHILD_SCRIPT,
     HOSTILE_ARGS,
     HOSTILE_NAME,
     SERVER,
     Child,
+    Planted,
     Server,
+    copy_interpreter,
+    free_dynamic_port,
     interpreter_env,
     open_socket,
     start_child,
 )
-from tests.unprivileged import Unprivileged, start_unprivileged
+from tests.unprivileged import Unprivileged, start_unprivileged  # noqa: E402
 
 
 @pytest.fixture
@@ -101,3 +106,20 @@ def unprivileged() -> Iterator[Unprivileged]:
         pytest.skip(reason)
     yield runner
     shutil.rmtree(runner.tree, ignore_errors=True)
+
+
+@pytest.fixture
+def planted(tmp_path: Path, start_server: Callable[..., Server]) -> Planted:
+    """The issue-9 listener: the same one every output must flag alike (see tests.support.Planted)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the planted listener's exe facts are read from /proc")
+    exe = copy_interpreter(tmp_path / "drop")
+    baseline = tmp_path / "baseline.toml"
+    baseline.write_text("version = 1\n")
+    for _attempt in range(3):  # the free port can be taken between the probe and the bind
+        port = free_dynamic_port()
+        try:
+            return Planted(start_server("tcp", "0.0.0.0", port, exe=exe), exe, baseline)
+        except RuntimeError:
+            continue
+    raise RuntimeError("could not start the planted server on a free dynamic port")

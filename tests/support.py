@@ -3,6 +3,7 @@ interpreters, the hostile process) and the change feed between two scans."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -12,6 +13,7 @@ import sysconfig
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,3 +214,59 @@ def fresh_netns_or_skip() -> None:
         pytest.skip(f"cannot run unshare --net: {error}")
     if probe.returncode != 0:
         pytest.skip(f"cannot make a network namespace with its loopback up: {probe.stderr.strip()}")
+
+
+def run_portwatch(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m portwatch ARGS` as a user runs it: a subprocess, its output captured as text."""
+    return subprocess.run([sys.executable, "-m", "portwatch", *args], capture_output=True, text=True,
+                          timeout=timeout, errors="surrogateescape")
+
+
+@dataclass
+class Planted:
+    """A listener planted to be flagged: a copy of the interpreter in a temporary folder (exe-in-temp) serving
+    TCP on every interface on a port of IANA's dynamic range (dynamic-exposed), judged against an empty
+    baseline (not-in-baseline)."""
+
+    server: Child
+    exe: Path
+    baseline: Path
+
+    #: The codes every output must show for it, in any order.
+    CODES = frozenset({"dynamic-exposed", "exe-in-temp", "not-in-baseline"})
+
+    @property
+    def key(self) -> ListenerKey:
+        return listener_key("tcp", "0.0.0.0", self.server.port)
+
+
+def free_dynamic_port(attempts: int = 50) -> int:
+    """A TCP port in IANA's dynamic range (49152-65535) that nothing on the wildcard address holds now."""
+    import random
+
+    for port in random.sample(range(49152, 65536), attempts):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in 49152-65535 after {attempts} tries")
+
+
+Flags = list[dict[str, Any]]
+
+
+def planted_record(records: list[dict[str, Any]], planted: Planted) -> dict[str, Any]:
+    """The planted listener's record in JSON output (list, who, check), checked to be the planted server's."""
+    [record] = [entry for entry in records if entry["port"] == planted.server.port and entry["proto"] == "tcp"]
+    assert record["pids"] == [planted.server.pid] and record["owners"][0]["exe"] == str(planted.exe)
+    return record
+
+
+def listed_flags(planted: Planted) -> Flags:
+    """The planted listener's flags as `portwatch list --json` reports them."""
+    result = run_portwatch("list", "--json", "--baseline", str(planted.baseline))
+    assert result.returncode == 0, result.stderr
+    flags: Flags = planted_record(json.loads(result.stdout), planted)["flags"]
+    return flags
