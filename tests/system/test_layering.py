@@ -1,14 +1,20 @@
-"""The data layer never imports textual, and `list`/`who` start without it."""
+"""At run time: the layers below the TUI never load textual, rich or portwatch.tui, and `list`/`who` start
+without them (a static tool cannot see deferred imports; tests/unit/test_layout.py reads the source)."""
 
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
 import textwrap
 
-DATA_MODULES = ["portwatch.model", "portwatch.ranges", "portwatch.text", "portwatch.collect",
-                "portwatch.collect.psutil_collector", "portwatch.collect.process", "portwatch.listing", "portwatch.cli",
-                "portwatch.watch"]
+import portwatch
+
+#: Every module outside portwatch.tui: the model, judging, change feed, outputs, CLI and every collector
+#: (not __main__: importing it runs the app).
+CORE_MODULES = sorted(info.name for info in pkgutil.walk_packages(portwatch.__path__, "portwatch.")
+                      if not info.name.startswith(("portwatch.tui", "portwatch.__main__")))
+UI_ROOTS = ("textual", "rich")
 
 
 def loaded_modules(code: str) -> set[str]:
@@ -18,18 +24,27 @@ def loaded_modules(code: str) -> set[str]:
     return set(result.stderr.splitlines())
 
 
-def test_data_modules_do_not_import_textual_or_rich() -> None:
-    modules = loaded_modules("\n".join(f"import {name}" for name in DATA_MODULES) +
-                             "\nfrom portwatch.collect import get_collector\nget_collector()")
+def ui_modules(modules: set[str]) -> set[str]:
+    return {name for name in modules if name.split(".")[0] in UI_ROOTS or name.startswith("portwatch.tui")}
+
+
+def test_core_and_collect_modules_do_not_import_textual_rich_or_the_tui() -> None:
+    assert {"portwatch.judge", "portwatch.changes", "portwatch.listing", "portwatch.collect.process",
+            "portwatch.collect.linux", "portwatch.collect.exeinfo"} <= set(CORE_MODULES)
+    modules = loaded_modules("\n".join(f"import {name}" for name in CORE_MODULES) +
+                             "\nfrom portwatch.collect import get_collector\nget_collector().scan()")
     assert "portwatch.collect.base" in modules  # the probe really loaded the data layer
-    assert not {m for m in modules if m.split(".")[0] in ("textual", "rich")}
+    assert ui_modules(modules) == set()
 
 
-def test_list_and_who_commands_run_without_textual() -> None:
+def test_list_and_who_commands_run_without_textual_or_rich() -> None:
     modules = loaded_modules("""
+        import contextlib, io
         from portwatch.cli import main
-        main(["list"])
-        main(["who", "1"])
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main(["list"])
+            main(["list", "--json"])
+            main(["who", "1"])
     """)
-    assert "portwatch.collect.process" in modules
-    assert "textual" not in modules
+    assert {"portwatch.collect.process", "portwatch.judge", "portwatch.listing"} <= modules
+    assert ui_modules(modules) == set()
