@@ -26,21 +26,21 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from portwatch.tui.alerts import Alerts
 from portwatch.collect import Collector
+from portwatch.collect.process import ProcessInspector
 from portwatch.events import Event
+from portwatch.model import Listener, ListenerKey, Scan
+from portwatch.text import safe
+from portwatch.tui.alerts import Alerts
+from portwatch.tui.bindings import ViewKeys
 from portwatch.tui.executor import DaemonExecutor
 from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
-from portwatch.model import Listener, ListenerKey, Scan
-from portwatch.collect.process import ProcessInspector
-from portwatch.text import safe
-from portwatch.tui.bindings import ViewKeys
-from portwatch.watch import MIN_INTERVAL, Watcher
+from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.events_screen import EventsScreen
 from portwatch.tui.widgets.filter_input import FilterInput
-from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.process_panel import ProcessPanel
 from portwatch.tui.widgets.summary_bar import SummaryBar
+from portwatch.watch import MIN_INTERVAL, Watcher
 
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75

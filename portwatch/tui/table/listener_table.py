@@ -86,7 +86,7 @@ class ListenerTable(ScrollView, can_focus=True):
         self.palette = ComponentPalette(self)
         self._strips: LRUCache[ListenerKey, Strip] = LRUCache(STRIP_CACHE)
         self._header: Strip | None = None
-        self._reported: ListenerKey | None | object = _NOTHING_REPORTED  # so the first report always goes out
+        self._reported: ListenerKey | object | None = _NOTHING_REPORTED  # so the first report always goes out
 
     # -- what the app calls -------------------------------------------------------------------------------
 
