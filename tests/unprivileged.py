@@ -49,13 +49,23 @@ class Unprivileged:
     @property
     def env(self) -> dict[str, str]:
         """No venv, no user site, the copy first; HOME where nobody may write (the baseline's default dir)."""
-        env = {key: value for key, value in os.environ.items()
-               if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")}
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+        }
         return env | {"PYTHONPATH": str(self.tree), "PYTHONNOUSERSITE": "1", "HOME": "/tmp"}
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout, env=self.env,
-                              cwd=self.tree, errors="surrogateescape")
+        return subprocess.run(
+            self.argv(*args),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env,
+            cwd=self.tree,
+            errors="surrogateescape",
+        )
 
 
 def _third_party_roots() -> list[Path]:
@@ -94,8 +104,12 @@ def _copy_tree() -> Path:
 
 
 def _candidates() -> list[str]:
-    found = [os.path.realpath(sys.executable), os.path.join(sys.base_prefix, "bin", "python3"), "/usr/bin/python3",
-             shutil.which("python3") or ""]
+    found = [
+        os.path.realpath(sys.executable),
+        os.path.join(sys.base_prefix, "bin", "python3"),
+        "/usr/bin/python3",
+        shutil.which("python3") or "",
+    ]
     return [path for path in dict.fromkeys(found) if path and os.path.exists(path)]
 
 
@@ -115,4 +129,3 @@ def start_unprivileged() -> tuple[Unprivileged | None, str]:
         tried.append(f"{python}: {(probe.stderr.strip().splitlines() or ['exit ' + str(probe.returncode)])[-1]}")
     shutil.rmtree(tree, ignore_errors=True)
     return None, "no interpreter uid 65534 can run with portwatch's packages: " + "; ".join(tried)
-

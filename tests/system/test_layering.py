@@ -12,8 +12,11 @@ import portwatch
 
 #: Every module outside portwatch.tui: the model, judging, change feed, outputs, CLI and every collector
 #: (not __main__: importing it runs the app).
-CORE_MODULES = sorted(info.name for info in pkgutil.walk_packages(portwatch.__path__, "portwatch.")
-                      if not info.name.startswith(("portwatch.tui", "portwatch.__main__")))
+CORE_MODULES = sorted(
+    info.name
+    for info in pkgutil.walk_packages(portwatch.__path__, "portwatch.")
+    if not info.name.startswith(("portwatch.tui", "portwatch.__main__"))
+)
 UI_ROOTS = ("textual", "rich")
 
 
@@ -29,10 +32,18 @@ def ui_modules(modules: set[str]) -> set[str]:
 
 
 def test_core_and_collect_modules_do_not_import_textual_rich_or_the_tui() -> None:
-    assert {"portwatch.judge", "portwatch.changes", "portwatch.listing", "portwatch.collect.process",
-            "portwatch.collect.linux", "portwatch.collect.exeinfo"} <= set(CORE_MODULES)
-    modules = loaded_modules("\n".join(f"import {name}" for name in CORE_MODULES) +
-                             "\nfrom portwatch.collect import get_collector\nget_collector().scan()")
+    assert {
+        "portwatch.judge",
+        "portwatch.changes",
+        "portwatch.listing",
+        "portwatch.collect.process",
+        "portwatch.collect.linux",
+        "portwatch.collect.exeinfo",
+    } <= set(CORE_MODULES)
+    modules = loaded_modules(
+        "\n".join(f"import {name}" for name in CORE_MODULES)
+        + "\nfrom portwatch.collect import get_collector\nget_collector().scan()"
+    )
     assert "portwatch.collect.base" in modules  # the probe really loaded the data layer
     assert ui_modules(modules) == set()
 

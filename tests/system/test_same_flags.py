@@ -38,4 +38,4 @@ def test_who_and_check_text_print_the_same_codes_and_reasons(planted: Planted) -
     check = run_portwatch("check", *baseline).stdout.splitlines()
     assert [line for line in who if line in lines] == lines
     title = next(index for index, line in enumerate(check) if f":{planted.server.port}  " in line)
-    assert check[title + 1: title + 1 + len(lines)] == lines
+    assert check[title + 1 : title + 1 + len(lines)] == lines

@@ -17,8 +17,9 @@ async def test_the_tui_gives_the_planted_listener_the_flags_the_cli_gives_it(pla
     key = planted.key
     async with app.run_test(size=(160, 45)) as pilot:
         table = app.table
-        await wait_for(pilot, lambda: key in table.model.rows
-                       and table.get_cell(key, "pids").plain == str(planted.server.pid))
+        await wait_for(
+            pilot, lambda: key in table.model.rows and table.get_cell(key, "pids").plain == str(planted.server.pid)
+        )
         table.move_cursor(row=table.get_row_index(key))
         await wait_for(pilot, lambda: table.highlighted_key == key)
         listener = table.highlighted_listener
@@ -26,8 +27,10 @@ async def test_the_tui_gives_the_planted_listener_the_flags_the_cli_gives_it(pla
         assert table.get_cell(key, "flags").plain == "!"  # the row's mark: something alarming
 
         cli = listed_flags(planted)  # `portwatch list --json`, collected and judged in another process
-        shown = [{"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
-                 for flag in listener.flags]
+        shown = [
+            {"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
+            for flag in listener.flags
+        ]
         assert shown == cli and {flag["code"] for flag in shown} == Planted.CODES
 
         panel = app.panel.query_one("#panel-flags", Static)

@@ -33,17 +33,26 @@ def imported(tree: ast.Module) -> Iterator[tuple[str, int]]:
 
 
 def test_only_the_tui_imports_textual_rich_or_portwatch_tui() -> None:
-    found = {(name, module) for name, tree in modules("tui") for module, _line in imported(tree)
-             if module.split(".")[0] in UI_ROOTS or module.startswith("portwatch.tui")}
+    found = {
+        (name, module)
+        for name, tree in modules("tui")
+        for module, _line in imported(tree)
+        if module.split(".")[0] in UI_ROOTS or module.startswith("portwatch.tui")
+    }
     assert found <= {("portwatch.cli", "portwatch.tui.app")}  # the one exception: run_tui's deferred import
 
 
 def docstrings(tree: ast.Module) -> set[int]:
     """ids of the docstring nodes (a docstring may describe a /proc path; code may not name one)."""
-    nodes = [tree, *(node for node in ast.walk(tree)
-                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
-    return {id(node.body[0].value) for node in nodes
-            if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    nodes = [
+        tree,
+        *(node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))),
+    ]
+    return {
+        id(node.body[0].value)
+        for node in nodes
+        if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }
 
 
 def test_only_collect_names_proc_or_sys_paths() -> None:
@@ -51,7 +60,11 @@ def test_only_collect_names_proc_or_sys_paths() -> None:
     for name, tree in modules("collect"):
         skip = docstrings(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip \
-                    and node.value.startswith(("/proc", "/sys")):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in skip
+                and node.value.startswith(("/proc", "/sys"))
+            ):
                 found.append((name, node.lineno, node.value))
     assert found == []
