@@ -3,6 +3,7 @@ interpreters, the hostile process) and the change feed between two scans."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from portwatch.changes import ChangeFeed, Changes
+from portwatch.collect import Collector
 from portwatch.model import Listener, ListenerKey, Scan
 
 HAS_IPV6 = socket.has_ipv6
@@ -48,6 +50,21 @@ def listener_key(proto: str, address: str, port: int) -> ListenerKey:
     """The key the pipeline gives a listener on (proto, address, port): the one place tests build one, so a
     field the key gains (the network namespace) is one change here."""
     return ListenerKey(proto=proto, address=address, port=port)
+
+
+class OwnListeners:
+    """A real collector whose scans keep only the listeners on ``ports``, which the test fills as it opens them:
+    a verdict or an alert then depends on the test's own listeners, never on what other programs open."""
+
+    def __init__(self, collector: Collector, ports: set[int] | None = None) -> None:
+        self.collector = collector
+        self.ports: set[int] = set() if ports is None else ports
+        self.source = collector.source
+
+    def scan(self) -> Scan:
+        scan = self.collector.scan()
+        self.source = self.collector.source
+        return dataclasses.replace(scan, listeners=tuple(entry for entry in scan.listeners if entry.port in self.ports))
 
 
 def changes_between(before: Scan, after: Scan) -> Changes:
