@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from portwatch import __version__, listing
+from portwatch import __version__, listing, remote_cli
 from portwatch.collect import COLLECTOR_NAMES, get_collector
 from portwatch.model import Family, Listener, PortRange, Proto, Scan
 
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baseline", type=Path, metavar="PATH", dest="tui_baseline",
                         help="TUI: baseline file to judge against and approve into (default: your config dir)")
     parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
+    remote_cli.add_arguments(parser, _port)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     listing = commands.add_parser("list", help="print every listener, sorted by port")
@@ -67,14 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     listing.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
                          help="one IANA range, or this OS's ephemeral range")
+    remote_cli.add_arguments(listing, _port)
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
     who.add_argument("port", type=_port, metavar="PORT")
     who.add_argument("--json", action="store_true", help="JSON instead of text")
+    remote_cli.add_arguments(who, _port)
 
     check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")
     check.add_argument("--baseline", type=Path, metavar="PATH", help="baseline file (default: your config dir)")
     check.add_argument("--json", action="store_true", help="JSON instead of text")
+    remote_cli.add_arguments(check, _port)
+
+    stream = commands.add_parser("stream", help="machine mode for --host: one judged scan per line, flushed")
+    stream.add_argument("--jsonl", action="store_true", required=True, help="JSON lines (portwatch.wire format)")
+    stream.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS", help="between scans")
+    stream.add_argument("--count", type=int, default=0, metavar="N", help="stop after N scans (default: never)")
+    stream.add_argument("--baseline", type=Path, metavar="PATH", help="baseline file (default: your config dir)")
+    stream.add_argument("--details-port", type=_port, metavar="PORT",
+                        help="also send the process details of PORT's owners (for `who --host`)")
 
     baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
     actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
@@ -104,6 +116,8 @@ def _scan(args: argparse.Namespace) -> Scan:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_list(args, select)
     scan = _scan(args)
     chosen = select(scan.listeners, args)
     if args.json:
@@ -120,6 +134,8 @@ def run_list(args: argparse.Namespace) -> int:
 def run_who(args: argparse.Namespace) -> int:
     from portwatch.collect.process import ProcessInspector
 
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_who(args)
     scan = _scan(args)
     found = [entry for entry in scan.listeners if entry.port == args.port]
     inspector = ProcessInspector()
@@ -156,6 +172,8 @@ def run_check(args: argparse.Namespace) -> int:
     from portwatch.baseline import BaselineError
     from portwatch.flags import flag_scan
 
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_check(args)
     try:
         baseline, note = check.find_baseline(args.baseline)
     except BaselineError as error:
@@ -195,7 +213,17 @@ def run_baseline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_stream(args: argparse.Namespace) -> int:
+    from portwatch import stream
+
+    return stream.run(args)
+
+
 def run_tui(args: argparse.Namespace) -> int:
+    if remote_cli.option(args, "hosts"):
+        from portwatch import remote_tui
+
+        return remote_tui.run(args)
     from portwatch.tui.app import PortwatchApp
     from portwatch.baseline_file import default_path
 
@@ -211,7 +239,8 @@ def run_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline, None: run_tui}
+    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline, "stream": run_stream,
+                None: run_tui}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

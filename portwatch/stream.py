@@ -11,8 +11,6 @@ import argparse
 import socket
 import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import IO
 
 from portwatch import __version__, wire
@@ -22,17 +20,7 @@ from portwatch.model import ProcessDetails
 from portwatch.watch import Watcher
 
 
-def add_arguments(parser: argparse.ArgumentParser, interval: Callable[[str], float]) -> None:
-    parser.add_argument("--jsonl", action="store_true", required=True,
-                        help="JSON lines in the portwatch.wire format (the only format)")
-    parser.add_argument("--interval", type=interval, default=2.0, metavar="SECONDS", help="between scans")
-    parser.add_argument("--count", type=int, default=0, metavar="N", help="stop after N scans (default: never)")
-    parser.add_argument("--baseline", type=Path, metavar="PATH", help="baseline file (default: your config dir)")
-    parser.add_argument("--details-port", type=int, metavar="PORT",
-                        help="also send the process details of PORT's owners (for `who --host`)")
-
-
-def run(args: argparse.Namespace, out: IO[str] = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     from portwatch.collect.process import ProcessInspector
 
     if args.baseline is not None and not args.baseline.exists():
@@ -40,6 +28,7 @@ def run(args: argparse.Namespace, out: IO[str] = sys.stdout) -> int:
         return 2
     watcher = Watcher(get_collector(args.collector), args.baseline or default_path())
     inspector = ProcessInspector() if args.details_port is not None else None
+    out = out or sys.stdout
     hostname = socket.gethostname()
     sent = 0
     while True:

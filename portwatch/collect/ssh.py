@@ -75,6 +75,15 @@ def classify(destination: str, stderr: str) -> SshError:
 
 
 @dataclass(frozen=True, slots=True)
+class Ran:
+    """A remote command's exit status and output."""
+
+    status: int
+    stdout: bytes
+    stderr: str
+
+
+@dataclass(frozen=True, slots=True)
 class SshTarget:
     """Where to connect and how: the ssh destination and the options the user passed through portwatch."""
 
@@ -124,21 +133,25 @@ class SshTransport:
         argv += ["-T" if not tty else "-t", *target.extra, "--", target.destination, command]
         return argv
 
-    def run(self, command: str, timeout: float = 60.0) -> bytes:
-        """Run ``command`` remotely and return its stdout; SshError when ssh itself failed.
+    def run(self, command: str, timeout: float = 60.0, stdin: bytes | None = None) -> Ran:
+        """Run ``command`` remotely; SshError when ssh itself failed.
 
         A remote command's own non-zero status is not an error here: callers read what it printed.
         """
         try:
-            done = subprocess.run(self.argv(command), stdin=subprocess.DEVNULL, capture_output=True,
-                                  timeout=timeout, check=False)
+            if stdin is None:
+                done = subprocess.run(self.argv(command), stdin=subprocess.DEVNULL, capture_output=True,
+                                      timeout=timeout, check=False)
+            else:
+                done = subprocess.run(self.argv(command), input=stdin, capture_output=True, timeout=timeout,
+                                      check=False)
         except FileNotFoundError:
             raise SshError(SshProblem.NO_SSH, f"no ssh client ({self._ssh}) on this machine") from None
         except subprocess.TimeoutExpired:
             raise SshError(SshProblem.UNREACHABLE, f"{self.target.label}: no answer within {timeout:g} s") from None
         if done.returncode == SSH_FAILED:
             raise classify(self.target.label, done.stderr.decode("utf-8", "replace"))
-        return done.stdout
+        return Ran(done.returncode, done.stdout, done.stderr.decode("utf-8", "replace"))
 
     def start(self, command: str) -> subprocess.Popen[bytes]:
         """Start ``command`` remotely with its stdout as a pipe (a stream); stderr is kept for classify()."""

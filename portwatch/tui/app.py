@@ -57,10 +57,13 @@ class PortwatchApp(ViewKeys):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 baseline_path: Path | None = None, bell: bool = False, flagger: Flagger | None = None) -> None:
+                 baseline_path: Path | None = None, bell: bool = False, flagger: Flagger | None = None,
+                 host: str | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
-        ``bell``: ring the terminal bell with each alert. ``flagger``: tests inject one with fixed facts."""
+        ``bell``: ring the terminal bell with each alert. ``flagger``: tests inject one with fixed facts.
+        ``host``: the remote host the collector reads (`--host`), named in the header."""
         super().__init__()
+        self.host = host
         self.collector = collector
         self.watcher = Watcher(collector, baseline_path, flagger=flagger)
         self.alerts = Alerts(self, bell)
@@ -97,6 +100,8 @@ class PortwatchApp(ViewKeys):
         # thread workers run here: a /proc read stuck in the kernel must not keep `q` from quitting
         asyncio.get_running_loop().set_default_executor(DaemonExecutor())
         self.table.focus()
+        if self.host is not None:
+            self.summary.show_title(f"portwatch @ {safe(self.host, 60)}")
         self._install_signal_handlers()
         self.set_interval(1.0, self._age_rows)
         self.start_scan()
@@ -255,7 +260,11 @@ class PortwatchApp(ViewKeys):
         """No confirmation: approving only adds an entry (the old file is kept as .bak; delete it to undo)."""
         key, listener = self.table.highlighted_key, self.table.highlighted_listener
         row = self.table.model.tracker.rows.get(key) if key is not None else None
-        if listener is None or row is None:
+        if self.host is not None:
+            self.notify(f"{safe(self.host, 60)} is judged by its own baseline: approve there "
+                        "(`portwatch baseline save --merge` on that host).", severity="warning", timeout=8,
+                        markup=False)
+        elif listener is None or row is None:
             self.notify("No listener highlighted.", severity="warning", timeout=3)
         elif row.gone_since is not None:
             self.notify("That listener has closed: nothing to approve.", severity="warning", timeout=4)

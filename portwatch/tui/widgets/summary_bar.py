@@ -35,6 +35,10 @@ class SummaryBar(Vertical):
     def on_mount(self) -> None:
         self.query_one("#summary-notes").display = False
 
+    def show_title(self, title: str) -> None:
+        """The first word of the header: "portwatch", or "portwatch @ HOST" (already safe text)."""
+        show(self.query_one("#summary-title", Label), Content(title))
+
     def show_scan(self, scan: Scan, range_counts: dict[PortRange, int], hidden_owners: int) -> None:
         """The counts come counted (in the scan worker): the header does not walk 5,000 listeners."""
         for port_range in PortRange:
