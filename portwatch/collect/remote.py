@@ -148,7 +148,8 @@ class RemoteHost:
         raise RemoteError(f"{self.label}: remote portwatch failed (exit {ran.status}): {last[0][:200]}",
                           refused=ran.status == 2)
 
-    def give_up_portwatch(self, reason: str) -> None:
+    def give_up_portwatch(self, reason: str) -> RemoteResult | None:
+        """Auto mode falls back (None: fetch the fallback); --remote-mode portwatch refuses (exit 2)."""
         if self.options.mode is RemoteMode.PORTWATCH:
             raise RemoteError(f"{self.label}: {reason}", refused=True)
         self.mode, self.fallback_reason = RemoteMode.FALLBACK, reason

@@ -238,7 +238,7 @@ def parse(output: bytes, host: str) -> FallbackScan:
             names.setdefault(int(uid), name)
     try:
         boot, ticks = float(dump.values["btime"]), int(dump.values.get("clk") or 100)
-        uid = int(dump.values["uid"])
+        viewer_uid = int(dump.values["uid"])
     except (KeyError, ValueError):
         raise FallbackError(f"{host}: could not read the boot time or uid there") from None
     owners: dict[int, Owner] = {}
@@ -252,7 +252,8 @@ def parse(output: bytes, host: str) -> FallbackScan:
     reserved = tuple(s for s in (_span(part) for part in dump.values.get("reserved", "").split(",")) if s)
     ephemeral = (EphemeralRange(span, reserved, f"{host}:/proc/sys/net/ipv4/ip_local_port_range") if span
                  else EphemeralRange(PortSpan(32768, 60999), (), "default"))
-    viewer = Viewer(privileged=uid == 0, uid=uid, user_name=lambda number: names.get(number) or str(number))
+    viewer = Viewer(privileged=viewer_uid == 0, uid=viewer_uid,
+                    user_name=lambda number: names.get(number) or str(number))
     scan = build_scan(parse_ss(dump.ss), _FixedOwners(owners), ephemeral, "ssh+ss", viewer=viewer)
     return FallbackScan(scan, links)
 

@@ -131,13 +131,16 @@ class RemoteCollector:
                     self._problem = RemoteError(str(error), refused=error.problem in REFUSED)
             if self._latest is None:
                 self._lock.wait_for(lambda: self._latest is not None or self._proc is None, FIRST_WAIT)
-            if self.host.mode is RemoteMode.FALLBACK:
+            if self._fell_back():
                 pass  # the stream said: no portwatch there
             elif self._latest is None:
                 raise self._problem or RemoteError(f"{self.host.label}: no data yet (waited {FIRST_WAIT:g} s)")
             else:
                 return self._aged(self._latest, self._received_at or now)
         return self._scan_fallback()
+
+    def _fell_back(self) -> bool:
+        return self.host.mode is RemoteMode.FALLBACK
 
     def _aged(self, result: RemoteResult, received_at: float) -> Scan:
         now = self._clock()
@@ -171,6 +174,11 @@ class RemoteCollector:
     @property
     def latest(self) -> RemoteResult | None:
         return self._latest
+
+    @property
+    def has_baseline(self) -> bool:
+        """Whether the latest data was judged against a baseline (the remote host's)."""
+        return self._latest is not None and self._latest.baseline is not None
 
     def close(self) -> None:
         self._closed = True

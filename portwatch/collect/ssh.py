@@ -12,6 +12,7 @@ ssh's own failures (exit status 255) become :class:`SshError` with a :class:`Ssh
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import re
@@ -165,11 +166,9 @@ class SshTransport:
         """Stop the control master (if one runs) and remove the private folder."""
         if self._control_dir is None:
             return
-        try:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             subprocess.run([*self.argv("true")[:-3], "-O", "exit", "--", self.target.destination],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
         shutil.rmtree(self._control_dir, ignore_errors=True)
         self._control_dir = None
 

@@ -144,8 +144,11 @@ class PortwatchApp(ViewKeys):
         else:
             self.table.show_listeners(polled.scan.listeners)
         self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners)
-        self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
-        self.panel.has_baseline = polled.has_baseline
+        # A remote host is judged by its own baseline: its collector says whether it had one.
+        judged_by: bool | None = getattr(self.collector, "has_baseline", None)
+        has_baseline = polled.has_baseline if judged_by is None else judged_by
+        self.summary.show_alarming(polled.alarming_count, has_baseline)
+        self.panel.has_baseline = has_baseline
         self.alerts.on_refresh(polled)
         for screen in self.screen_stack:
             if isinstance(screen, EventsScreen):
