@@ -26,26 +26,57 @@ if TYPE_CHECKING:  # imported where used: a local `portwatch list` loads none of
     from portwatch.collect.remote import RemoteError, RemoteHost, RemoteResult
 
 EXIT_REFUSED, EXIT_UNREACHABLE = 2, 3
-_DEFAULTS: dict[str, Any] = {"hosts": [], "ssh_options": [], "ssh_config": None, "ssh_port": None,
-                             "remote_portwatch": "portwatch", "remote_mode": "auto", "remote_baseline": None}
+_DEFAULTS: dict[str, Any] = {
+    "hosts": [],
+    "ssh_options": [],
+    "ssh_config": None,
+    "ssh_port": None,
+    "remote_portwatch": "portwatch",
+    "remote_mode": "auto",
+    "remote_baseline": None,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser, port: Callable[[str], int]) -> None:
     """The remote options; absent ones stay absent (SUPPRESS) so `portwatch --host H list` works as well."""
     group = parser.add_argument_group("remote hosts (over the system ssh client)")
     hide = argparse.SUPPRESS
-    group.add_argument("--host", dest="hosts", action="append", metavar="[USER@]HOST", default=hide,
-                       help="ask HOST over ssh instead of this machine (list/check/who: may repeat)")
-    group.add_argument("--ssh-option", dest="ssh_options", action="append", metavar="OPTION", default=hide,
-                       help="passed to ssh as -o OPTION (e.g. UserKnownHostsFile=PATH); may repeat")
+    group.add_argument(
+        "--host",
+        dest="hosts",
+        action="append",
+        metavar="[USER@]HOST",
+        default=hide,
+        help="ask HOST over ssh instead of this machine (list/check/who: may repeat)",
+    )
+    group.add_argument(
+        "--ssh-option",
+        dest="ssh_options",
+        action="append",
+        metavar="OPTION",
+        default=hide,
+        help="passed to ssh as -o OPTION (e.g. UserKnownHostsFile=PATH); may repeat",
+    )
     group.add_argument("--ssh-config", metavar="FILE", default=hide, help="ssh config file (ssh -F)")
     group.add_argument("--ssh-port", type=port, metavar="PORT", default=hide, help="ssh port (ssh -p)")
-    group.add_argument("--remote-portwatch", metavar="COMMAND", default=hide,
-                       help="how to run portwatch on the host (default: portwatch)")
-    group.add_argument("--remote-mode", choices=("auto", "portwatch", "fallback"), default=hide,
-                       help="portwatch: require portwatch there; fallback: ss + /proc only (default: auto)")
-    group.add_argument("--remote-baseline", metavar="PATH", default=hide,
-                       help="a baseline file on the remote host (default: the remote user's)")
+    group.add_argument(
+        "--remote-portwatch",
+        metavar="COMMAND",
+        default=hide,
+        help="how to run portwatch on the host (default: portwatch)",
+    )
+    group.add_argument(
+        "--remote-mode",
+        choices=("auto", "portwatch", "fallback"),
+        default=hide,
+        help="portwatch: require portwatch there; fallback: ss + /proc only (default: auto)",
+    )
+    group.add_argument(
+        "--remote-baseline",
+        metavar="PATH",
+        default=hide,
+        help="a baseline file on the remote host (default: the remote user's)",
+    )
 
 
 def option(args: argparse.Namespace, name: str) -> Any:
@@ -57,11 +88,20 @@ def hosts(args: argparse.Namespace) -> list[RemoteHost]:
     from portwatch.collect.remote import RemoteHost, RemoteMode, RemoteOptions
     from portwatch.collect.ssh import SshTarget, SshTransport
 
-    remote = RemoteOptions(RemoteMode(option(args, "remote_mode")), option(args, "remote_portwatch"),
-                           option(args, "remote_baseline"))
-    return [RemoteHost(SshTransport(SshTarget(name, tuple(option(args, "ssh_options")), option(args, "ssh_config"),
-                                              option(args, "ssh_port"))), remote)
-            for name in option(args, "hosts")]
+    remote = RemoteOptions(
+        RemoteMode(option(args, "remote_mode")), option(args, "remote_portwatch"), option(args, "remote_baseline")
+    )
+    return [
+        RemoteHost(
+            SshTransport(
+                SshTarget(
+                    name, tuple(option(args, "ssh_options")), option(args, "ssh_config"), option(args, "ssh_port")
+                )
+            ),
+            remote,
+        )
+        for name in option(args, "hosts")
+    ]
 
 
 @dataclass
@@ -100,12 +140,16 @@ def run_list(args: argparse.Namespace, select: Callable[..., list[Any]]) -> int:
     outcome = fetch_all(args)
     chosen = [(host, entry) for host, result in outcome.results for entry in select(result.scan.listeners, args)]
     if args.json:
-        json.dump([listing.listener_json(entry) | {"host": host.label} for host, entry in chosen], sys.stdout,
-                  indent=2)
+        json.dump([listing.listener_json(entry) | {"host": host.label} for host, entry in chosen], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(listing.format_table([entry for _, entry in chosen], listing.use_colour(sys.stdout),
-                                   [safe(host.label, 40) for host, _ in chosen]))
+        print(
+            listing.format_table(
+                [entry for _, entry in chosen],
+                listing.use_colour(sys.stdout),
+                [safe(host.label, 40) for host, _ in chosen],
+            )
+        )
     for host, result in outcome.results:
         shown = sum(1 for h, _ in chosen if h is host)
         listing.print_lines(_notes(host, result, listing.summary(result.scan, shown)), sys.stderr)
@@ -130,12 +174,19 @@ def run_who(args: argparse.Namespace) -> int:
                     if fallback is not None:
                         details[pid] = fallback
             if args.json:
-                records.append(listing.listener_json(entry) | {"host": host.label, "processes": [
-                    listing.process_json(details[pid]) for pid in entry.pids if pid in details]})
+                records.append(
+                    listing.listener_json(entry)
+                    | {
+                        "host": host.label,
+                        "processes": [listing.process_json(details[pid]) for pid in entry.pids if pid in details],
+                    }
+                )
                 continue
             _, process, user = listing.owner_text(entry)
-            lines.append(f"{safe(host.label, 80)}: {entry.proto.value} {listing.listener_row(entry)[1]}:{entry.port}"
-                         f"  exposure: {entry.exposure.value}  owner: {process} {user}".rstrip())
+            lines.append(
+                f"{safe(host.label, 80)}: {entry.proto.value} {listing.listener_row(entry)[1]}:{entry.port}"
+                f"  exposure: {entry.exposure.value}  owner: {process} {user}".rstrip()
+            )
             for pid in entry.pids:
                 if pid in details:
                     lines.extend(listing.process_lines(details[pid]))
@@ -164,16 +215,23 @@ def run_check(args: argparse.Namespace) -> int:
         worst = max(worst, verdict.exit_code)
         where = f"baseline {result.baseline} there" if result.baseline else "no baseline"
         if args.json:
-            reports.append(check.check_json(verdict) | {"host": host.label, "baseline": result.baseline,
-                                                        "mode": result.mode.value})
+            reports.append(
+                check.check_json(verdict) | {"host": host.label, "baseline": result.baseline, "mode": result.mode.value}
+            )
         elif verdict.unexpected:
-            listing.print_lines([f"{safe(host.label, 80)}: {line}" if not line.startswith(" ") else line
-                                 for line in check.check_lines(verdict)])
+            listing.print_lines(
+                [
+                    f"{safe(host.label, 80)}: {line}" if not line.startswith(" ") else line
+                    for line in check.check_lines(verdict)
+                ]
+            )
         total = len(result.scan.listeners)
-        summary = (f"portwatch check {safe(host.label, 80)}: all {total} listeners expected and unflagged ({where})"
-                   if verdict.ok else
-                   f"portwatch check {safe(host.label, 80)}: {len(verdict.unexpected)} of {total} listeners need "
-                   f"a look ({safe(where, 300)})")
+        summary = (
+            f"portwatch check {safe(host.label, 80)}: all {total} listeners expected and unflagged ({where})"
+            if verdict.ok
+            else f"portwatch check {safe(host.label, 80)}: {len(verdict.unexpected)} of {total} listeners need "
+            f"a look ({safe(where, 300)})"
+        )
         listing.print_lines([summary, *_notes(host, result, [*verdict.notes])], sys.stderr)
     if args.json:
         json.dump(reports, sys.stdout, indent=2)

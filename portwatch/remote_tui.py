@@ -21,8 +21,10 @@ def run(args: argparse.Namespace) -> int:
 
     hosts = remote_cli.hosts(args)
     if len(hosts) != 1:
-        print("portwatch: the live view watches one --host; `portwatch list --host A --host B` lists several",
-              file=sys.stderr)
+        print(
+            "portwatch: the live view watches one --host; `portwatch list --host A --host B` lists several",
+            file=sys.stderr,
+        )
         return remote_cli.EXIT_REFUSED
     collector = RemoteCollector(hosts[0], args.interval)
     try:
@@ -34,8 +36,15 @@ def run(args: argparse.Namespace) -> int:
     from portwatch.tui.app import PortwatchApp
 
     try:
-        PortwatchApp(collector=collector, interval=args.interval, inspector=RemoteInspector(collector),
-                     flagger=Prejudged(), baseline_path=None, bell=args.bell, host=hosts[0].label).run()
+        PortwatchApp(
+            collector=collector,
+            interval=args.interval,
+            inspector=RemoteInspector(collector),
+            flagger=Prejudged(),
+            baseline_path=None,
+            bell=args.bell,
+            host=hosts[0].label,
+        ).run()
     finally:
         collector.close()
     return 0

@@ -40,8 +40,18 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             pids = sorted({pid for e in polled.scan.listeners if e.port == args.details_port for pid in e.pids})
             details = tuple(inspector.inspect(pid) for pid in pids)
         baseline = watcher.baseline.path if watcher.baseline is not None else None
-        out.write(wire.encode(polled.scan, baseline=str(baseline) if baseline else None, hostname=hostname,
-                              version=__version__, notes=notes, processes=details) + "\n")
+        out.write(
+            wire.encode(
+                polled.scan,
+                baseline=str(baseline) if baseline else None,
+                hostname=hostname,
+                version=__version__,
+                notes=notes,
+                processes=details,
+                elapsed=time.monotonic() - started,
+            )
+            + "\n"
+        )
         out.flush()  # the reader waits for this line; never leave it in a buffer
         sent += 1
         if args.count and sent >= args.count:

@@ -65,9 +65,18 @@ def listener_record(listener: Listener) -> dict[str, Any]:
     return listing.listener_json(listener) | {"socket_user": listener.socket_user, "inodes": list(listener.inodes)}
 
 
-def encode(scan: Scan, *, baseline: str | None, hostname: str, version: str, notes: tuple[str, ...] = (),
-           processes: tuple[ProcessDetails, ...] = ()) -> str:
-    """One line (no newline inside: json escapes every control character)."""
+def encode(
+    scan: Scan,
+    *,
+    baseline: str | None,
+    hostname: str,
+    version: str,
+    notes: tuple[str, ...] = (),
+    processes: tuple[ProcessDetails, ...] = (),
+    elapsed: float | None = None,
+) -> str:
+    """One line (no newline inside: json escapes every control character). ``elapsed``: seconds the
+    refresh took there (collect and judge), informational."""
     eph = scan.ephemeral
     record = {
         "schema": SCHEMA,
@@ -75,13 +84,18 @@ def encode(scan: Scan, *, baseline: str | None, hostname: str, version: str, not
         "hostname": hostname,
         "baseline": baseline,
         "notes": list(notes),
+        "elapsed": elapsed,
         "scan": {
             "source": scan.source,
             "privileged": scan.privileged,
             "taken_at": scan.taken_at,
             "warnings": list(scan.warnings),
-            "ephemeral": {"first": eph.span.first, "last": eph.span.last, "source": eph.source,
-                          "reserved": [[span.first, span.last] for span in eph.reserved]},
+            "ephemeral": {
+                "first": eph.span.first,
+                "last": eph.span.last,
+                "source": eph.source,
+                "reserved": [[span.first, span.last] for span in eph.reserved],
+            },
             "listeners": [listener_record(entry) for entry in scan.listeners],
         },
         "processes": [listing.process_json(details) for details in processes],
@@ -120,24 +134,36 @@ def _enum(record: Any, key: str, kind: type[Any]) -> Any:
 
 def _owner(record: Any) -> Owner:
     number = (int, float)
-    return Owner(pid=_get(record, "pid", int), name=_get(record, "name", str), user=_get(record, "user", str, True),
-                 exe=_get(record, "exe", str, True), cmdline=_str_list(record, "cmdline"),
-                 create_time=_get(record, "create_time", number, True))
+    return Owner(
+        pid=_get(record, "pid", int),
+        name=_get(record, "name", str),
+        user=_get(record, "user", str, True),
+        exe=_get(record, "exe", str, True),
+        cmdline=_str_list(record, "cmdline"),
+        create_time=_get(record, "create_time", number, True),
+    )
 
 
 def _flag(record: Any) -> Flag:
-    return Flag(safe(_get(record, "code", str), 60), safe(_get(record, "reason", str), 1000),
-                bool(_get(record, "informational", bool)))
+    return Flag(
+        safe(_get(record, "code", str), 60),
+        safe(_get(record, "reason", str), 1000),
+        bool(_get(record, "informational", bool)),
+    )
 
 
 def _listener(record: Any) -> Listener:
     dual = record.get("dual_stack") if isinstance(record, dict) else None
     inodes = _get(record, "inodes", list, True) or []
     return Listener(
-        proto=_enum(record, "proto", Proto), family=_enum(record, "family", Family),
-        address=_get(record, "address", str), port=_get(record, "port", int),
-        port_range=_enum(record, "range", PortRange), os_ephemeral=bool(_get(record, "os_ephemeral", bool)),
-        exposure=_enum(record, "exposure", Exposure), service=_get(record, "service", str, True),
+        proto=_enum(record, "proto", Proto),
+        family=_enum(record, "family", Family),
+        address=_get(record, "address", str),
+        port=_get(record, "port", int),
+        port_range=_enum(record, "range", PortRange),
+        os_ephemeral=bool(_get(record, "os_ephemeral", bool)),
+        exposure=_enum(record, "exposure", Exposure),
+        service=_get(record, "service", str, True),
         owners=tuple(_owner(o) for o in _get(record, "owners", list)),
         owner_status=_enum(record, "owner_status", OwnerStatus),
         socket_user=_get(record, "socket_user", str, True),
@@ -150,13 +176,20 @@ def _listener(record: Any) -> Listener:
 def _details(record: Any) -> ProcessDetails:
     number = (int, float)
     return ProcessDetails(
-        pid=_get(record, "pid", int), state=_enum(record, "state", ProcessState), name=_get(record, "name", str),
-        exe=_get(record, "exe", str, True), exe_deleted=bool(_get(record, "exe_deleted", bool)),
-        cmdline=_str_list(record, "cmdline"), cwd=_get(record, "cwd", str, True),
+        pid=_get(record, "pid", int),
+        state=_enum(record, "state", ProcessState),
+        name=_get(record, "name", str),
+        exe=_get(record, "exe", str, True),
+        exe_deleted=bool(_get(record, "exe_deleted", bool)),
+        cmdline=_str_list(record, "cmdline"),
+        cwd=_get(record, "cwd", str, True),
         user=_get(record, "user", str, True),
         parents=tuple(ProcessLink(_get(p, "pid", int), _get(p, "name", str)) for p in _get(record, "parents", list)),
-        create_time=_get(record, "create_time", number, True), status=_get(record, "status", str, True),
-        listening=_str_list(record, "listening"), denied=_str_list(record, "denied"))
+        create_time=_get(record, "create_time", number, True),
+        status=_get(record, "status", str, True),
+        listening=_str_list(record, "listening"),
+        denied=_str_list(record, "denied"),
+    )
 
 
 def decode(line: str | bytes) -> Judged:
@@ -169,19 +202,34 @@ def decode(line: str | bytes) -> Judged:
     if not isinstance(schema, int) or isinstance(schema, bool):
         raise WireError("the record has no schema number", too_old=True)
     if schema != SCHEMA:
-        raise WireError(f"the remote portwatch speaks schema {schema}, this one reads {SCHEMA}",
-                        too_old=schema < SCHEMA, too_new=schema > SCHEMA)
+        raise WireError(
+            f"the remote portwatch speaks schema {schema}, this one reads {SCHEMA}",
+            too_old=schema < SCHEMA,
+            too_new=schema > SCHEMA,
+        )
     scan = _get(record, "scan", dict)
     eph = _get(scan, "ephemeral", dict)
     reserved = _get(eph, "reserved", list)
     if not all(isinstance(r, list) and len(r) == 2 and all(isinstance(n, int) for n in r) for r in reserved):
         raise WireError("field 'reserved' is not a list of port pairs")
-    ephemeral = EphemeralRange(PortSpan(_get(eph, "first", int), _get(eph, "last", int)),
-                               tuple(PortSpan(a, b) for a, b in reserved), _get(eph, "source", str))
+    ephemeral = EphemeralRange(
+        PortSpan(_get(eph, "first", int), _get(eph, "last", int)),
+        tuple(PortSpan(a, b) for a, b in reserved),
+        _get(eph, "source", str),
+    )
     decoded = Scan(
         listeners=tuple(_listener(entry) for entry in _get(scan, "listeners", list)),
-        ephemeral=ephemeral, privileged=bool(_get(scan, "privileged", bool)), source=_get(scan, "source", str),
-        taken_at=float(_get(scan, "taken_at", (int, float))), warnings=_str_list(scan, "warnings"))
-    return Judged(decoded, _get(record, "baseline", str, True), _get(record, "hostname", str),
-                  _get(record, "portwatch", str), _str_list(record, "notes"),
-                  tuple(_details(d) for d in (_get(record, "processes", list, True) or [])))
+        ephemeral=ephemeral,
+        privileged=bool(_get(scan, "privileged", bool)),
+        source=_get(scan, "source", str),
+        taken_at=float(_get(scan, "taken_at", (int, float))),
+        warnings=_str_list(scan, "warnings"),
+    )
+    return Judged(
+        decoded,
+        _get(record, "baseline", str, True),
+        _get(record, "hostname", str),
+        _get(record, "portwatch", str),
+        _str_list(record, "notes"),
+        tuple(_details(d) for d in (_get(record, "processes", list, True) or [])),
+    )

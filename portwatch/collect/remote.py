@@ -137,16 +137,18 @@ class RemoteHost:
                 return self.judged(wire.decode(lines[-1]))
             except wire.WireError as error:
                 if not (error.too_old or error.too_new):
-                    raise RemoteError(f"{self.label}: the remote portwatch sent a record this one cannot read: "
-                                      f"{error}") from None
+                    raise RemoteError(
+                        f"{self.label}: the remote portwatch sent a record this one cannot read: {error}"
+                    ) from None
                 return self.give_up_portwatch(f"remote portwatch too {'old' if error.too_old else 'new'}: {error}")
         if ran.status == _NOT_FOUND or "not found" in ran.stderr or "No such file" in ran.stderr:
             return self.give_up_portwatch(f"no portwatch there ({self.options.command!r} not found)")
         if "invalid choice: 'stream'" in ran.stderr:
             return self.give_up_portwatch("remote portwatch too old: it has no `stream --jsonl` mode")
         last = ran.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RemoteError(f"{self.label}: remote portwatch failed (exit {ran.status}): {last[0][:200]}",
-                          refused=ran.status == 2)
+        raise RemoteError(
+            f"{self.label}: remote portwatch failed (exit {ran.status}): {last[0][:200]}", refused=ran.status == 2
+        )
 
     def give_up_portwatch(self, reason: str) -> RemoteResult | None:
         """Auto mode falls back (None: fetch the fallback); --remote-mode portwatch refuses (exit 2)."""
@@ -158,10 +160,8 @@ class RemoteHost:
     def judged(self, record: wire.Judged) -> RemoteResult:
         self.mode = RemoteMode.PORTWATCH
         where = f"baseline {record.baseline}" if record.baseline else "no baseline there"
-        note = (f"{self.label}: judged there by portwatch {record.version} ({where}; "
-                f"process details are the host's)")
-        return RemoteResult(record.scan, RemoteMode.PORTWATCH, record.baseline, note, record.processes,
-                            record.notes)
+        note = f"{self.label}: judged there by portwatch {record.version} ({where}; process details are the host's)"
+        return RemoteResult(record.scan, RemoteMode.PORTWATCH, record.baseline, note, record.processes, record.notes)
 
     def fetch_fallback(self) -> RemoteResult:
         """ss and /proc in one round trip, judged here."""
@@ -189,11 +189,21 @@ def details_from_scan(scan: Scan, pid: int) -> ProcessDetails | None:
     for entry in scan.listeners:
         for owner in entry.owners:
             if owner.pid == pid:
-                listening = tuple(f"{e.proto.value} {e.address}:{e.port}" for e in scan.listeners
-                                  if any(o.pid == pid for o in e.owners))
-                return ProcessDetails(pid=pid, state=ProcessState.OK, name=owner.name, exe=owner.exe,
-                                      cmdline=owner.cmdline, user=owner.user, create_time=owner.create_time,
-                                      listening=listening)
+                listening = tuple(
+                    f"{e.proto.value} {e.address}:{e.port}"
+                    for e in scan.listeners
+                    if any(o.pid == pid for o in e.owners)
+                )
+                return ProcessDetails(
+                    pid=pid,
+                    state=ProcessState.OK,
+                    name=owner.name,
+                    exe=owner.exe,
+                    cmdline=owner.cmdline,
+                    user=owner.user,
+                    create_time=owner.create_time,
+                    listening=listening,
+                )
     return None
 
 

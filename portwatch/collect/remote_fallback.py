@@ -23,8 +23,12 @@ from portwatch.collect.owners import OwnerResolver
 from portwatch.model import EphemeralRange, Family, Owner, PortSpan, Proto, Scan
 
 #: What the fallback cannot know, for the header and stderr.
-LIMITS = ("no exe facts beyond the path (deleted vs upgraded, world-writable folder)",
-          "UDP clients guessed", "no baseline of the remote host", "no parent chain or cwd")
+LIMITS = (
+    "no exe facts beyond the path (deleted vs upgraded, world-writable folder)",
+    "UDP clients guessed",
+    "no baseline of the remote host",
+    "no parent chain or cwd",
+)
 
 SCRIPT = r"""
 LC_ALL=C; export LC_ALL
@@ -133,7 +137,7 @@ def parse_ss(text: bytes) -> list[RawSocket]:
         pids: list[int] = []
         if text.startswith(b"users:(", pos):
             pos += len(b"users:(")
-            while pos < size and text[pos:pos + 1] == b"(":
+            while pos < size and text[pos : pos + 1] == b"(":
                 close = text.find(b")", pos)
                 if close < 0:
                     close = size
@@ -141,9 +145,9 @@ def parse_ss(text: bytes) -> list[RawSocket]:
                 if entry is not None:
                     pids.append(int(entry.group(2)))
                 pos = close + 1
-                if text[pos:pos + 1] == b",":
+                if text[pos : pos + 1] == b",":
                     pos += 1
-            if text[pos:pos + 1] == b")":
+            if text[pos : pos + 1] == b")":
                 pos += 1
         end = text.find(b" <->", pos)
         newline = text.find(b"\n", pos if end < 0 else end)
@@ -157,9 +161,18 @@ def parse_ss(text: bytes) -> list[RawSocket]:
         ino = re.search(r"\bino:(\d+)", extended)
         v6only = re.search(r"\bv6only:([01])", extended)
         family = Family.IPV6 if ":" in address else Family.IPV4
-        found.append(RawSocket(proto, family, address, port, tuple(sorted(set(pids))),
-                               int(uid.group(1)) if uid else 0, int(ino.group(1)) if ino else None,
-                               (v6only.group(1) == "1") if v6only and family is Family.IPV6 else None))
+        found.append(
+            RawSocket(
+                proto,
+                family,
+                address,
+                port,
+                tuple(sorted(set(pids))),
+                int(uid.group(1)) if uid else 0,
+                int(ino.group(1)) if ino else None,
+                (v6only.group(1) == "1") if v6only and family is Family.IPV6 else None,
+            )
+        )
     return found
 
 
@@ -174,10 +187,10 @@ def parse_owner(pid: int, data: bytes, boot: float, clock_ticks: int, names: dic
         return None
     link, stat, status, raw_argv = parts
     close = stat.rfind(b")")
-    fields = stat[close + 2:].split()
+    fields = stat[close + 2 :].split()
     if close < 0 or len(fields) < 20 or fields[0] == b"Z":
         return None
-    name = _decode(stat[stat.find(b"(") + 1: close])
+    name = _decode(stat[stat.find(b"(") + 1 : close])
     argv_text = _decode(raw_argv)
     argv: tuple[str, ...] = ()
     if argv_text:
@@ -194,8 +207,9 @@ def parse_owner(pid: int, data: bytes, boot: float, clock_ticks: int, names: dic
     exe = exe.removesuffix(" (deleted)")
     uid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith(b"Uid:")), None)
     user = (names.get(uid) or str(uid)) if uid is not None else None
-    return Owner(pid=pid, name=name, user=user, exe=exe or None, cmdline=argv,
-                 create_time=int(fields[19]) / clock_ticks + boot)
+    return Owner(
+        pid=pid, name=name, user=user, exe=exe or None, cmdline=argv, create_time=int(fields[19]) / clock_ticks + boot
+    )
 
 
 class _FixedOwners(OwnerResolver):
@@ -250,10 +264,14 @@ def parse(output: bytes, host: str) -> FallbackScan:
             links[pid] = _decode(data.split(b"\x00", 1)[0].rstrip(b"\n"))
     span = _span(dump.values.get("range", "").replace("\t", "-").replace(" ", "-"))
     reserved = tuple(s for s in (_span(part) for part in dump.values.get("reserved", "").split(",")) if s)
-    ephemeral = (EphemeralRange(span, reserved, f"{host}:/proc/sys/net/ipv4/ip_local_port_range") if span
-                 else EphemeralRange(PortSpan(32768, 60999), (), "default"))
-    viewer = Viewer(privileged=viewer_uid == 0, uid=viewer_uid,
-                    user_name=lambda number: names.get(number) or str(number))
+    ephemeral = (
+        EphemeralRange(span, reserved, f"{host}:/proc/sys/net/ipv4/ip_local_port_range")
+        if span
+        else EphemeralRange(PortSpan(32768, 60999), (), "default")
+    )
+    viewer = Viewer(
+        privileged=viewer_uid == 0, uid=viewer_uid, user_name=lambda number: names.get(number) or str(number)
+    )
     scan = build_scan(parse_ss(dump.ss), _FixedOwners(owners), ephemeral, "ssh+ss", viewer=viewer)
     return FallbackScan(scan, links)
 

@@ -64,8 +64,7 @@ class RemoteCollector:
             self.reconnects += 1
         self._started_once = True
         self._proc = proc
-        threading.Thread(target=self._read, args=(proc,), name=f"portwatch-ssh-{self.host.label}",
-                         daemon=True).start()
+        threading.Thread(target=self._read, args=(proc,), name=f"portwatch-ssh-{self.host.label}", daemon=True).start()
 
     def _read(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdout is not None
@@ -76,9 +75,14 @@ class RemoteCollector:
             try:
                 result = self.host.judged(wire.decode(line))
             except wire.WireError as error:
-                problem = RemoteError(f"{self.host.label}: remote portwatch too "
-                                      f"{'new' if error.too_new else 'old'}: {error}", refused=True) \
-                    if error.too_old or error.too_new else RemoteError(f"{self.host.label}: bad record: {error}")
+                problem = (
+                    RemoteError(
+                        f"{self.host.label}: remote portwatch too {'new' if error.too_new else 'old'}: {error}",
+                        refused=True,
+                    )
+                    if error.too_old or error.too_new
+                    else RemoteError(f"{self.host.label}: bad record: {error}")
+                )
                 break
             with self._lock:
                 self._latest, self._received_at, self._problem, self._lost_at = result, self._clock(), None, None
@@ -110,8 +114,10 @@ class RemoteCollector:
                 return error
             if self.host.mode is RemoteMode.FALLBACK:
                 return None
-        return RemoteError(f"{self.host.label}: the remote portwatch stopped (exit {ran.status}): "
-                           f"{(ran.stderr.strip().splitlines() or ['no message'])[-1][:200]}")
+        return RemoteError(
+            f"{self.host.label}: the remote portwatch stopped (exit {ran.status}): "
+            f"{(ran.stderr.strip().splitlines() or ['no message'])[-1][:200]}"
+        )
 
     # -- the Collector protocol ----------------------------------------------------------------------------
 
@@ -120,8 +126,12 @@ class RemoteCollector:
             return self._scan_fallback()
         with self._lock:
             now = self._clock()
-            if self._proc is None and (self._problem is None or not self._problem.refused) \
-                    and now >= self._next_attempt and not self._closed:
+            if (
+                self._proc is None
+                and (self._problem is None or not self._problem.refused)
+                and now >= self._next_attempt
+                and not self._closed
+            ):
                 if self._problem is not None:
                     self._next_attempt = now + self._backoff
                     self._backoff = min(BACKOFF_MAX, self._backoff * 2)
@@ -148,8 +158,11 @@ class RemoteCollector:
         age = now - received_at
         if self._problem is not None:
             retry = max(0.0, self._next_attempt - now)
-            again = "not retrying: fix this first" if self._problem.refused else \
-                f"reconnecting{f' in {retry:.0f} s' if retry >= 1 else ''}"
+            again = (
+                "not retrying: fix this first"
+                if self._problem.refused
+                else f"reconnecting{f' in {retry:.0f} s' if retry >= 1 else ''}"
+            )
             notes.append(f"{self._problem}: showing data {age:.0f} s old; {again}")
         elif age > 3 * self.interval + 2:
             notes.append(f"no data from {self.host.label} for {age:.0f} s")

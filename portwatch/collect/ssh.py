@@ -38,16 +38,22 @@ class SshProblem(str, enum.Enum):
 
 
 #: Whether the problem is the user's to fix before trying again (exit 2), rather than the network's (exit 3).
-REFUSED = frozenset({SshProblem.HOST_KEY_CHANGED, SshProblem.HOST_KEY_UNKNOWN, SshProblem.AUTH_FAILED,
-                     SshProblem.NO_SSH})
+REFUSED = frozenset(
+    {SshProblem.HOST_KEY_CHANGED, SshProblem.HOST_KEY_UNKNOWN, SshProblem.AUTH_FAILED, SshProblem.NO_SSH}
+)
 
 _PATTERNS: tuple[tuple[SshProblem, re.Pattern[str]], ...] = (
     (SshProblem.HOST_KEY_CHANGED, re.compile(r"REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed")),
     (SshProblem.HOST_KEY_UNKNOWN, re.compile(r"No \S+ host key is known|Host key verification failed")),
     (SshProblem.AUTH_FAILED, re.compile(r"Permission denied|Too many authentication failures")),
-    (SshProblem.UNREACHABLE, re.compile(r"Could not resolve hostname|Connection refused|Connection timed out|"
-                                        r"No route to host|Network is unreachable|Connection closed by|"
-                                        r"kex_exchange_identification|Operation timed out")),
+    (
+        SshProblem.UNREACHABLE,
+        re.compile(
+            r"Could not resolve hostname|Connection refused|Connection timed out|"
+            r"No route to host|Network is unreachable|Connection closed by|"
+            r"kex_exchange_identification|Operation timed out"
+        ),
+    ),
 )
 
 
@@ -65,9 +71,9 @@ def classify(destination: str, stderr: str) -> SshError:
     last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "no message")
     advice = {
         SshProblem.HOST_KEY_CHANGED: "refusing to connect: the host key changed (check it, then fix known_hosts "
-                                     "yourself; portwatch never accepts a changed key)",
+        "yourself; portwatch never accepts a changed key)",
         SshProblem.HOST_KEY_UNKNOWN: "refusing to connect: its host key is not in known_hosts (connect once "
-                                     "with plain ssh to check and accept it)",
+        "with plain ssh to check and accept it)",
         SshProblem.AUTH_FAILED: "authentication failed (portwatch uses BatchMode: a key or agent, no password)",
         SshProblem.UNREACHABLE: "host unreachable",
         SshProblem.LOST: "connection lost",
@@ -123,10 +129,26 @@ class SshTransport:
         if target.config_file:
             argv += ["-F", target.config_file]
         # First value wins in ssh: these cannot be overridden by the config file or --ssh-option.
-        argv += ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ControlMaster=auto",
-                 "-o", f"ControlPath={self._control_path()}", "-o", f"ControlPersist={CONTROL_PERSIST}",
-                 "-o", f"ConnectTimeout={target.connect_timeout}", "-o", "ServerAliveInterval=5",
-                 "-o", "ServerAliveCountMax=2", "-o", "LogLevel=ERROR"]
+        argv += [
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            f"ControlPath={self._control_path()}",
+            "-o",
+            f"ControlPersist={CONTROL_PERSIST}",
+            "-o",
+            f"ConnectTimeout={target.connect_timeout}",
+            "-o",
+            "ServerAliveInterval=5",
+            "-o",
+            "ServerAliveCountMax=2",
+            "-o",
+            "LogLevel=ERROR",
+        ]
         for option in target.options:
             argv += ["-o", option]
         if target.port is not None:
@@ -141,11 +163,13 @@ class SshTransport:
         """
         try:
             if stdin is None:
-                done = subprocess.run(self.argv(command), stdin=subprocess.DEVNULL, capture_output=True,
-                                      timeout=timeout, check=False)
+                done = subprocess.run(
+                    self.argv(command), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+                )
             else:
-                done = subprocess.run(self.argv(command), input=stdin, capture_output=True, timeout=timeout,
-                                      check=False)
+                done = subprocess.run(
+                    self.argv(command), input=stdin, capture_output=True, timeout=timeout, check=False
+                )
         except FileNotFoundError:
             raise SshError(SshProblem.NO_SSH, f"no ssh client ({self._ssh}) on this machine") from None
         except subprocess.TimeoutExpired:
@@ -157,8 +181,9 @@ class SshTransport:
     def start(self, command: str) -> subprocess.Popen[bytes]:
         """Start ``command`` remotely with its stdout as a pipe (a stream); stderr is kept for classify()."""
         try:
-            return subprocess.Popen(self.argv(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+            return subprocess.Popen(
+                self.argv(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
         except FileNotFoundError:
             raise SshError(SshProblem.NO_SSH, f"no ssh client ({self._ssh}) on this machine") from None
 
@@ -166,9 +191,15 @@ class SshTransport:
         """Stop the control master (if one runs) and remove the private folder."""
         if self._control_dir is None:
             return
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            subprocess.run([*self.argv("true")[:-3], "-O", "exit", "--", self.target.destination],
-                           stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
+        if os.listdir(self._control_dir):  # a master's socket: ask it to exit
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                subprocess.run(
+                    [*self.argv("true")[:-3], "-O", "exit", "--", self.target.destination],
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=10,
+                    check=False,
+                )
         shutil.rmtree(self._control_dir, ignore_errors=True)
         self._control_dir = None
 

@@ -31,8 +31,9 @@ def free_port() -> int:
 
 
 def _keygen(path: Path) -> None:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True,
-                   capture_output=True, timeout=30)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True, capture_output=True, timeout=30
+    )
 
 
 @dataclass
@@ -59,8 +60,9 @@ class Sshd:
 
     def start(self) -> None:
         log = open(self.folder / "sshd.log", "wb")  # noqa: SIM115 (the daemon writes it until stop())
-        self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(self.folder / "sshd_config")],
-                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(self.folder / "sshd_config")], stdout=log, stderr=log, stdin=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -85,7 +87,7 @@ class Sshd:
                     stat = Path(f"/proc/{entry}/stat").read_text()
                 except OSError:
                     continue
-                if int(stat[stat.rfind(")") + 2:].split()[1]) == self.proc.pid:
+                if int(stat[stat.rfind(")") + 2 :].split()[1]) == self.proc.pid:
                     found.append(int(entry))
         return found
 

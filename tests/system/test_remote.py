@@ -20,8 +20,10 @@ from tests.system.sshd_support import Sshd, free_port, make_sshd
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sshd and /proc: Linux only")
 
 #: A listener that carries a flag of its own: its program lives in a temporary folder (exe-in-temp).
-LISTENER = "import socket, sys\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\n" \
-           "print(s.getsockname()[1], flush=True)\nsys.stdin.read()\n"
+LISTENER = (
+    "import socket, sys\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\n"
+    "print(s.getsockname()[1], flush=True)\nsys.stdin.read()\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +54,14 @@ def planted(tmp_path: Path) -> Iterator[Child]:
 
 def portwatch(*args: str, xdg: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_CONFIG_HOME": str(xdg), "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "portwatch", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "portwatch", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def record_for(records: list[dict[str, Any]], port: int) -> dict[str, Any]:
@@ -80,15 +88,15 @@ def test_list_host_json_equals_the_local_list_for_the_planted_listener(sshd: Ssh
     assert "judged there by portwatch" in remote.stderr
 
 
-def test_fallback_without_a_remote_portwatch_lists_the_planted_listener(sshd: Sshd, planted: Child,
-                                                                        xdg: Path) -> None:
+def test_fallback_without_a_remote_portwatch_lists_the_planted_listener(sshd: Sshd, planted: Child, xdg: Path) -> None:
     remote = portwatch("list", "--json", *sshd.ssh_args(), "--remote-portwatch", "/nonexistent/portwatch", xdg=xdg)
     local = portwatch("list", "--json", xdg=xdg)
     assert remote.returncode == 0, remote.stderr
     theirs = record_for(json.loads(remote.stdout), planted.port)
     ours = record_for(json.loads(local.stdout), planted.port)
-    assert {k: theirs[k] for k in ("address", "pids", "process", "user", "owners", "exposure", "range")} == \
-        {k: ours[k] for k in ("address", "pids", "process", "user", "owners", "exposure", "range")}
+    assert {k: theirs[k] for k in ("address", "pids", "process", "user", "owners", "exposure", "range")} == {
+        k: ours[k] for k in ("address", "pids", "process", "user", "owners", "exposure", "range")
+    }
     assert [f["code"] for f in theirs["flags"]] == ["exe-in-temp"]  # judged here, from the remote exe link
     assert "no portwatch there" in remote.stderr
     assert "fallback mode: ss + /proc over ssh" in remote.stderr
@@ -108,8 +116,9 @@ def test_a_remote_portwatch_without_stream_is_too_old(sshd: Sshd, tmp_path: Path
     old = tmp_path / "old-portwatch"
     old.write_text("#!/bin/sh\necho \"portwatch: error: argument COMMAND: invalid choice: 'stream'\" >&2\nexit 2\n")
     old.chmod(0o755)
-    required = portwatch("list", *sshd.ssh_args(), "--remote-portwatch", str(old), "--remote-mode", "portwatch",
-                         xdg=xdg)
+    required = portwatch(
+        "list", *sshd.ssh_args(), "--remote-portwatch", str(old), "--remote-mode", "portwatch", xdg=xdg
+    )
     assert required.returncode == 2
     assert "remote portwatch too old" in required.stderr
     assert "Traceback" not in required.stderr
@@ -132,9 +141,20 @@ def test_a_changed_host_key_is_refused(sshd: Sshd, xdg: Path) -> None:
 def test_an_unknown_host_key_is_refused(sshd: Sshd, tmp_path: Path, xdg: Path) -> None:
     empty = tmp_path / "known_hosts"
     empty.write_text("")
-    result = portwatch("check", "--host", "root@127.0.0.1", "--ssh-port", str(sshd.port), "--ssh-config", "/dev/null",
-                       "--ssh-option", f"UserKnownHostsFile={empty}", "--ssh-option", f"IdentityFile={sshd.folder}/id",
-                       xdg=xdg)
+    result = portwatch(
+        "check",
+        "--host",
+        "root@127.0.0.1",
+        "--ssh-port",
+        str(sshd.port),
+        "--ssh-config",
+        "/dev/null",
+        "--ssh-option",
+        f"UserKnownHostsFile={empty}",
+        "--ssh-option",
+        f"IdentityFile={sshd.folder}/id",
+        xdg=xdg,
+    )
     assert result.returncode == 2
     assert "not in known_hosts" in result.stderr
     assert empty.read_text() == ""
@@ -142,15 +162,17 @@ def test_an_unknown_host_key_is_refused(sshd: Sshd, tmp_path: Path, xdg: Path) -
 
 def test_an_unreachable_host_is_exit_3(sshd: Sshd, xdg: Path) -> None:
     closed = free_port()
-    result = portwatch("list", "--host", "root@127.0.0.1", "--ssh-port", str(closed), "--ssh-config", "/dev/null",
-                       xdg=xdg)
+    result = portwatch(
+        "list", "--host", "root@127.0.0.1", "--ssh-port", str(closed), "--ssh-config", "/dev/null", xdg=xdg
+    )
     assert result.returncode == 3
     assert "host unreachable" in result.stderr and "Connection refused" in result.stderr
 
 
 def test_who_host_shows_the_remote_process_details(sshd: Sshd, planted: Child, xdg: Path) -> None:
-    result = portwatch("who", str(planted.port), "--json", *sshd.ssh_args(), "--remote-portwatch",
-                       sshd.remote_portwatch(xdg), xdg=xdg)
+    result = portwatch(
+        "who", str(planted.port), "--json", *sshd.ssh_args(), "--remote-portwatch", sshd.remote_portwatch(xdg), xdg=xdg
+    )
     assert result.returncode == 0, result.stderr
     (record,) = json.loads(result.stdout)
     (process,) = record["processes"]
@@ -163,8 +185,9 @@ def test_remote_collector_reconnects_after_the_remote_side_is_killed(sshd: Sshd,
     from portwatch.collect.ssh import SshTarget, SshTransport
 
     target = SshTarget("pwtest", config_file=str(sshd.client_config))
-    collector = RemoteCollector(RemoteHost(SshTransport(target), RemoteOptions(command=sshd.remote_portwatch(xdg))),
-                                interval=0.5)
+    collector = RemoteCollector(
+        RemoteHost(SshTransport(target), RemoteOptions(command=sshd.remote_portwatch(xdg))), interval=0.5
+    )
     try:
         first = collector.scan()
         assert any(entry.port == planted.port for entry in first.listeners)

@@ -8,7 +8,9 @@ import textwrap
 
 DATA_MODULES = ["portwatch.model", "portwatch.ranges", "portwatch.text", "portwatch.collect",
                 "portwatch.collect.psutil_collector", "portwatch.collect.process", "portwatch.listing", "portwatch.cli",
-                "portwatch.watch"]
+                "portwatch.watch", "portwatch.wire", "portwatch.stream", "portwatch.remote_cli", "portwatch.remote_tui",
+                "portwatch.collect.ssh", "portwatch.collect.remote", "portwatch.collect.remote_stream",
+                "portwatch.collect.remote_fallback"]
 
 
 def loaded_modules(code: str) -> set[str]:
@@ -33,3 +35,13 @@ def test_list_and_who_commands_run_without_textual() -> None:
     """)
     assert "portwatch.collect.process" in modules
     assert "textual" not in modules
+
+
+def test_a_local_list_loads_none_of_the_remote_code() -> None:
+    modules = loaded_modules("""
+        from portwatch.cli import main
+        main(["list"])
+    """)
+    assert "portwatch.remote_cli" in modules  # the --host options are declared...
+    assert not {m for m in modules if m.startswith(("portwatch.collect.remote", "portwatch.collect.ssh",
+                                                     "portwatch.wire", "portwatch.stream"))}  # ...nothing more
