@@ -7,7 +7,8 @@ A throwaway sshd on 127.0.0.1 (the tests' own, tests/system/sshd_support.py; nee
 pytest from the test extras) stands in for the remote host. Every measurement goes over one control
 connection opened beforehand, so none pays for a handshake:
 
-- `ssh HOST ss -tulpn`: the peer: the cheapest look at a remote host's listeners.
+- `ssh HOST ss -tulpn`: the peer: the cheapest look at a remote host's listeners; `ssh HOST true` shows
+  how much of any command is the round trip and the remote login shell (a .bashrc runs for ssh commands).
 - fallback refresh: the ss + /proc script, its parse and judging here (what each TUI refresh costs).
 - portwatch one-shot: `portwatch stream --jsonl --count 1` there (a Python start-up and a cold scan), decoded
   here: what `portwatch list --host` costs.
@@ -89,6 +90,7 @@ def main() -> int:
         transport.run("true")  # the control master: every measurement below reuses it
         peers: dict[str, Callable[[], object]] = {
             "ssh HOST ss -tulpn": lambda: transport.run("ss -tulpn"),
+            "ssh HOST true (round trip + login shell)": lambda: transport.run("true"),
             "fallback refresh (ss + /proc, judged here)": fallback.fetch,
             "portwatch one-shot (list --host)": portwatch.fetch,
         }

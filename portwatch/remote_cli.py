@@ -157,7 +157,7 @@ def run_list(args: argparse.Namespace, select: Callable[..., list[Any]]) -> int:
 
 
 def run_who(args: argparse.Namespace) -> int:
-    from portwatch.collect.remote import details_from_scan
+    from portwatch.collect.remote import RemoteMode, details_from_scan
 
     outcome = fetch_all(args, details_port=args.port)
     found_any = False
@@ -189,7 +189,12 @@ def run_who(args: argparse.Namespace) -> int:
             )
             for pid in entry.pids:
                 if pid in details:
-                    lines.extend(listing.process_lines(details[pid]))
+                    block = listing.process_lines(details[pid])
+                    if result.mode is RemoteMode.FALLBACK:  # the fallback reads no parent chain: do not say "none"
+                        block = [
+                            line.replace("parents  (none)", "parents  (not read in fallback mode)") for line in block
+                        ]
+                    lines.extend(block)
         listing.print_lines([safe(result.mode_note, 600)], sys.stderr)
     if args.json:
         json.dump(records, sys.stdout, indent=2)

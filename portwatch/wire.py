@@ -7,7 +7,7 @@ knows the format: :func:`encode` and :func:`decode` are each other's inverse, an
 Each record carries ``schema``; a reader refuses a record with another schema number (:class:`WireError`
 with ``too_old``/``too_new``). The remote end is another machine: its text is untrusted like any process's,
 and a malformed record is a WireError, never a crash. Strings stay raw (outputs make them safe), except
-flag reasons, which the model promises are already safe, so they are passed through safe() here.
+flag reasons, warnings and notes, which the model promises are already safe: they pass through safe() here.
 """
 
 from __future__ import annotations
@@ -223,13 +223,13 @@ def decode(line: str | bytes) -> Judged:
         privileged=bool(_get(scan, "privileged", bool)),
         source=_get(scan, "source", str),
         taken_at=float(_get(scan, "taken_at", (int, float))),
-        warnings=_str_list(scan, "warnings"),
+        warnings=tuple(safe(w, 400) for w in _str_list(scan, "warnings")),
     )
     return Judged(
         decoded,
         _get(record, "baseline", str, True),
         _get(record, "hostname", str),
         _get(record, "portwatch", str),
-        _str_list(record, "notes"),
+        tuple(safe(note, 400) for note in _str_list(record, "notes")),
         tuple(_details(d) for d in (_get(record, "processes", list, True) or [])),
     )

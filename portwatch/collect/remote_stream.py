@@ -9,6 +9,7 @@ Scans are already judged (remotely, or here for the fallback): give the Watcher 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import threading
 import time
@@ -85,7 +86,9 @@ class RemoteCollector:
                 )
                 break
             with self._lock:
-                self._latest, self._received_at, self._problem, self._lost_at = result, self._clock(), None, None
+                now = self._clock()  # ages and events run on this machine's clock, not the remote one's
+                result = dataclasses.replace(result, scan=dataclasses.replace(result.scan, taken_at=now))
+                self._latest, self._received_at, self._problem, self._lost_at = result, now, None, None
                 self._backoff = BACKOFF_FIRST
                 self._lock.notify_all()
         if proc.poll() is None:
