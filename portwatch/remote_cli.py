@@ -209,8 +209,24 @@ def run_who(args: argparse.Namespace) -> int:
     return 0
 
 
+def local_baseline_refused(path: object) -> int | None:
+    """--baseline names a file on this machine; with --host the remote host's baseline judges (exit 2)."""
+    if path is None:
+        return None
+    print(
+        "portwatch: --baseline is a file on this machine, but a remote host is judged by its own: "
+        "use --remote-baseline PATH (a path on that host)",
+        file=sys.stderr,
+    )
+    return EXIT_REFUSED
+
+
 def run_check(args: argparse.Namespace) -> int:
     from portwatch import check
+
+    refused = local_baseline_refused(args.baseline)
+    if refused is not None:
+        return refused
 
     outcome = fetch_all(args)
     reports: list[dict[str, Any]] = []

@@ -19,6 +19,9 @@ def run(args: argparse.Namespace) -> int:
     from portwatch.collect.remote import RemoteError
     from portwatch.collect.remote_stream import Prejudged, RemoteCollector, RemoteInspector
 
+    refused = remote_cli.local_baseline_refused(args.tui_baseline)
+    if refused is not None:
+        return refused
     hosts = remote_cli.hosts(args)
     if len(hosts) != 1:
         print(

@@ -160,7 +160,10 @@ class RemoteHost:
     def judged(self, record: wire.Judged) -> RemoteResult:
         self.mode = RemoteMode.PORTWATCH
         where = f"baseline {record.baseline}" if record.baseline else "no baseline there"
-        note = f"{self.label}: judged there by portwatch {record.version} ({where}; process details are the host's)"
+        note = (
+            f"{self.label}: judged there by portwatch {record.version} on {record.hostname} "
+            f"({where}; process details are the host's)"
+        )
         return RemoteResult(record.scan, RemoteMode.PORTWATCH, record.baseline, note, record.processes, record.notes)
 
     def fetch_fallback(self) -> RemoteResult:

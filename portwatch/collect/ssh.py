@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: ssh exits 255 when it, not the remote command, failed.
 SSH_FAILED = 255
@@ -101,7 +101,6 @@ class SshTarget:
     config_file: str | None = None
     port: int | None = None
     connect_timeout: int = 10
-    extra: tuple[str, ...] = field(default=())
 
     @property
     def label(self) -> str:
@@ -153,7 +152,7 @@ class SshTransport:
             argv += ["-o", option]
         if target.port is not None:
             argv += ["-p", str(target.port)]
-        argv += ["-T" if not tty else "-t", *target.extra, "--", target.destination, command]
+        argv += ["-T" if not tty else "-t", "--", target.destination, command]
         return argv
 
     def run(self, command: str, timeout: float = 60.0, stdin: bytes | None = None) -> Ran:

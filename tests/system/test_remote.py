@@ -138,6 +138,23 @@ def test_a_changed_host_key_is_refused(sshd: Sshd, xdg: Path) -> None:
     sshd.known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {(sshd.folder / 'host_key.pub').read_text()}")
 
 
+def test_the_live_view_refuses_a_changed_host_key_before_taking_the_terminal(sshd: Sshd, xdg: Path) -> None:
+    sshd.new_host_key()
+    try:
+        result = portwatch(*sshd.ssh_args(), "--remote-mode", "fallback", xdg=xdg, timeout=60)
+    finally:
+        sshd.known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {(sshd.folder / 'host_key.pub').read_text()}")
+    assert result.returncode == 2
+    assert result.stdout == ""  # the TUI never started
+    (line,) = result.stderr.strip().splitlines()
+    assert "host key changed" in line
+
+
+def test_local_baseline_with_host_is_bad_input(sshd: Sshd, xdg: Path, tmp_path: Path) -> None:
+    result = portwatch("check", "--baseline", str(tmp_path / "b.toml"), *sshd.ssh_args(), xdg=xdg)
+    assert result.returncode == 2 and "--remote-baseline" in result.stderr
+
+
 def test_an_unknown_host_key_is_refused(sshd: Sshd, tmp_path: Path, xdg: Path) -> None:
     empty = tmp_path / "known_hosts"
     empty.write_text("")
