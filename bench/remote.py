@@ -34,9 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.load import Load  # noqa: E402
-from portwatch import wire  # noqa: E402
-from portwatch.collect.remote import RemoteHost, RemoteMode, RemoteOptions  # noqa: E402
-from portwatch.collect.ssh import SshTarget, SshTransport  # noqa: E402
+from portwatch.collect import SshTarget, SshTransport  # noqa: E402
+from portwatch.remote import wire  # noqa: E402
+from portwatch.remote.host import RemoteHost, RemoteMode, RemoteOptions  # noqa: E402
 
 
 def timed(action: Callable[[], object]) -> float:

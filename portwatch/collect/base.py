@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from portwatch import ranges
+from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.owners import OwnerResolver
 from portwatch.collect.owners import user_name as local_user_name
-from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, Proto, Scan
+from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, ProcessDetails, Proto, Scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,12 @@ class RawSocket:
     inode: int | None = None
     #: IPV6_V6ONLY as the kernel reports it (netlink); None where the reader cannot tell.
     v6only: bool | None = None
+
+
+class Inspector(Protocol):
+    """Reads one process's details for the panel and `who`; a process that vanished is a state, not an error."""
+
+    def inspect(self, pid: int) -> ProcessDetails: ...
 
 
 class Collector(Protocol):
@@ -59,10 +66,13 @@ class Viewer:
 
 
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
-               source: str, warnings: tuple[str, ...] = (), *, viewer: Viewer | None = None) -> Scan:
+               source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
+               autobound: set[tuple[str, int]] | None = None, viewer: Viewer | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
 
-    ``viewer``: who read the sockets, when not this process (a remote host's reader, over ssh).
+    ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
+    (address, port) it bound for UDP clients, None where the OS cannot say. ``viewer``: who read the sockets,
+    when not this process (a remote host's reader, over ssh).
     """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
@@ -76,7 +86,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
         for pid in pids:
             owner = resolver.owner(pid)
             if owner is not None:
-                owners.append(owner)
+                owners.append(exe_inspector.attach(owner) if exe_inspector is not None else owner)
         uid = next((sock.uid for sock in group if sock.uid is not None), None)
         if owners:
             status = OwnerStatus.KNOWN
@@ -98,9 +108,13 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
+            autobound=None if proto is not Proto.UDP or autobound is None else (address, port) in autobound,
         ))
     listeners.sort(key=sort_key)
-    resolver.forget_except({pid for entry in listeners for pid in entry.pids})
+    live = {pid for entry in listeners for pid in entry.pids}
+    resolver.forget_except(live)
+    if exe_inspector is not None:
+        exe_inspector.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
 
 

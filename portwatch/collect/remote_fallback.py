@@ -15,12 +15,13 @@ Limit: a cgroup path (printed raw by ``ss -e``) holding " <->" and a newline cou
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 
 from portwatch.collect.base import RawSocket, Viewer, build_scan
+from portwatch.collect.exeinfo import ExeInspector, temp_place
 from portwatch.collect.owners import OwnerResolver
-from portwatch.model import EphemeralRange, Family, Owner, PortSpan, Proto, Scan
+from portwatch.collect.ssh import RemoteReadError, SshTransport
+from portwatch.model import EphemeralRange, ExeFacts, Family, Owner, PortSpan, Proto, Scan
 
 #: What the fallback cannot know, for the header and stderr.
 LIMITS = (
@@ -57,8 +58,8 @@ _ENTRY = re.compile(rb'"(.*)",pid=(\d+),fd=(\d+)', re.DOTALL)
 _COMM_MAX = 15
 
 
-class FallbackError(ValueError):
-    """The script's output is not what it prints (no ss, a shell that is not POSIX, a cut connection)."""
+#: The script's output is not what it prints (no ss, a shell that is not POSIX, a cut connection).
+FallbackError = RemoteReadError
 
 
 @dataclass
@@ -233,15 +234,26 @@ def _span(text: str) -> PortSpan | None:
     return PortSpan(int(first), int(last) if last.isdigit() else int(first))
 
 
-@dataclass(frozen=True, slots=True)
-class FallbackScan:
-    scan: Scan
-    #: Raw /proc/PID/exe links (" (deleted)" kept), for the exe facts the judge may use.
-    exe_links: dict[int, str]
+class _LinkFacts(ExeInspector):
+    """Exe facts from the remote /proc/PID/exe links the script read (no remote file can be stat'ed here)."""
+
+    def __init__(self, links: dict[int, str]) -> None:
+        super().__init__()
+        self.links = links
+
+    def facts(self, owner: Owner) -> ExeFacts:
+        link = self.links.get(owner.pid)
+        if not link:
+            return ExeFacts()
+        deleted = link.endswith(" (deleted)")
+        path = link.removesuffix(" (deleted)")
+        if deleted and path.startswith("/memfd:"):
+            return ExeFacts(path=path, deleted=True, fileless=True)
+        return ExeFacts(path, deleted, False, False, temp_place(path))
 
 
-def parse(output: bytes, host: str) -> FallbackScan:
-    """The whole script output into a Scan of the remote host (not yet judged)."""
+def parse(output: bytes, host: str) -> Scan:
+    """The whole script output into a Scan of the remote host, with the facts the judge needs."""
     dump = split_sections(output)
     if dump.ss_failed:
         raise FallbackError(f"{host}: `ss -tulpneH` failed there: {_decode(dump.ss).strip()[:200]}")
@@ -272,9 +284,29 @@ def parse(output: bytes, host: str) -> FallbackScan:
     viewer = Viewer(
         privileged=viewer_uid == 0, uid=viewer_uid, user_name=lambda number: names.get(number) or str(number)
     )
-    scan = build_scan(parse_ss(dump.ss), _FixedOwners(owners), ephemeral, "ssh+ss", viewer=viewer)
-    return FallbackScan(scan, links)
+    # autobound None: the kernel's word on client UDP sockets is not in `ss` output, so the judge guesses
+    return build_scan(
+        parse_ss(dump.ss),
+        _FixedOwners(owners),
+        ephemeral,
+        "ssh+ss",
+        exe_inspector=_LinkFacts(links),
+        autobound=None,
+        viewer=viewer,
+    )
 
 
-def now() -> float:
-    return time.time()
+class FallbackCollector:
+    """A host without portwatch, as a Collector: each scan() is one round trip over the transport."""
+
+    #: What this way of reading cannot tell (for the header and stderr).
+    limits = LIMITS
+
+    def __init__(self, transport: SshTransport) -> None:
+        self.transport = transport
+        self.source = f"ssh+ss:{transport.target.label}"
+
+    def scan(self) -> Scan:
+        """SshError when ssh failed, FallbackError when the host's answer is not the script's."""
+        ran = self.transport.run("sh -s", stdin=SCRIPT.encode())
+        return parse(ran.stdout, self.transport.target.label)

@@ -17,10 +17,13 @@ import enum
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: ssh exits 255 when it, not the remote command, failed.
 SSH_FAILED = 255
@@ -160,6 +163,8 @@ class SshTransport:
 
         A remote command's own non-zero status is not an error here: callers read what it printed.
         """
+        import subprocess  # here: `portwatch list` on this machine never loads it
+
         try:
             if stdin is None:
                 done = subprocess.run(
@@ -179,6 +184,8 @@ class SshTransport:
 
     def start(self, command: str) -> subprocess.Popen[bytes]:
         """Start ``command`` remotely with its stdout as a pipe (a stream); stderr is kept for classify()."""
+        import subprocess
+
         try:
             return subprocess.Popen(
                 self.argv(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -188,6 +195,8 @@ class SshTransport:
 
     def close(self) -> None:
         """Stop the control master (if one runs) and remove the private folder."""
+        import subprocess
+
         if self._control_dir is None:
             return
         if os.listdir(self._control_dir):  # a master's socket: ask it to exit
@@ -208,3 +217,7 @@ def quote_words(words: Sequence[str]) -> str:
     import shlex
 
     return " ".join(shlex.quote(word) for word in words)
+
+
+class RemoteReadError(ValueError):
+    """A host answered, but not with what was asked for (a cut connection, a shell that is not POSIX)."""

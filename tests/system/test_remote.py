@@ -197,9 +197,9 @@ def test_who_host_shows_the_remote_process_details(sshd: Sshd, planted: Child, x
 
 
 def test_remote_collector_reconnects_after_the_remote_side_is_killed(sshd: Sshd, planted: Child, xdg: Path) -> None:
-    from portwatch.collect.remote import RemoteHost, RemoteOptions
-    from portwatch.collect.remote_stream import RemoteCollector
-    from portwatch.collect.ssh import SshTarget, SshTransport
+    from portwatch.collect import SshTarget, SshTransport
+    from portwatch.remote.host import RemoteHost, RemoteOptions
+    from portwatch.remote.live import RemoteCollector
 
     target = SshTarget("pwtest", config_file=str(sshd.client_config))
     collector = RemoteCollector(

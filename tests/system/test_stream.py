@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from portwatch import wire
+from portwatch.remote import wire
 from tests.support import Child
 
 

@@ -8,8 +8,8 @@ import textwrap
 
 DATA_MODULES = ["portwatch.model", "portwatch.ranges", "portwatch.text", "portwatch.collect",
                 "portwatch.collect.psutil_collector", "portwatch.collect.process", "portwatch.listing", "portwatch.cli",
-                "portwatch.watch", "portwatch.wire", "portwatch.stream", "portwatch.remote_cli", "portwatch.remote_tui",
-                "portwatch.collect.ssh", "portwatch.collect.remote", "portwatch.collect.remote_stream",
+                "portwatch.watch", "portwatch.remote.wire", "portwatch.remote.stream", "portwatch.remote.commands",
+                "portwatch.remote.host", "portwatch.remote.live", "portwatch.collect.ssh",
                 "portwatch.collect.remote_fallback"]
 
 
@@ -42,6 +42,8 @@ def test_a_local_list_loads_none_of_the_remote_code() -> None:
         from portwatch.cli import main
         main(["list"])
     """)
-    assert "portwatch.remote_cli" in modules  # the --host options are declared...
-    assert not {m for m in modules if m.startswith(("portwatch.collect.remote", "portwatch.collect.ssh",
-                                                     "portwatch.wire", "portwatch.stream"))}  # ...nothing more
+    assert "portwatch.remote.commands" in modules  # the --host options are declared...
+    assert "subprocess" not in modules  # ...ssh's records are there, but nothing runs it
+    assert not {m for m in modules if m.startswith(("portwatch.collect.remote", "portwatch.remote.host",
+                                                     "portwatch.remote.live", "portwatch.remote.wire",
+                                                     "portwatch.remote.stream"))}  # ...nothing more

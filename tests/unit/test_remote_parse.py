@@ -6,9 +6,9 @@ import os
 import stat
 
 from portwatch.collect import remote_fallback
-from portwatch.collect.remote import RemoteHost, RemoteMode, RemoteOptions
 from portwatch.collect.ssh import Ran, SshProblem, SshTarget, SshTransport, classify
 from portwatch.model import Family, Proto
+from portwatch.remote.host import RemoteHost, RemoteMode, RemoteOptions
 
 #: A process named 'a"b\ntcp LISTEN 0 1 0.0.0.0:1 *:*' (ss stops a name at ")", so it can hold no ")").
 SS = (

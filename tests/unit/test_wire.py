@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from portwatch import wire
 from portwatch.model import (
     EphemeralRange,
+    ExeFacts,
     Exposure,
     Family,
     Flag,
+    FlagCode,
     Listener,
     Owner,
     OwnerStatus,
@@ -23,12 +24,21 @@ from portwatch.model import (
     Proto,
     Scan,
 )
+from portwatch.remote import wire
 
 HOSTILE = "\x1b]52;c;aGk=\x07[/]\n"
 
 
 def sample_scan() -> Scan:
-    owner = Owner(pid=4242, name=HOSTILE, user="www", exe="/tmp/x", cmdline=("x", "", "\udcff"), create_time=1.5)
+    owner = Owner(
+        pid=4242,
+        name=HOSTILE,
+        user="www",
+        exe="/tmp/x",
+        cmdline=("x", "", "\udcff"),
+        create_time=1.5,
+        exe_facts=ExeFacts("/tmp/x", deleted=True, risky_place="/tmp"),
+    )
     listeners = (
         Listener(
             Proto.TCP,
@@ -38,13 +48,13 @@ def sample_scan() -> Scan:
             PortRange.REGISTERED,
             False,
             Exposure.LOOPBACK,
-            "http-alt",
-            (owner,),
-            OwnerStatus.KNOWN,
-            "www",
-            (123,),
-            False,
-            (Flag("exe-in-temp", "it runs from /tmp"),),
+            service="http-alt",
+            owners=(owner,),
+            owner_status=OwnerStatus.KNOWN,
+            socket_user="www",
+            inodes=(123,),
+            dual_stack=False,
+            flags=(Flag(FlagCode.EXE_IN_TEMP, "it runs from /tmp"),),
         ),
         Listener(
             Proto.UDP,
@@ -57,7 +67,8 @@ def sample_scan() -> Scan:
             owner_status=OwnerStatus.HIDDEN,
             socket_user="nobody",
             dual_stack=None,
-            flags=(Flag("udp-client", "auto-bound", informational=True),),
+            autobound=True,
+            flags=(Flag(FlagCode.UDP_CLIENT, "auto-bound", informational=True),),
         ),
     )
     return Scan(

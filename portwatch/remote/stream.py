@@ -1,7 +1,7 @@
 """`portwatch stream --jsonl`: one judged scan per line, every interval, for another portwatch reading over ssh.
 
 This is the machine mode behind `--host`: the host being watched collects and judges (its flags, its
-process details, its baseline), and prints each refresh as one line in the portwatch.wire format, flushed at
+process details, its baseline), and prints each refresh as one line in the portwatch.remote.wire format, flushed at
 once (a pipe is block-buffered unless Python is told otherwise). It ends when its reader goes away.
 """
 
@@ -13,21 +13,20 @@ import sys
 import time
 from typing import IO
 
-from portwatch import __version__, wire
+from portwatch import __version__
 from portwatch.baseline_file import default_path
-from portwatch.collect import get_collector
+from portwatch.collect import get_collector, get_inspector
 from portwatch.model import ProcessDetails
+from portwatch.remote import wire
 from portwatch.watch import Watcher
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
-    from portwatch.collect.process import ProcessInspector
-
     if args.baseline is not None and not args.baseline.exists():
         print(f"portwatch: no baseline at {args.baseline}", file=sys.stderr)
         return 2
     watcher = Watcher(get_collector(args.collector), args.baseline or default_path())
-    inspector = ProcessInspector() if args.details_port is not None else None
+    inspector = get_inspector() if args.details_port is not None else None
     out = out or sys.stdout
     hostname = socket.gethostname()
     sent = 0

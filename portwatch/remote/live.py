@@ -15,24 +15,23 @@ import threading
 import time
 from collections.abc import Callable
 
-from portwatch import wire
 from portwatch.baseline import Baseline
-from portwatch.collect.process import ProcessInspector
-from portwatch.collect.remote import RemoteError, RemoteHost, RemoteMode, RemoteResult, details_from_scan, with_note
-from portwatch.collect.ssh import REFUSED, Ran, SshError, classify
-from portwatch.flags import Flagger
+from portwatch.collect import Ran, SshError, classify_ssh_failure
+from portwatch.judge import Judge, JudgedScan
 from portwatch.model import ProcessDetails, ProcessState, Scan
+from portwatch.remote import wire
+from portwatch.remote.host import RemoteError, RemoteHost, RemoteMode, RemoteResult, details_from_scan, ssh_error
 
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 #: How long the first scan() waits for the first line before saying the host is slow.
 FIRST_WAIT = 30.0
 
 
-class Prejudged(Flagger):
+class Prejudged(Judge):
     """The judge for a scan that arrives judged: it changes nothing."""
 
-    def flag_scan(self, scan: Scan, baseline: Baseline | None = None) -> Scan:
-        return scan
+    def judge(self, scan: Scan, baseline: Baseline | None = None, notes: tuple[str, ...] = ()) -> JudgedScan:
+        return JudgedScan(scan, None, notes)
 
 
 class RemoteCollector:
@@ -87,7 +86,8 @@ class RemoteCollector:
                 break
             with self._lock:
                 now = self._clock()  # ages and events run on this machine's clock, not the remote one's
-                result = dataclasses.replace(result, scan=dataclasses.replace(result.scan, taken_at=now))
+                scan = dataclasses.replace(result.judged.scan, taken_at=now)
+                result = dataclasses.replace(result, judged=dataclasses.replace(result.judged, scan=scan))
                 self._latest, self._received_at, self._problem, self._lost_at = result, now, None, None
                 self._backoff = BACKOFF_FIRST
                 self._lock.notify_all()
@@ -108,8 +108,7 @@ class RemoteCollector:
         if self._closed:
             return RemoteError(f"{self.host.label}: closed")
         if ran.status == 255:
-            error = classify(self.host.label, ran.stderr)
-            return RemoteError(str(error), refused=error.problem in REFUSED)
+            return ssh_error(classify_ssh_failure(self.host.label, ran.stderr))
         if self._latest is None:  # it never spoke: no portwatch, or one too old?
             try:
                 self.host.read_portwatch(ran)
@@ -141,7 +140,7 @@ class RemoteCollector:
                 try:
                     self._start_stream()
                 except SshError as error:
-                    self._problem = RemoteError(str(error), refused=error.problem in REFUSED)
+                    self._problem = ssh_error(error)
             if self._latest is None:
                 self._lock.wait_for(lambda: self._latest is not None or self._proc is None, FIRST_WAIT)
             if self._fell_back():
@@ -169,7 +168,8 @@ class RemoteCollector:
             notes.append(f"{self._problem}: showing data {age:.0f} s old; {again}")
         elif age > 3 * self.interval + 2:
             notes.append(f"no data from {self.host.label} for {age:.0f} s")
-        return with_note(result.scan, *notes)
+        scan = result.judged.scan
+        return dataclasses.replace(scan, warnings=(*notes, *result.judged.notes, *scan.warnings))
 
     def _scan_fallback(self) -> Scan:
         now = self._clock()
@@ -208,7 +208,7 @@ class RemoteCollector:
         self.host.close()
 
 
-class RemoteInspector(ProcessInspector):
+class RemoteInspector:
     """The panel's process details for a remote host: what the latest scan said about the owner.
 
     The remote host's parents, cwd, CPU and memory are not fetched per highlight (a round trip each);
@@ -216,10 +216,9 @@ class RemoteInspector(ProcessInspector):
     """
 
     def __init__(self, collector: RemoteCollector) -> None:
-        super().__init__()
         self._collector = collector
 
     def inspect(self, pid: int) -> ProcessDetails:
         latest = self._collector.latest
-        found = details_from_scan(latest.scan, pid) if latest is not None else None
+        found = details_from_scan(latest.judged.scan, pid) if latest is not None else None
         return found or ProcessDetails(pid=pid, state=ProcessState.EXITED)

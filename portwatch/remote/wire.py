@@ -1,7 +1,7 @@
 """The JSON-lines format one portwatch speaks to another over ssh: a judged scan per line, and its decoder.
 
-`portwatch stream --jsonl` (portwatch.stream) prints one record per refresh; the remote collector
-(portwatch.collect.remote) reads them back into the same records a local scan produces. The only place that
+`portwatch stream --jsonl` (portwatch.remote.stream) prints one record per refresh; the remote collector
+(portwatch.remote.host) reads them back into the same records a local scan produces. The only place that
 knows the format: :func:`encode` and :func:`decode` are each other's inverse, and a test keeps them so.
 
 Each record carries ``schema``; a reader refuses a record with another schema number (:class:`WireError`
@@ -19,9 +19,11 @@ from typing import Any
 from portwatch import listing
 from portwatch.model import (
     EphemeralRange,
+    ExeFacts,
     Exposure,
     Family,
     Flag,
+    FlagCode,
     Listener,
     Owner,
     OwnerStatus,
@@ -61,8 +63,24 @@ class Judged:
     processes: tuple[ProcessDetails, ...] = ()
 
 
+def _facts_record(facts: ExeFacts) -> dict[str, Any]:
+    return {
+        "path": facts.path,
+        "deleted": facts.deleted,
+        "replaced": facts.replaced,
+        "fileless": facts.fileless,
+        "risky_place": facts.risky_place,
+    }
+
+
 def listener_record(listener: Listener) -> dict[str, Any]:
-    return listing.listener_json(listener) | {"socket_user": listener.socket_user, "inodes": list(listener.inodes)}
+    """`list --json`'s record plus what a reader needs to rebuild the Listener exactly."""
+    return listing.listener_json(listener) | {
+        "socket_user": listener.socket_user,
+        "inodes": list(listener.inodes),
+        "autobound": listener.autobound,
+        "exe_facts": [_facts_record(owner.exe_facts) for owner in listener.owners],
+    }
 
 
 def encode(
@@ -132,9 +150,22 @@ def _enum(record: Any, key: str, kind: type[Any]) -> Any:
         raise WireError(f"field {key!r} has an unknown value {safe(value, 40)!r}") from None
 
 
-def _owner(record: Any) -> Owner:
+def _facts(record: Any) -> ExeFacts:
+    if not isinstance(record, dict):
+        raise WireError("exe facts are not an object")
+    return ExeFacts(
+        _get(record, "path", str, True),
+        bool(_get(record, "deleted", bool)),
+        bool(_get(record, "replaced", bool)),
+        bool(_get(record, "fileless", bool)),
+        _get(record, "risky_place", str, True),
+    )
+
+
+def _owner(record: Any, facts: ExeFacts) -> Owner:
     number = (int, float)
     return Owner(
+        exe_facts=facts,
         pid=_get(record, "pid", int),
         name=_get(record, "name", str),
         user=_get(record, "user", str, True),
@@ -146,7 +177,7 @@ def _owner(record: Any) -> Owner:
 
 def _flag(record: Any) -> Flag:
     return Flag(
-        safe(_get(record, "code", str), 60),
+        _enum(record, "code", FlagCode),
         safe(_get(record, "reason", str), 1000),
         bool(_get(record, "informational", bool)),
     )
@@ -154,7 +185,12 @@ def _flag(record: Any) -> Flag:
 
 def _listener(record: Any) -> Listener:
     dual = record.get("dual_stack") if isinstance(record, dict) else None
+    autobound = record.get("autobound") if isinstance(record, dict) else None
     inodes = _get(record, "inodes", list, True) or []
+    owners = _get(record, "owners", list)
+    facts = [_facts(f) for f in (_get(record, "exe_facts", list, True) or [])]
+    if len(facts) != len(owners):
+        facts = [ExeFacts()] * len(owners)
     return Listener(
         proto=_enum(record, "proto", Proto),
         family=_enum(record, "family", Family),
@@ -164,11 +200,12 @@ def _listener(record: Any) -> Listener:
         os_ephemeral=bool(_get(record, "os_ephemeral", bool)),
         exposure=_enum(record, "exposure", Exposure),
         service=_get(record, "service", str, True),
-        owners=tuple(_owner(o) for o in _get(record, "owners", list)),
+        owners=tuple(_owner(o, f) for o, f in zip(owners, facts, strict=True)),
         owner_status=_enum(record, "owner_status", OwnerStatus),
         socket_user=_get(record, "socket_user", str, True),
         inodes=tuple(i for i in inodes if isinstance(i, int)),
         dual_stack=dual if isinstance(dual, bool) else None,
+        autobound=autobound if isinstance(autobound, bool) else None,
         flags=tuple(_flag(f) for f in _get(record, "flags", list)),
     )
 

@@ -13,6 +13,7 @@ portwatch), as for bad input; 3 when a host could not be reached or the connecti
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -23,7 +24,8 @@ from portwatch import listing
 from portwatch.text import safe
 
 if TYPE_CHECKING:  # imported where used: a local `portwatch list` loads none of the remote code
-    from portwatch.collect.remote import RemoteError, RemoteHost, RemoteResult
+    from portwatch.model import Listener, ProcessDetails
+    from portwatch.remote.host import RemoteError, RemoteHost, RemoteResult
 
 EXIT_REFUSED, EXIT_UNREACHABLE = 2, 3
 _DEFAULTS: dict[str, Any] = {
@@ -85,23 +87,14 @@ def option(args: argparse.Namespace, name: str) -> Any:
 
 def hosts(args: argparse.Namespace) -> list[RemoteHost]:
     """One RemoteHost per --host, in the order given."""
-    from portwatch.collect.remote import RemoteHost, RemoteMode, RemoteOptions
-    from portwatch.collect.ssh import SshTarget, SshTransport
+    from portwatch.collect import SshTarget, get_ssh_transport
+    from portwatch.remote.host import RemoteHost, RemoteMode, RemoteOptions
 
     remote = RemoteOptions(
         RemoteMode(option(args, "remote_mode")), option(args, "remote_portwatch"), option(args, "remote_baseline")
     )
-    return [
-        RemoteHost(
-            SshTransport(
-                SshTarget(
-                    name, tuple(option(args, "ssh_options")), option(args, "ssh_config"), option(args, "ssh_port")
-                )
-            ),
-            remote,
-        )
-        for name in option(args, "hosts")
-    ]
+    ssh = (tuple(option(args, "ssh_options")), option(args, "ssh_config"), option(args, "ssh_port"))
+    return [RemoteHost(get_ssh_transport(SshTarget(name, *ssh)), remote) for name in option(args, "hosts")]
 
 
 @dataclass
@@ -117,7 +110,8 @@ class Outcome:
 
 
 def fetch_all(args: argparse.Namespace, details_port: int | None = None) -> Outcome:
-    from portwatch.collect.remote import RemoteError
+    """Each host in turn; a failure is one line on stderr, and the other hosts are still asked."""
+    from portwatch.remote.host import RemoteError
 
     outcome = Outcome([], [])
     for host in hosts(args):
@@ -133,72 +127,68 @@ def fetch_all(args: argparse.Namespace, details_port: int | None = None) -> Outc
 
 def _notes(host: RemoteHost, result: RemoteResult, lines: list[str]) -> list[str]:
     prefix = f"{safe(host.label, 80)}: "
-    return [safe(result.mode_note, 600), *(prefix + safe(note, 400) for note in (*result.notes, *lines))]
+    return [safe(result.mode_note, 600), *(prefix + safe(note, 400) for note in lines)]
 
 
-def run_list(args: argparse.Namespace, select: Callable[..., list[Any]]) -> int:
+def _dump(document: object) -> None:
+    json.dump(document, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def run_list(args: argparse.Namespace, keep: Callable[[Listener], bool]) -> int:
+    from portwatch.judge import JudgedScan
+
     outcome = fetch_all(args)
-    chosen = [(host, entry) for host, result in outcome.results for entry in select(result.scan.listeners, args)]
+    chosen = [(host, result.judged.only(keep)) for host, result in outcome.results]
+    rows = [(host, entry) for host, judged in chosen for entry in judged.listeners]
     if args.json:
-        json.dump([listing.listener_json(entry) | {"host": host.label} for host, entry in chosen], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(
-            listing.format_table(
-                [entry for _, entry in chosen],
-                listing.use_colour(sys.stdout),
-                [safe(host.label, 40) for host, _ in chosen],
-            )
-        )
-    for host, result in outcome.results:
-        shown = sum(1 for h, _ in chosen if h is host)
-        listing.print_lines(_notes(host, result, listing.summary(result.scan, shown)), sys.stderr)
+        _dump([listing.listener_json(entry) | {"host": host.label} for host, entry in rows])
+    elif outcome.results:
+        first = chosen[0][1].scan
+        table = JudgedScan(dataclasses.replace(first, listeners=tuple(entry for _, entry in rows)), None)
+        print(listing.format_table(table, listing.use_colour(sys.stdout), [safe(h.label, 40) for h, _ in rows]))
+    for (host, result), (_, judged) in zip(outcome.results, chosen, strict=True):
+        listing.print_lines(_notes(host, result, listing.summary(result.judged, len(judged.listeners))), sys.stderr)
     return outcome.failure_code or 0
 
 
+def _details(result: RemoteResult, entry: Listener) -> dict[int, ProcessDetails]:
+    """The owners' details the host sent, else what the scan says (fallback mode reads no parent chain)."""
+    from portwatch.model import ProcessDetails, ProcessState
+    from portwatch.remote.host import details_from_scan
+
+    sent = {details.pid: details for details in result.processes}
+    found: dict[int, ProcessDetails] = {}
+    for pid in entry.pids:
+        found[pid] = (
+            sent.get(pid)
+            or details_from_scan(result.judged.scan, pid)
+            or ProcessDetails(pid=pid, state=ProcessState.EXITED)
+        )
+    return found
+
+
 def run_who(args: argparse.Namespace) -> int:
-    from portwatch.collect.remote import RemoteMode, details_from_scan
+    from portwatch.remote.host import RemoteMode
 
     outcome = fetch_all(args, details_port=args.port)
-    found_any = False
     records: list[dict[str, Any]] = []
     lines: list[str] = []
+    found_any = False
     for host, result in outcome.results:
-        found = [entry for entry in result.scan.listeners if entry.port == args.port]
-        found_any = found_any or bool(found)
-        details = {d.pid: d for d in result.processes}
-        for entry in found:
-            for pid in entry.pids:
-                if pid not in details:
-                    fallback = details_from_scan(result.scan, pid)
-                    if fallback is not None:
-                        details[pid] = fallback
-            if args.json:
-                records.append(
-                    listing.listener_json(entry)
-                    | {
-                        "host": host.label,
-                        "processes": [listing.process_json(details[pid]) for pid in entry.pids if pid in details],
-                    }
-                )
-                continue
-            _, process, user = listing.owner_text(entry)
-            lines.append(
-                f"{safe(host.label, 80)}: {entry.proto.value} {listing.listener_row(entry)[1]}:{entry.port}"
-                f"  exposure: {entry.exposure.value}  owner: {process} {user}".rstrip()
-            )
-            for pid in entry.pids:
-                if pid in details:
-                    block = listing.process_lines(details[pid])
-                    if result.mode is RemoteMode.FALLBACK:  # the fallback reads no parent chain: do not say "none"
-                        block = [
-                            line.replace("parents  (none)", "parents  (not read in fallback mode)") for line in block
-                        ]
-                    lines.extend(block)
+        found = result.judged.only(lambda entry: entry.port == args.port)
+        found_any = found_any or bool(found.listeners)
+        details = {pid: d for entry in found.listeners for pid, d in _details(result, entry).items()}
+        if args.json:
+            records += [record | {"host": host.label} for record in listing.who_json(found, details)]
+        else:
+            block = listing.who_lines(found, details)
+            if result.mode is RemoteMode.FALLBACK:  # the fallback reads no parent chain: do not say "none"
+                block = [line.replace("parents  (none)", "parents  (not read in fallback mode)") for line in block]
+            lines += [f"{safe(host.label, 80)}: {line}" if not line.startswith(" ") else line for line in block]
         listing.print_lines([safe(result.mode_note, 600)], sys.stderr)
     if args.json:
-        json.dump(records, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _dump(records)
     elif lines:
         listing.print_lines(lines)
     if outcome.failure_code is not None:
@@ -227,34 +217,29 @@ def run_check(args: argparse.Namespace) -> int:
     refused = local_baseline_refused(args.baseline)
     if refused is not None:
         return refused
-
     outcome = fetch_all(args)
     reports: list[dict[str, Any]] = []
     worst = 0
     for host, result in outcome.results:
-        verdict = check.evaluate(result.scan, None)
+        verdict = check.evaluate(result.judged)
         worst = max(worst, verdict.exit_code)
-        where = f"baseline {result.baseline} there" if result.baseline else "no baseline"
+        label = safe(host.label, 80)
+        where = f"baseline {safe(result.baseline, 300)} there" if result.baseline else "no baseline"
         if args.json:
             reports.append(
                 check.check_json(verdict) | {"host": host.label, "baseline": result.baseline, "mode": result.mode.value}
             )
         elif verdict.unexpected:
             listing.print_lines(
-                [
-                    f"{safe(host.label, 80)}: {line}" if not line.startswith(" ") else line
-                    for line in check.check_lines(verdict)
-                ]
+                [line if line.startswith(" ") else f"{label}: {line}" for line in check.check_lines(verdict)]
             )
-        total = len(result.scan.listeners)
+        total = len(result.judged.listeners)
         summary = (
-            f"portwatch check {safe(host.label, 80)}: all {total} listeners expected and unflagged ({where})"
+            f"portwatch check {label}: all {total} listeners expected and unflagged ({where})"
             if verdict.ok
-            else f"portwatch check {safe(host.label, 80)}: {len(verdict.unexpected)} of {total} listeners need "
-            f"a look ({safe(where, 300)})"
+            else f"portwatch check {label}: {len(verdict.unexpected)} of {total} listeners need a look ({where})"
         )
-        listing.print_lines([summary, *_notes(host, result, [*verdict.notes])], sys.stderr)
+        listing.print_lines([summary, *_notes(host, result, list(verdict.notes))], sys.stderr)
     if args.json:
-        json.dump(reports, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _dump(reports)
     return outcome.failure_code or worst

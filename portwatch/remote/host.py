@@ -1,29 +1,26 @@
-"""Another host's listeners over ssh, in one of two modes, judged where the most is known.
+"""One remote host, one judged refresh: in whichever of two modes the host allows, judged where most is known.
 
 - **portwatch mode**: the host has portwatch. It runs there as `portwatch stream --jsonl` and judges itself:
   the flags, the owners' details and the baseline are the remote host's. Its lines are decoded by
-  portwatch.wire; a portwatch without `stream`, or speaking another schema, is "too old" (a state).
-- **fallback mode**: no portwatch there. One shell script (portwatch.collect.remote_fallback) reads `ss` and
-  /proc in one round trip, and the scan is judged here with what can be known from afar (no baseline).
+  portwatch.remote.wire; a portwatch without `stream`, or speaking another schema, is "too old" (a state).
+- **fallback mode**: no portwatch there. collect/'s fallback collector reads `ss` and /proc in one round trip,
+  and the scan is judged here with what can be known from afar (no baseline).
 
-:class:`RemoteHost` fetches one judged refresh (the CLI); :class:`portwatch.collect.remote_stream.RemoteCollector`
-keeps a stream open for the TUI. Both speak through one :class:`~portwatch.collect.ssh.SshTransport`.
-Failures are :class:`RemoteError` (one line; ``refused``: the user must act before a retry can help).
+:class:`RemoteHost` fetches one refresh (the CLI); :class:`portwatch.remote.live.RemoteCollector` keeps a
+stream open for the live view. Both speak through one ssh transport (collect's). Failures are
+:class:`RemoteError` (one line; ``refused``: the user must act before a retry can help).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import shlex
 from dataclasses import dataclass
 
-from portwatch import wire
-from portwatch.collect.exeinfo import ExeFacts, ExeInspector, temp_place
-from portwatch.collect.remote_fallback import LIMITS, SCRIPT, FallbackError, parse
-from portwatch.collect.ssh import REFUSED, Ran, SshError, SshTransport
-from portwatch.flags import Flagger
-from portwatch.model import Owner, ProcessDetails, Scan
+from portwatch.collect import REFUSED, Ran, RemoteReadError, SshError, SshTransport, get_fallback_collector
+from portwatch.judge import Judge, JudgedScan
+from portwatch.model import ProcessDetails, ProcessState, Scan
+from portwatch.remote import wire
 
 #: Exit status of a remote shell that did not find the command.
 _NOT_FOUND = 127
@@ -56,39 +53,17 @@ class RemoteOptions:
 class RemoteResult:
     """One judged refresh of a remote host, and what to say about how it was judged."""
 
-    scan: Scan
+    judged: JudgedScan
     mode: RemoteMode
-    #: The baseline that judged it, on the remote host; None when there was none.
+    #: The baseline that judged it, a path on the remote host; None when there was none.
     baseline: str | None
     #: One line on the mode and what it cannot tell (header, stderr).
     mode_note: str
     processes: tuple[ProcessDetails, ...] = ()
-    notes: tuple[str, ...] = ()
 
 
-class _LinkFacts(ExeInspector):
-    """Exe facts from the remote /proc/PID/exe links the fallback script read (no file can be stat'ed)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: dict[int, str] = {}
-
-    def facts(self, owner: Owner) -> ExeFacts:
-        link = self.links.get(owner.pid)
-        if not link:
-            return ExeFacts()
-        deleted = link.endswith(" (deleted)")
-        path = link.removesuffix(" (deleted)")
-        if deleted and path.startswith("/memfd:"):
-            return ExeFacts(path=path, deleted=True, fileless=True)
-        return ExeFacts(path, deleted, False, False, temp_place(path))
-
-
-def fallback_flagger() -> Flagger:
-    """Judging a fallback scan here: no kernel word on auto-bound UDP, exe facts from the links only."""
-    flagger = Flagger(autobound=lambda: None)
-    flagger.exe_inspector = _LinkFacts()
-    return flagger
+def ssh_error(error: SshError) -> RemoteError:
+    return RemoteError(str(error), refused=error.problem in REFUSED)
 
 
 class RemoteHost:
@@ -101,7 +76,8 @@ class RemoteHost:
         self.mode = self.options.mode
         #: Why portwatch mode was not used, when auto mode fell back.
         self.fallback_reason: str | None = None
-        self._flagger = fallback_flagger()
+        self._fallback = get_fallback_collector(transport)
+        self._judge = Judge()
 
     @property
     def label(self) -> str:
@@ -127,7 +103,7 @@ class RemoteHost:
                     return outcome
             return self.fetch_fallback()
         except SshError as error:
-            raise RemoteError(str(error), refused=error.problem in REFUSED) from None
+            raise ssh_error(error) from None
 
     def read_portwatch(self, ran: Ran) -> RemoteResult | None:
         """The refresh a remote portwatch printed; None when auto mode must fall back (no or old portwatch)."""
@@ -164,51 +140,42 @@ class RemoteHost:
             f"{self.label}: judged there by portwatch {record.version} on {record.hostname} "
             f"({where}; process details are the host's)"
         )
-        return RemoteResult(record.scan, RemoteMode.PORTWATCH, record.baseline, note, record.processes, record.notes)
+        # The remote baseline is a file over there: the judged scan carries its verdicts, not the file.
+        judged = JudgedScan(record.scan, None, record.notes)
+        return RemoteResult(judged, RemoteMode.PORTWATCH, record.baseline, note, record.processes)
 
     def fetch_fallback(self) -> RemoteResult:
-        """ss and /proc in one round trip, judged here."""
-        ran = self.transport.run("sh -s", stdin=SCRIPT.encode())
+        """ss and /proc in one round trip, judged here (SshError propagates)."""
         try:
-            found = parse(ran.stdout, self.label)
-        except FallbackError as error:
+            scan = self._fallback.scan()
+        except RemoteReadError as error:
             raise RemoteError(f"{self.label}: fallback failed: {error}") from None
-        inspector = self._flagger.exe_inspector
-        assert isinstance(inspector, _LinkFacts)
-        inspector.links = found.exe_links
-        scan = self._flagger.flag_scan(found.scan, None)
         why = f"{self.fallback_reason}; " if self.fallback_reason else ""
-        note = f"{self.label}: {why}fallback mode: ss + /proc over ssh, judged here; cannot tell: {', '.join(LIMITS)}"
-        return RemoteResult(scan, RemoteMode.FALLBACK, None, note)
+        note = (
+            f"{self.label}: {why}fallback mode: ss + /proc over ssh, judged here; "
+            f"cannot tell: {', '.join(self._fallback.limits)}"
+        )
+        return RemoteResult(self._judge.judge(scan, None), RemoteMode.FALLBACK, None, note)
 
     def close(self) -> None:
         self.transport.close()
 
 
 def details_from_scan(scan: Scan, pid: int) -> ProcessDetails | None:
-    """What the scan itself says about one owner (the TUI panel's remote fallback)."""
-    from portwatch.model import ProcessState
-
+    """What the scan itself says about one owner (`who` and the panel in fallback mode)."""
     for entry in scan.listeners:
         for owner in entry.owners:
             if owner.pid == pid:
-                listening = tuple(
-                    f"{e.proto.value} {e.address}:{e.port}"
-                    for e in scan.listeners
-                    if any(o.pid == pid for o in e.owners)
-                )
+                listening = tuple(entry.key.text for entry in scan.listeners if any(o.pid == pid for o in entry.owners))
                 return ProcessDetails(
                     pid=pid,
                     state=ProcessState.OK,
                     name=owner.name,
                     exe=owner.exe,
+                    exe_deleted=owner.exe_facts.deleted,
                     cmdline=owner.cmdline,
                     user=owner.user,
                     create_time=owner.create_time,
                     listening=listening,
                 )
     return None
-
-
-def with_note(scan: Scan, *notes: str) -> Scan:
-    return dataclasses.replace(scan, warnings=(*notes, *scan.warnings))
