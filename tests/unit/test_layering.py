@@ -47,3 +47,21 @@ def test_a_local_list_loads_none_of_the_remote_code() -> None:
     assert not {m for m in modules if m.startswith(("portwatch.collect.remote", "portwatch.remote.host",
                                                      "portwatch.remote.live", "portwatch.remote.wire",
                                                      "portwatch.remote.stream"))}  # ...nothing more
+
+
+def test_list_never_imports_prometheus_client() -> None:
+    listed = loaded_modules("""
+        from portwatch.cli import main
+        main(["list"])
+        main(["check"])
+    """)
+    assert "portwatch.collect.base" in listed  # the probe really ran the commands
+    assert not {m for m in listed if m.split(".")[0] == "prometheus_client"}
+    assert "portwatch.metrics" not in listed and "portwatch.exporter" not in listed
+
+
+def test_the_metrics_command_is_what_imports_prometheus_client() -> None:
+    assert "prometheus_client" in loaded_modules("""
+        from portwatch.cli import main
+        main(["metrics", "--per-listener", "none"])
+    """)
