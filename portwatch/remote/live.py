@@ -192,6 +192,13 @@ class RemoteCollector:
         return self._latest
 
     @property
+    def stale(self) -> bool:
+        """Whether the data on show is not fresh: the connection is down, or no line came for a while."""
+        if self._problem is not None and self._latest is not None:
+            return True
+        return self._received_at is not None and self._clock() - self._received_at > 3 * self.interval + 2
+
+    @property
     def has_baseline(self) -> bool:
         """Whether the latest data was judged against a baseline (the remote host's)."""
         return self._latest is not None and self._latest.baseline is not None

@@ -174,7 +174,9 @@ class PortwatchApp(ViewKeys):
             self._next_scan = self.set_timer(self.interval, self.start_scan)
 
     def _show_state(self) -> None:
-        state = "paused" if self.paused else "scanning" if self.scanning else "error" if self.failed else "live"
+        stale: bool = getattr(self.collector, "stale", False)  # a remote host's data, while reconnecting
+        state = "paused" if self.paused else "scanning" if self.scanning else "error" if self.failed \
+            else "stale" if stale else "live"
         self.summary.show_state(state, self.scan, self.interval)
 
     def _age_rows(self) -> None:

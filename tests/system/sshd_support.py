@@ -7,6 +7,7 @@ test's own child and is stopped at teardown.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -101,6 +102,14 @@ class Sshd:
             except ProcessLookupError:
                 pass
         return killed
+
+    def go_down(self) -> None:
+        """The host goes away: stop the daemon, then SIGKILL the connections it had forked (ours only)."""
+        sessions = self.sessions()
+        self.stop()
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def new_host_key(self) -> None:
         """Replace the server's host key (known_hosts keeps the old one) and restart the daemon."""

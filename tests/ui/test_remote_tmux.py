@@ -88,3 +88,41 @@ def test_live_view_of_a_remote_host_shows_the_planted_listener_and_the_mode(
         subprocess.run([*TMUX, "send-keys", "-t", session, "q"], check=False)
     finally:
         subprocess.run([*TMUX, "kill-server"], capture_output=True, check=False)  # our private server only
+
+
+def test_live_view_shows_stale_data_while_the_host_is_down_and_recovers(sshd: Sshd, tmp_path: Path) -> None:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (apt-get install tmux)")
+    xdg = tmp_path / "xdg"
+    xdg.mkdir()
+    argv = [
+        sys.executable,
+        "-m",
+        "portwatch",
+        *sshd.ssh_args(),
+        "--interval",
+        "0.5",
+        "--remote-portwatch",
+        sshd.remote_portwatch(xdg),
+    ]
+    command = f"env -u PYTHONUNBUFFERED -u COLUMNS -u LINES {shlex.join(argv)}; sleep 60"
+    started = subprocess.run(
+        [*TMUX, "new-session", "-d", "-s", "pw-outage", "-x", "160", "-y", "45", command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if started.returncode != 0:
+        pytest.skip(f"tmux cannot start a session: {started.stderr.strip()}")
+    try:
+        screen = capture_until("pw-outage", ("● live",))
+        assert "● live" in screen, screen
+        sshd.go_down()
+        screen = capture_until("pw-outage", ("⚠ stale", "reconnecting"))
+        assert "⚠ stale" in screen and "showing data" in screen, screen
+        sshd.start()
+        screen = capture_until("pw-outage", ("● live",), timeout=45)  # the next retry comes within 30 s
+        assert "● live" in screen and "reconnecting" not in screen, screen
+        subprocess.run([*TMUX, "send-keys", "-t", "pw-outage", "q"], check=False)
+    finally:
+        subprocess.run([*TMUX, "kill-server"], capture_output=True, check=False)  # our private server only
