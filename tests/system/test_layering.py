@@ -77,3 +77,15 @@ def test_the_metrics_command_is_what_imports_prometheus_client() -> None:
         from portwatch.cli import main
         main(["metrics", "--per-listener", "none"])
     """)
+
+
+def test_a_local_list_loads_none_of_the_remote_code() -> None:
+    modules = loaded_modules("""
+        from portwatch.cli import main
+        main(["list"])
+    """)
+    assert "portwatch.remote.commands" in modules  # the --host options are declared...
+    assert "subprocess" not in modules  # ...ssh's records are there, but nothing runs it
+    assert not {m for m in modules if m.startswith(("portwatch.collect.remote", "portwatch.remote.host",
+                                                     "portwatch.remote.live", "portwatch.remote.wire",
+                                                     "portwatch.remote.stream"))}  # ...nothing more
