@@ -82,7 +82,7 @@ def entry_for(listener: Listener) -> tuple[Entry, list[str]]:
         comments.append("owner hidden when saved: `sudo portwatch baseline save --merge` records its program")
     elif not listener.owners:
         comments.append("no process seen holding it when saved: matches on port, user and exposure only")
-    codes = [flag.code for flag in listener.flags if not flag.code.startswith("owner-")]
+    codes = [flag.code.value for flag in listener.flags if not flag.code.value.startswith("owner-")]
     if codes:
         comments.append("flagged when saved: " + ", ".join(codes))
     entry = Entry(listener.proto, PortSpan(listener.port, listener.port), fields["exe"], fields["name"],

@@ -48,17 +48,24 @@ def listener_row(listener: Listener) -> tuple[str, ...]:
             listener.exposure.value + (" (IPv4 too)" if listener.dual_stack else ""))
 
 
-def format_table(judged: JudgedScan, colour: bool) -> str:
-    """An `ss`-like aligned table, each row coloured by its IANA range when ``colour``."""
+def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None = None) -> str:
+    """An `ss`-like aligned table, each row coloured by its IANA range when ``colour``.
+
+    ``hosts``: a HOST column first, one (already safe) name per listener (`list --host`).
+    """
     listeners = judged.listeners
+    columns = _COLUMNS if hosts is None else ("HOST", *_COLUMNS)
     rows = [listener_row(entry) for entry in listeners]
-    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(_COLUMNS)]
+    if hosts is not None:
+        rows = [(host, *row) for host, row in zip(hosts, rows, strict=True)]
+    port_column = columns.index("PORT")
+    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(columns)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.rjust(w) if i == 2 else cell.ljust(w)
+        return "  ".join(cell.rjust(w) if i == port_column else cell.ljust(w)
                          for i, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
-    out = [f"\x1b[1m{line(_COLUMNS)}\x1b[0m" if colour else line(_COLUMNS)]
+    out = [f"\x1b[1m{line(columns)}\x1b[0m" if colour else line(columns)]
     for entry, row in zip(listeners, rows, strict=True):
         text = line(row)
         out.append(f"\x1b[{_RANGE_SGR[entry.port_range]}m{text}\x1b[0m" if colour else text)

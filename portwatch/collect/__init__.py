@@ -1,14 +1,47 @@
 """Every read of the OS. Outside this package, only these factories and records are used:
 :func:`get_collector` picks the best socket reader for this platform, :func:`get_inspector` reads process
-details for the panel and `who`."""
+details for the panel and `who`; for another host, :func:`get_ssh_transport` runs commands there through the
+system ssh client and :func:`get_fallback_collector` reads a host that has no portwatch (ss and /proc)."""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from portwatch.collect.base import Collector, Inspector, RawSocket, build_scan
+from portwatch.collect.ssh import (
+    REFUSED,
+    Ran,
+    RemoteReadError,
+    SshError,
+    SshProblem,
+    SshTarget,
+    SshTransport,
+)
+from portwatch.collect.ssh import classify as classify_ssh_failure
 
-__all__ = ["COLLECTOR_NAMES", "Collector", "Inspector", "RawSocket", "build_scan", "get_collector", "get_inspector"]
+if TYPE_CHECKING:
+    from portwatch.collect.remote_fallback import FallbackCollector
+
+__all__ = [
+    "COLLECTOR_NAMES",
+    "REFUSED",
+    "Collector",
+    "Inspector",
+    "Ran",
+    "RawSocket",
+    "RemoteReadError",
+    "SshError",
+    "SshProblem",
+    "SshTarget",
+    "SshTransport",
+    "build_scan",
+    "classify_ssh_failure",
+    "get_collector",
+    "get_fallback_collector",
+    "get_inspector",
+    "get_ssh_transport",
+]
 
 #: Names accepted by ``--collector``; "auto" picks the fastest that works here.
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
@@ -32,3 +65,17 @@ def get_inspector() -> Inspector:
     from portwatch.collect.process import ProcessInspector
 
     return ProcessInspector()
+
+
+def get_ssh_transport(target: SshTarget) -> SshTransport:
+    """Commands on ``target`` over one reused ssh control connection (close() ends it)."""
+    from portwatch.collect.ssh import SshTransport
+
+    return SshTransport(target)
+
+
+def get_fallback_collector(transport: SshTransport) -> FallbackCollector:
+    """The listeners of a host without portwatch: `ss` and /proc in one round trip over ``transport``."""
+    from portwatch.collect.remote_fallback import FallbackCollector
+
+    return FallbackCollector(transport)

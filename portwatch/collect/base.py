@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from portwatch import ranges
 from portwatch.collect.exeinfo import ExeInspector
-from portwatch.collect.owners import OwnerResolver, user_name
+from portwatch.collect.owners import OwnerResolver
+from portwatch.collect.owners import user_name as local_user_name
 from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, ProcessDetails, Proto, Scan
 
 
@@ -51,19 +52,33 @@ def is_privileged() -> bool:
     return geteuid is None or geteuid() == 0
 
 
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who read the sockets: their privilege, their uid, and how uids become names on that host."""
+
+    privileged: bool
+    uid: int | None
+    user_name: Callable[[int], str]
+
+    @classmethod
+    def this_process(cls) -> Viewer:
+        return cls(is_privileged(), os.geteuid() if hasattr(os, "geteuid") else None, local_user_name)
+
+
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
-               autobound: set[tuple[str, int]] | None = None) -> Scan:
+               autobound: set[tuple[str, int]] | None = None, viewer: Viewer | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
-    (address, port) it bound for UDP clients, None where the OS cannot say.
+    (address, port) it bound for UDP clients, None where the OS cannot say. ``viewer``: who read the sockets,
+    when not this process (a remote host's reader, over ssh).
     """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
         merged.setdefault((sock.proto, sock.address, sock.port), []).append(sock)
-    privileged = is_privileged()
-    my_uid = os.geteuid() if hasattr(os, "geteuid") else None
+    viewer = viewer or Viewer.this_process()
+    privileged, my_uid, user_name = viewer.privileged, viewer.uid, viewer.user_name
     listeners: list[Listener] = []
     for (proto, address, port), group in merged.items():
         pids = sorted({pid for sock in group for pid in sock.pids})
