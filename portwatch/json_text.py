@@ -19,8 +19,6 @@ lost: ``base64.b64decode(record["name_b64"])`` gives the bytes the kernel holds.
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import IO, Any
 
 #: The version of every JSON document portwatch writes. Bump it when a reader of the old documents would
@@ -51,6 +49,8 @@ def shown(text: str) -> str:
 
 
 def _b64(text: str) -> str:
+    import base64  # here and below: `portwatch list` imports this module for SCHEMA_VERSION, not json
+
     return base64.b64encode(raw_bytes(text)).decode("ascii")
 
 
@@ -78,6 +78,8 @@ def carry(value: Any) -> Any:
 
 def recover(record: dict[str, Any], key: str) -> Any:
     """The exact value of ``record[key]`` as Python holds it (surrogate-escaped), undoing :func:`carry`."""
+    import base64
+
     encoded = record.get(f"{key}_b64")
     if encoded is None:
         return record[key]
@@ -88,6 +90,8 @@ def recover(record: dict[str, Any], key: str) -> Any:
 
 def dumps(document: Any) -> str:
     """The document as JSON text: ASCII only (non-ASCII as \\u escapes of valid characters), indented."""
+    import json
+
     return json.dumps(carry(document), indent=2, ensure_ascii=True)
 
 
@@ -97,6 +101,7 @@ def dump(document: Any, stream: IO[str]) -> None:
 
 def schema(name: str) -> dict[str, Any]:
     """The shipped JSON Schema (draft 2020-12) of a document: "list", "who", "check"."""
+    import json
     from importlib.resources import files
 
     loaded: dict[str, Any] = json.loads((files("portwatch") / "schemas" / f"{name}.schema.json").read_text("utf-8"))

@@ -14,8 +14,8 @@ import time
 from collections.abc import Sequence
 from typing import IO, Any
 
-from portwatch.judge import JudgedScan
 from portwatch.json_text import SCHEMA_VERSION
+from portwatch.judge import JudgedScan
 from portwatch.model import Listener, Owner, OwnerStatus, PortRange, ProcessDetails, ProcessState
 from portwatch.text import age, bracket, safe, safe_join
 

@@ -4,7 +4,6 @@ interpreters, the hostile process) and the change feed between two scans."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import socket
@@ -21,6 +20,7 @@ import pytest
 from portwatch.changes import ChangeFeed, Changes
 from portwatch.collect import Collector
 from portwatch.model import Listener, ListenerKey, Scan
+from tests.json_contract import parse_json
 
 HAS_IPV6 = socket.has_ipv6
 try:
@@ -285,5 +285,5 @@ def listed_flags(planted: Planted) -> Flags:
     """The planted listener's flags as `portwatch list --json` reports them."""
     result = run_portwatch("list", "--json", "--baseline", str(planted.baseline))
     assert result.returncode == 0, result.stderr
-    flags: Flags = planted_record(json.loads(result.stdout), planted)["flags"]
+    flags: Flags = planted_record(parse_json(result.stdout, "list")["listeners"], planted)["flags"]
     return flags

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from portwatch import listing
+from portwatch.json_text import SCHEMA_VERSION
 from portwatch.text import safe
 
 if TYPE_CHECKING:  # imported where used: a local `portwatch list` loads none of the remote code
@@ -131,8 +131,9 @@ def _notes(host: RemoteHost, result: RemoteResult, lines: list[str]) -> list[str
 
 
 def _dump(document: object) -> None:
-    json.dump(document, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    from portwatch import json_text
+
+    json_text.dump(document, sys.stdout)
 
 
 def run_list(args: argparse.Namespace, keep: Callable[[Listener], bool]) -> int:
@@ -142,7 +143,8 @@ def run_list(args: argparse.Namespace, keep: Callable[[Listener], bool]) -> int:
     chosen = [(host, result.judged.only(keep)) for host, result in outcome.results]
     rows = [(host, entry) for host, judged in chosen for entry in judged.listeners]
     if args.json:
-        _dump([listing.listener_json(entry) | {"host": host.label} for host, entry in rows])
+        _dump({"schema_version": SCHEMA_VERSION,
+               "listeners": [listing.listener_json(entry) | {"host": host.label} for host, entry in rows]})
     elif outcome.results:
         first = chosen[0][1].scan
         table = JudgedScan(dataclasses.replace(first, listeners=tuple(entry for _, entry in rows)), None)
@@ -180,7 +182,8 @@ def run_who(args: argparse.Namespace) -> int:
         found_any = found_any or bool(found.listeners)
         details = {pid: d for entry in found.listeners for pid, d in _details(result, entry).items()}
         if args.json:
-            records += [record | {"host": host.label} for record in listing.who_json(found, details)]
+            document = listing.who_json(found, details, args.port)
+            records += [record | {"host": host.label} for record in document["listeners"]]
         else:
             block = listing.who_lines(found, details)
             if result.mode is RemoteMode.FALLBACK:  # the fallback reads no parent chain: do not say "none"
@@ -188,7 +191,7 @@ def run_who(args: argparse.Namespace) -> int:
             lines += [f"{safe(host.label, 80)}: {line}" if not line.startswith(" ") else line for line in block]
         listing.print_lines([safe(result.mode_note, 600)], sys.stderr)
     if args.json:
-        _dump(records)
+        _dump({"schema_version": SCHEMA_VERSION, "port": args.port, "listeners": records})
     elif lines:
         listing.print_lines(lines)
     if outcome.failure_code is not None:
@@ -241,5 +244,6 @@ def run_check(args: argparse.Namespace) -> int:
         )
         listing.print_lines([summary, *_notes(host, result, list(verdict.notes))], sys.stderr)
     if args.json:
-        _dump(reports)
+        every_ok = bool(reports) and all(report["ok"] for report in reports)
+        _dump({"schema_version": SCHEMA_VERSION, "ok": every_ok, "hosts": reports})
     return outcome.failure_code or worst

@@ -74,8 +74,8 @@ def _facts_record(facts: ExeFacts) -> dict[str, Any]:
 
 
 def listener_record(listener: Listener) -> dict[str, Any]:
-    """`list --json`'s record plus what a reader needs to rebuild the Listener exactly."""
-    return listing.listener_json(listener) | {
+    """`list --json`'s record (cmdlines whole) plus what a reader needs to rebuild the Listener exactly."""
+    return listing.listener_json(listener, None) | {  # None: whole cmdlines, so the reader rebuilds it exactly
         "socket_user": listener.socket_user,
         "inodes": list(listener.inodes),
         "autobound": listener.autobound,

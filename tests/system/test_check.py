@@ -13,6 +13,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.json_contract import parse_json
 from tests.support import LOOPBACK_UP, NEW_NETNS, Server, fresh_netns_or_skip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def test_json_lists_the_unexpected_listener_with_its_flags(tmp_path: Path,
     server = start_server("tcp", "127.0.0.1")
     result = portwatch("check", "--json", "--baseline", str(allow_all_but(tmp_path / "b.toml", server.port)))
     assert result.returncode == 1
-    report = json.loads(result.stdout)
+    report = parse_json(result.stdout, "check")
     [mine] = [entry for entry in report["unexpected"] if entry["port"] == server.port]
     assert report["ok"] is False and mine["pids"] == [server.pid]
     assert mine["flags"] == [{"code": "not-in-baseline", "reason": mine["flags"][0]["reason"],
@@ -81,7 +82,7 @@ def test_everything_expected_exits_0(tmp_path: Path) -> None:
     outcome = json.loads(result.stdout)
     assert outcome["returncode"] == 0, outcome
     assert outcome["stdout"] == "" and "all 1 listeners expected and unflagged" in outcome["stderr"]
-    report = json.loads(outcome["json"])
+    report = parse_json(outcome["json"], "check")
     assert outcome["json_returncode"] == 0 and report["ok"] is True
     assert report["checked"] == 1 and report["unexpected"] == []  # one listener judged: ours
 

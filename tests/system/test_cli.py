@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import socket
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.json_contract import parse_json
 from tests.support import HOSTILE_ARGS, HOSTILE_NAME, Child, Server
 from tests.unprivileged import Unprivileged
 
@@ -30,7 +30,7 @@ def portwatch(*args: str, env: dict[str, str] | None = None,
 def listed(*args: str) -> list[dict[str, object]]:
     result = portwatch("list", "--json", *args)
     assert result.returncode == 0, result.stderr
-    records: list[dict[str, object]] = json.loads(result.stdout)
+    records: list[dict[str, object]] = parse_json(result.stdout, "list")["listeners"]
     return records
 
 
@@ -111,7 +111,7 @@ def test_who_json_lists_every_process_on_the_port(spawn: Callable[..., Child]) -
     child = spawn("tcp", "127.0.0.1", fork=True)
     result = portwatch("who", str(child.port), "--json")
     assert result.returncode == 0
-    [record] = json.loads(result.stdout)
+    [record] = parse_json(result.stdout, "who")["listeners"]
     assert {p["pid"] for p in record["processes"]} == {child.pid, child.forked_pid}
     assert all(p["parents"] for p in record["processes"])
 
@@ -154,7 +154,7 @@ def test_hostile_process_name_and_cmdline_reach_the_terminal_without_control_cha
     [row] = [line for line in table.stdout.splitlines() if f" {hostile.port} " in line]
     assert "\\x1b[31mEV\\x07[/]" in row
     assert "\\x1b]52;c;aGk=\\x07 \\x1b[2J [@click=app.quit] [bold red]x \\x9bq \\u202eexe" in who.stdout
-    raw = json.loads(portwatch("list", "--json").stdout)
+    raw = parse_json(portwatch("list", "--json").stdout, "list")["listeners"]
     [record] = [r for r in raw if r["port"] == hostile.port]
     assert record["process"] == HOSTILE_NAME
     assert tuple(record["owners"][0]["cmdline"][-len(HOSTILE_ARGS):]) == HOSTILE_ARGS
@@ -165,7 +165,7 @@ def test_unprivileged_user_sees_root_sockets_with_hidden_owners_and_the_reason(
     port = bound("tcp", "127.0.0.1").getsockname()[1]
     result = unprivileged.run("-m", "portwatch", "list", "--json")
     assert result.returncode == 0, result.stderr
-    [record] = [r for r in json.loads(result.stdout) if r["port"] == port and r["proto"] == "tcp"]
+    [record] = [r for r in parse_json(result.stdout, "list")["listeners"] if r["port"] == port and r["proto"] == "tcp"]
     assert record["pids"] == [] and record["owner_status"] == "hidden"
     assert "hidden" in result.stderr and "sudo" in result.stderr
     table = unprivileged.run("-m", "portwatch", "list")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 
 from portwatch.collect.linux import LinuxCollector
 from portwatch.model import Listener
+from tests.json_contract import parse_json
 from tests.support import needs_ipv6
 
 pytestmark = [needs_ipv6, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="netlink is Linux's")]
@@ -66,7 +66,8 @@ def test_ipv4_and_specific_ipv6_sockets_are_not_dual_stack() -> None:
 
 def test_list_shows_and_exports_dual_stack(v6_wildcards: tuple[int, int]) -> None:
     run = [sys.executable, "-m", "portwatch", "list"]
-    records = json.loads(subprocess.run([*run, "--json"], capture_output=True, text=True, check=True).stdout)
+    listed = subprocess.run([*run, "--json"], capture_output=True, text=True, check=True).stdout
+    records = parse_json(listed, "list")["listeners"]
     [record] = [r for r in records if (r["proto"], r["address"], r["port"]) == ("tcp", "::", v6_wildcards[0])]
     assert record["dual_stack"] is True
     table = subprocess.run(run, capture_output=True, text=True, check=True).stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.json_contract import parse_json
 from tests.support import Child, start_child
 from tests.system.sshd_support import Sshd, free_port, make_sshd
 
@@ -74,8 +74,8 @@ def test_list_host_json_equals_the_local_list_for_the_planted_listener(sshd: Ssh
     remote = portwatch("list", "--json", *sshd.ssh_args(), "--remote-portwatch", sshd.remote_portwatch(xdg), xdg=xdg)
     local = portwatch("list", "--json", xdg=xdg)
     assert remote.returncode == 0, remote.stderr
-    theirs = record_for(json.loads(remote.stdout), planted.port)
-    ours = record_for(json.loads(local.stdout), planted.port)
+    theirs = record_for(parse_json(remote.stdout, "list")["listeners"], planted.port)
+    ours = record_for(parse_json(local.stdout, "list")["listeners"], planted.port)
     assert theirs.pop("host") == "pwtest"
     assert theirs == ours  # same owners, same flags: judged there as here
     assert ours["pids"] == [planted.pid]
@@ -87,8 +87,8 @@ def test_fallback_without_a_remote_portwatch_lists_the_planted_listener(sshd: Ss
     remote = portwatch("list", "--json", *sshd.ssh_args(), "--remote-portwatch", "/nonexistent/portwatch", xdg=xdg)
     local = portwatch("list", "--json", xdg=xdg)
     assert remote.returncode == 0, remote.stderr
-    theirs = record_for(json.loads(remote.stdout), planted.port)
-    ours = record_for(json.loads(local.stdout), planted.port)
+    theirs = record_for(parse_json(remote.stdout, "list")["listeners"], planted.port)
+    ours = record_for(parse_json(local.stdout, "list")["listeners"], planted.port)
     assert {k: theirs[k] for k in ("address", "pids", "process", "user", "owners", "exposure", "range")} == {
         k: ours[k] for k in ("address", "pids", "process", "user", "owners", "exposure", "range")
     }
@@ -188,7 +188,7 @@ def test_who_host_shows_the_remote_process_details(sshd: Sshd, planted: Child, x
         "who", str(planted.port), "--json", *sshd.ssh_args(), "--remote-portwatch", sshd.remote_portwatch(xdg), xdg=xdg
     )
     assert result.returncode == 0, result.stderr
-    (record,) = json.loads(result.stdout)
+    (record,) = parse_json(result.stdout, "who")["listeners"]
     (process,) = record["processes"]
     assert process["pid"] == planted.pid and process["parents"]  # the parent chain came from the host
 

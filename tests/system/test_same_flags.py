@@ -8,8 +8,7 @@ process; they must agree to the letter. The TUI's side is tests/ui/test_same_fla
 
 from __future__ import annotations
 
-import json
-
+from tests.json_contract import parse_json
 from tests.support import Planted, listed_flags, planted_record, run_portwatch
 
 
@@ -21,12 +20,12 @@ def test_list_who_and_check_give_the_planted_listener_the_same_flags_and_reasons
     assert who.returncode == 0, who.stderr
     check = run_portwatch("check", "--json", *baseline)
     assert check.returncode == 1, check.stderr  # ours is unexpected, whatever else the machine holds
-    report = json.loads(check.stdout)
+    report = parse_json(check.stdout, "check")
     assert report["ok"] is False
 
     assert {flag["code"] for flag in listed} == Planted.CODES
     assert all(flag["reason"] and not flag["informational"] for flag in listed)
-    assert planted_record(json.loads(who.stdout), planted)["flags"] == listed
+    assert planted_record(parse_json(who.stdout, "who")["listeners"], planted)["flags"] == listed
     assert planted_record(report["unexpected"], planted)["flags"] == listed
 
 
