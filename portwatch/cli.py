@@ -63,6 +63,13 @@ def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
                         help="baseline file to judge against (default: your config dir)")
 
 
+def _colour_option(parser: argparse.ArgumentParser, top: bool) -> None:
+    """--color before or after `list` means the same (as _shared_options)."""
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto" if top else argparse.SUPPRESS,
+                        help="colour: auto (a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR forces it), "
+                             "always, never (default: auto; wins over the environment)")
+
+
 def _listen_address(text: str) -> tuple[str, int]:
     """ADDR:PORT for `serve --metrics`: an explicit address, IPv6 in brackets; no wildcard by default."""
     host, sep, port_text = text.rpartition(":")
@@ -111,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
                         help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
     parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
+    _colour_option(parser, top=True)
     remote_cli.add_arguments(parser, _port)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
@@ -123,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     list_cmd.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
                           help="one IANA range, or this OS's ephemeral range")
+    _colour_option(list_cmd, top=False)
     remote_cli.add_arguments(list_cmd, _port)
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
@@ -204,7 +213,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         _dump_json(listing.list_json(chosen))
     else:
-        print(listing.format_table(chosen, listing.use_colour(sys.stdout)))
+        print(listing.format_table(chosen, listing.use_colour(sys.stdout, args.color)))
     listing.print_lines(listing.summary(judged, len(chosen.listeners)), sys.stderr)
     return EXIT_OK
 
@@ -278,7 +287,12 @@ def run_stream(args: argparse.Namespace) -> int:
 def run_tui(args: argparse.Namespace) -> int:
     if remote_cli.option(args, "hosts"):
         return _run_remote_tui(args)
+    import os
+
     from portwatch.baseline_file import default_path
+    from portwatch.colour import tui_environment, wants_colour
+
+    tui_environment(wants_colour(sys.stdout, args.color), os.environ)  # before Textual reads NO_COLOR
     from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
 
     if args.baseline is not None and not args.baseline.exists():  # as `check`: an explicit file must exist

@@ -8,7 +8,6 @@ the raw value (json escapes control characters itself, and scripts deserve the t
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -26,9 +25,11 @@ _COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCE
 _NAME_LIMIT = 40
 
 
-def use_colour(stream: IO[str]) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return "NO_COLOR" not in os.environ and stream.isatty()
+def use_colour(stream: IO[str], choice: str = "auto") -> bool:
+    """Whether to colour ``stream``: --color, NO_COLOR, FORCE_COLOR/CLICOLOR_FORCE, TERM=dumb (portwatch.colour)."""
+    from portwatch.colour import wants_colour
+
+    return wants_colour(stream, choice)
 
 
 def owner_text(listener: Listener) -> tuple[str, str, str]:

@@ -148,7 +148,8 @@ def run_list(args: argparse.Namespace, keep: Callable[[Listener], bool]) -> int:
     elif outcome.results:
         first = chosen[0][1].scan
         table = JudgedScan(dataclasses.replace(first, listeners=tuple(entry for _, entry in rows)), None)
-        print(listing.format_table(table, listing.use_colour(sys.stdout), [safe(h.label, 40) for h, _ in rows]))
+        colour = listing.use_colour(sys.stdout, args.color)
+        print(listing.format_table(table, colour, [safe(h.label, 40) for h, _ in rows]))
     for (host, result), (_, judged) in zip(outcome.results, chosen, strict=True):
         listing.print_lines(_notes(host, result, listing.summary(result.judged, len(judged.listeners))), sys.stderr)
     return outcome.failure_code or 0
