@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK (argcomplete's marker: this entry point completes itself; see main())
 """Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `metrics`,
 `serve --metrics ADDR:PORT`, and `stream --jsonl` (the machine mode `--host` reads; remote hosts: portwatch.remote).
 
@@ -12,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from portwatch import __version__, listing
+from portwatch import __version__, cli_help, listing
 from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
 from portwatch.model import Family, Listener, PortRange, Proto
 from portwatch.remote import commands as remote_cli
@@ -96,13 +97,15 @@ def _min_interval(text: str) -> float:
 def _add_metrics_parsers(commands: argparse._SubParsersAction[OneLineParser]) -> None:
     per_listener = {"choices": ("all", "unexpected", "none"), "default": "unexpected",
                     "help": "which listeners get a series of their own (default: unexpected)"}
-    metrics = commands.add_parser("metrics", help="the judged scan in Prometheus's text format")
+    metrics = commands.add_parser("metrics", help="the judged scan in Prometheus's text format",
+                               **cli_help.parser_texts("metrics"))
     metrics.add_argument("--textfile", type=Path, metavar="PATH.prom",
                          help="write it atomically to PATH.prom (node_exporter's textfile collector) instead of "
                               "stdout")
     _shared_options(metrics, top=False)
     metrics.add_argument("--per-listener", **per_listener)  # type: ignore[arg-type]
-    serve = commands.add_parser("serve", help="an HTTP endpoint for Prometheus to scrape")
+    serve = commands.add_parser("serve", help="an HTTP endpoint for Prometheus to scrape",
+                             **cli_help.parser_texts("serve"))
     serve.add_argument("--metrics", type=_listen_address, required=True, metavar="ADDR:PORT",
                        help="where to listen, e.g. 127.0.0.1:9105 (required: no wildcard default)")
     serve.add_argument("--min-interval", type=_min_interval, default=15.0, metavar="SECONDS",
@@ -112,7 +115,7 @@ def _add_metrics_parsers(commands: argparse._SubParsersAction[OneLineParser]) ->
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="portwatch", description="What is listening on this machine, and should it be?")
+    parser = OneLineParser(prog="portwatch", **cli_help.parser_texts(""))
     parser.add_argument("--version", action="version", version=f"portwatch {__version__}")
     _shared_options(parser, top=True)
     parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
@@ -122,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     remote_cli.add_arguments(parser, _port)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
-    list_cmd = commands.add_parser("list", help="print every listener, sorted by port")
+    list_cmd = commands.add_parser("list", help="print every listener, sorted by port",
+                                **cli_help.parser_texts("list"))
     _shared_options(list_cmd, top=False)
     list_cmd.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     list_cmd.add_argument("--tcp", action="store_true", help="TCP listeners only")
@@ -134,18 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
     _colour_option(list_cmd, top=False)
     remote_cli.add_arguments(list_cmd, _port)
 
-    who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
+    who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time",
+                           **cli_help.parser_texts("who"))
     _shared_options(who, top=False)
     who.add_argument("port", type=_port, metavar="PORT")
     who.add_argument("--json", action="store_true", help="JSON instead of text")
     remote_cli.add_arguments(who, _port)
 
-    check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")
+    check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not",
+                             **cli_help.parser_texts("check"))
     _shared_options(check, top=False)
     check.add_argument("--json", action="store_true", help="JSON instead of text")
     remote_cli.add_arguments(check, _port)
 
-    stream = commands.add_parser("stream", help="machine mode for --host: one judged scan per line, flushed")
+    stream = commands.add_parser("stream", help="machine mode for --host: one judged scan per line, flushed",
+                              **cli_help.parser_texts("stream"))
     _shared_options(stream, top=False)
     stream.add_argument("--jsonl", action="store_true", required=True, help="JSON lines (the portwatch.remote.wire format)")
     stream.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS", help="between scans")
@@ -153,10 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--details-port", type=_port, metavar="PORT",
                         help="also send the process details of PORT's owners (for `who --host`)")
 
-    baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
+    baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners",
+                                **cli_help.parser_texts("baseline"))
     actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
                                       parser_class=OneLineParser)
-    save = actions.add_parser("save", help="record what listens now as expected")
+    save = actions.add_parser("save", help="record what listens now as expected",
+                           **cli_help.parser_texts("baseline save"))
     save.add_argument("--collector", choices=COLLECTOR_NAMES, default=argparse.SUPPRESS,
                       help="how sockets are read (default: the fastest that works here)")
     save.add_argument("path", type=Path, nargs="?", metavar="PATH",
@@ -352,8 +361,23 @@ def run_serve(args: argparse.Namespace) -> int:
     return run_serve(args)
 
 
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """The shell asks for completions (argcomplete's protocol): answer and exit. Without the optional
+    `completion` extra there is nothing to offer, and the shell gets nothing."""
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    import os
+
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # only while completing: a normal run never imports argcomplete
+        _complete(parser)
+    args = parser.parse_args(argv)
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
                 "metrics": run_metrics, "serve": run_serve, "stream": run_stream, None: run_tui}
     try:
