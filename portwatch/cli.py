@@ -21,6 +21,7 @@ from portwatch.watch import MIN_INTERVAL
 
 if TYPE_CHECKING:
     from portwatch.judge import JudgedScan
+    from portwatch.tui.settings import Settings
 
 EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE = 0, 1, 2
 RANGE_CHOICES = (*(r.value for r in PortRange), "ephemeral")
@@ -118,9 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="portwatch", **cli_help.parser_texts(""))
     parser.add_argument("--version", action="version", version=f"portwatch {__version__}")
     _shared_options(parser, top=True)
-    parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
-                        help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
-    parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
+    parser.add_argument("--interval", type=_interval, default=None, metavar="SECONDS",
+                        help=f"TUI refresh interval (default: the config's, else 2; at least {MIN_INTERVAL})")
+    parser.add_argument("--bell", action=argparse.BooleanOptionalAction, default=None,
+                        help="TUI: ring the terminal bell with each alert (default: the config's, else no)")
     _colour_option(parser, top=True)
     remote_cli.add_arguments(parser, _port)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
@@ -214,6 +216,17 @@ def _dump_json(document: object) -> None:
     json_text.dump(document, sys.stdout)
 
 
+def _list_columns() -> tuple[str, ...] | None:
+    """The config's `columns` for `list`'s table; each problem with the files is one line on stderr."""
+    from portwatch import config
+    from portwatch.text import safe
+
+    loaded = config.load()
+    for problem in loaded.problems:
+        print(f"portwatch: {safe(problem, 400)} (ignored: running on defaults)", file=sys.stderr)
+    return loaded.config.columns
+
+
 def run_list(args: argparse.Namespace) -> int:
     if remote_cli.option(args, "hosts"):
         return remote_cli.run_list(args, select(args))
@@ -222,7 +235,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         _dump_json(listing.list_json(chosen))
     else:
-        print(listing.format_table(chosen, listing.use_colour(sys.stdout, args.color)))
+        print(listing.format_table(chosen, listing.use_colour(sys.stdout, args.color), columns=_list_columns()))
     listing.print_lines(listing.summary(judged, len(chosen.listeners)), sys.stderr)
     return EXIT_OK
 
@@ -293,9 +306,22 @@ def run_stream(args: argparse.Namespace) -> int:
     return stream.run(args)
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The config files under the options: --interval and --bell (when given) win; args gets the result."""
+    from portwatch import config
+    from portwatch.tui.settings import Settings
+
+    loaded = config.load()
+    merged = config.with_options(loaded.config, interval=args.interval, bell=args.bell)
+    args.interval = merged.interval or 2.0
+    args.bell = bool(merged.bell)
+    return Settings(merged, loaded.problems, config.user_path())
+
+
 def run_tui(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     if remote_cli.option(args, "hosts"):
-        return _run_remote_tui(args)
+        return _run_remote_tui(args, settings)
     import os
 
     from portwatch.baseline_file import default_path
@@ -310,11 +336,11 @@ def run_tui(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
     PortwatchApp(collector=get_collector(args.collector), interval=args.interval,
-                 baseline_path=args.baseline or default_path(), bell=args.bell).run()
+                 baseline_path=args.baseline or default_path(), bell=args.bell, settings=settings).run()
     return EXIT_OK
 
 
-def _run_remote_tui(args: argparse.Namespace) -> int:
+def _run_remote_tui(args: argparse.Namespace, settings: Settings) -> int:
     """`portwatch --host HOST`: one host per view (its cursor, panel, events and alerts are one machine's).
 
     The first refresh happens before the terminal is taken over, so a refused host key or an unreachable
@@ -343,7 +369,8 @@ def _run_remote_tui(args: argparse.Namespace) -> int:
 
     try:
         PortwatchApp(collector=collector, interval=args.interval, inspector=RemoteInspector(collector),
-                     judge=Prejudged(), baseline_path=None, bell=args.bell, host=hosts[0].label).run()
+                     judge=Prejudged(), baseline_path=None, bell=args.bell, host=hosts[0].label,
+                     settings=settings).run()
     finally:
         collector.close()
     return EXIT_OK

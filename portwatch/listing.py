@@ -22,6 +22,8 @@ from portwatch.text import age, bracket, safe, safe_join
 _RANGE_SGR = {PortRange.WELL_KNOWN: "36", PortRange.REGISTERED: "32", PortRange.DYNAMIC: "33"}
 RANGE_GLYPH = {PortRange.WELL_KNOWN: "well-known", PortRange.REGISTERED: "registered", PortRange.DYNAMIC: "dynamic"}
 _COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "EXPOSURE")
+#: Each column's name in the config's `columns` (the live view's names for the same things).
+COLUMN_KEYS = ("proto", "address", "port", "range", "ephemeral", "service", "pids", "process", "user", "exposure")
 _NAME_LIMIT = 40
 
 
@@ -49,24 +51,28 @@ def listener_row(listener: Listener) -> tuple[str, ...]:
             listener.exposure.value + (" (IPv4 too)" if listener.dual_stack else ""))
 
 
-def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None = None) -> str:
+def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None = None,
+                 columns: Sequence[str] | None = None) -> str:
     """An `ss`-like aligned table, each row coloured by its IANA range when ``colour``.
 
-    ``hosts``: a HOST column first, one (already safe) name per listener (`list --host`).
+    ``hosts``: a HOST column first, one (already safe) name per listener (`list --host`). ``columns``: only
+    these (COLUMN_KEYS names; the config's `columns`), in the usual order; None: all.
     """
     listeners = judged.listeners
-    columns = _COLUMNS if hosts is None else ("HOST", *_COLUMNS)
-    rows = [listener_row(entry) for entry in listeners]
+    keep = [i for i, key in enumerate(COLUMN_KEYS) if columns is None or key in columns]
+    labels = tuple(_COLUMNS[i] for i in keep)
+    shown = labels if hosts is None else ("HOST", *labels)
+    rows = [tuple(row[i] for i in keep) for row in map(listener_row, listeners)]
     if hosts is not None:
         rows = [(host, *row) for host, row in zip(hosts, rows, strict=True)]
-    port_column = columns.index("PORT")
-    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(columns)]
+    port_column = shown.index("PORT") if "PORT" in shown else -1
+    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(shown)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(cell.rjust(w) if i == port_column else cell.ljust(w)
                          for i, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
-    out = [f"\x1b[1m{line(columns)}\x1b[0m" if colour else line(columns)]
+    out = [f"\x1b[1m{line(shown)}\x1b[0m" if colour else line(shown)]
     for entry, row in zip(listeners, rows, strict=True):
         text = line(row)
         out.append(f"\x1b[{_RANGE_SGR[entry.port_range]}m{text}\x1b[0m" if colour else text)

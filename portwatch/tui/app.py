@@ -35,6 +35,7 @@ from portwatch.tui.alerts import Alerts
 from portwatch.tui.bindings import ViewKeys
 from portwatch.tui.executor import DaemonExecutor
 from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
+from portwatch.tui.settings import Settings, ThemeKeeper
 from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.events_screen import EventsScreen
 from portwatch.tui.widgets.filter_input import FilterInput
@@ -55,12 +56,16 @@ class PortwatchApp(ViewKeys):
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
                  baseline_path: Path | None = None, bell: bool = False, judge: Judge | None = None,
-                 host: str | None = None) -> None:
+                 host: str | None = None, settings: Settings | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
         ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
         ``judge``: how scans are judged (a remote host's arrive judged); ``host``: the remote host the
-        collector reads (`--host`), named in the header."""
+        collector reads (`--host`), named in the header. ``settings``: the config files' theme, columns and
+        saved filters (portwatch.tui.settings)."""
         super().__init__()
+        self.settings = settings or Settings()
+        self.saved_filters = dict(self.settings.config.filters)
+        self.theme_keeper = ThemeKeeper(self, self.settings)
         self.host = host
         self.collector = collector
         self.watcher = Watcher(collector, baseline_path, judge=judge)
@@ -82,7 +87,8 @@ class PortwatchApp(ViewKeys):
         self._highlighted: Listener | None = None
         # Kept, not queried: a query would search whichever screen is on top (help, command palette).
         self.summary = SummaryBar(id="summary")
-        self.table = ListenerTable(id="listeners", new_for=new_for, gone_for=gone_for, clock=clock)
+        self.table = ListenerTable(id="listeners", new_for=new_for, gone_for=gone_for, clock=clock,
+                                   hidden_columns=self.settings.hidden_columns)
         self.panel = ProcessPanel(id="panel")
         self.filter_box = FilterInput(id="filter")
 
@@ -101,6 +107,7 @@ class PortwatchApp(ViewKeys):
         if self.host is not None:
             self.summary.show_title(f"portwatch @ {safe(self.host, 60)}")
         self._install_signal_handlers()
+        self.theme_keeper.start()
         self.set_interval(1.0, self._age_rows)
         self.start_scan()
 

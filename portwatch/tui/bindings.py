@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from portwatch.model import PortRange, Proto, Scan
+from portwatch.tui.settings import filter_commands
 from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.table.rows import COLUMN_KEYS
 from portwatch.tui.widgets.filter_input import FilterInput
@@ -63,6 +64,8 @@ class ViewKeys(App[None]):
 
     table: ListenerTable
     summary: SummaryBar
+    #: The config's saved filters (name -> filter text), offered in the command palette.
+    saved_filters: dict[str, str]
     filter_box: FilterInput
     scan: Scan | None
 
@@ -82,6 +85,12 @@ class ViewKeys(App[None]):
 
     def on_filter_input_done(self, message: FilterInput.Done) -> None:
         self.screen.set_focus(self.table)
+
+    def apply_saved_filter(self, text: str) -> None:
+        """A saved filter from the palette: the box shows it, as if typed and kept."""
+        self.filter_box.value = text
+        self.filter_box.display = True
+        self._set_filter(text=text)
 
     def action_clear_filter(self) -> None:
         self.filter_box.action_clear()
@@ -116,3 +125,4 @@ class ViewKeys(App[None]):
         yield from super().get_system_commands(screen)
         for title, help_text, action in PALETTE:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        yield from filter_commands(self.saved_filters, self.apply_saved_filter)

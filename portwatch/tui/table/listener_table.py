@@ -53,11 +53,13 @@ class ListenerTable(ScrollView, can_focus=True):
         listener: Listener | None
 
     def __init__(self, *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 id: str | None = None) -> None:
-        """``clock``: the app's clock, which ages rows (tests advance it instead of sleeping)."""
+                 id: str | None = None, hidden_columns: frozenset[str] = frozenset()) -> None:
+        """``clock``: the app's clock, which ages rows (tests advance it instead of sleeping).
+        ``hidden_columns``: column keys not drawn (the config's `columns`)."""
         super().__init__(id=id)
         self.clock = clock
         self.model = TableModel(RowTracker(new_for=new_for, gone_for=gone_for))
+        self.model.hide(hidden_columns)
         self.cursor_row = 0
         self.palette = ComponentPalette(self)
         self.painter = LinePainter(self.model, self.palette)
@@ -224,8 +226,8 @@ class ListenerTable(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             x = offset.x + round(self.scroll_x)
-            for key in reversed(COLUMN_KEYS):
-                if x >= self.column_x(key):
+            for index, key in reversed(list(enumerate(COLUMN_KEYS))):
+                if index not in self.model.hidden and x >= self.column_x(key):
                     if x < self.virtual_size.width:
                         self.sort_by(key)
                     return

@@ -33,13 +33,17 @@ ROW_CLASSES = {
 COLUMN_META = tuple(Style.from_meta({"column": index}) for index in range(len(COLUMNS)))
 
 
-def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Style, over: Style | None) -> Strip:
-    """One line of cells padded to the column widths; ``over`` (the cursor) is laid over every cell."""
+def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Style, over: Style | None,
+              hidden: frozenset[int] = frozenset()) -> Strip:
+    """One line of cells padded to the column widths; ``over`` (the cursor) is laid over every cell; columns
+    in ``hidden`` are left out."""
     segments: list[Segment] = []
     row_style = base + cells[1].style  # the state cell carries the row's style alone
     if over is not None:
         row_style += over
-    for cell, column_width, meta in zip(cells, widths, COLUMN_META, strict=True):
+    for index, (cell, column_width, meta) in enumerate(zip(cells, widths, COLUMN_META, strict=True)):
+        if index in hidden:
+            continue
         pad_style = row_style + meta
         if cell.plain:
             style = base + cell.style + meta
@@ -104,7 +108,7 @@ class LinePainter:
         self._strips.clear()
 
     def _strip(self, cells: tuple[Cell, ...], base: Style, over: Style | None) -> Strip:
-        return row_strip(cells, self.model.widths, self.model.width, base, over)
+        return row_strip(cells, self.model.widths, self.model.width, base, over, self.model.hidden)
 
     def line(self, y: int, index: int, is_cursor: bool, scroll_x: int, width: int) -> Strip:
         """Screen line ``y`` (0: the header), showing row ``index``, cropped to the visible columns."""

@@ -66,6 +66,11 @@ class TableModel:
         self.order: list[ListenerKey] = []
         self.widths = self._label_widths()
         self._index: dict[ListenerKey, int] | None = None
+        #: Column indices not drawn (the config's `columns` leaves them out); their cells are still built.
+        self.hidden: frozenset[int] = frozenset()
+
+    def hide(self, column_keys: frozenset[str]) -> None:
+        self.hidden = frozenset(COLUMN_KEYS.index(key) for key in column_keys if key in COLUMN_KEYS)
 
     @property
     def row_count(self) -> int:
@@ -73,8 +78,8 @@ class TableModel:
 
     @property
     def width(self) -> int:
-        """The table's width in cells, padding included."""
-        return sum(self.widths) + 2 * PAD * len(self.widths)
+        """The table's width in cells, padding included (hidden columns take none)."""
+        return sum(width + 2 * PAD for index, width in enumerate(self.widths) if index not in self.hidden)
 
     def index_of(self, key: ListenerKey) -> int:
         if self._index is None:
@@ -84,7 +89,7 @@ class TableModel:
     def column_x(self, column_key: str) -> int:
         """Where a column starts, in cells from the table's left edge."""
         at = COLUMN_KEYS.index(column_key)
-        return sum(self.widths[:at]) + 2 * PAD * at
+        return sum(width + 2 * PAD for index, width in enumerate(self.widths[:at]) if index not in self.hidden)
 
     def header_cells(self) -> tuple[Cell, ...]:
         """The column labels, the sorted one marked with its direction."""
