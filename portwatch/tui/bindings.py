@@ -73,6 +73,8 @@ class ViewKeys(App[None]):
         self.filter_box.open()
 
     def on_input_changed(self, event: FilterInput.Changed) -> None:
+        if event.input is not self.filter_box:  # the command palette's own input bubbles here too
+            return
         self._set_filter(text=event.value)
 
     def action_keep_filter(self) -> None:
@@ -88,7 +90,8 @@ class ViewKeys(App[None]):
 
     def apply_saved_filter(self, text: str) -> None:
         """A saved filter from the palette: the box shows it, as if typed and kept."""
-        self.filter_box.value = text
+        with self.filter_box.prevent(FilterInput.Changed):  # applied right here, not once more later
+            self.filter_box.value = text
         self.filter_box.display = True
         self._set_filter(text=text)
 

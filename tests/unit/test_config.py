@@ -161,3 +161,26 @@ def test_save_theme_leaves_a_malformed_file_alone(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="config.toml:1"):
         config.save_theme(path, "nord")
     assert path.read_text() == "interval = = 3\n"
+
+
+def test_live_view_options_override_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portwatch.cli import _settings, build_parser
+
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv(config.SYSTEM_ENV, str(tmp_path / "system.toml"))
+    (tmp_path / "system.toml").write_text("interval = 9\nbell = true\n")
+    (tmp_path / "portwatch").mkdir()
+    (tmp_path / "portwatch" / "config.toml").write_text("interval = 7\n")
+    args = build_parser().parse_args([])
+    settings = _settings(args)
+    assert (args.interval, args.bell) == (7.0, True)  # user over system
+    assert settings.path == tmp_path / "portwatch" / "config.toml"
+    args = build_parser().parse_args(["--interval", "1", "--no-bell"])
+    _settings(args)
+    assert (args.interval, args.bell) == (1.0, False)  # options over both
+    (tmp_path / "portwatch" / "config.toml").unlink()
+    (tmp_path / "system.toml").unlink()
+    args = build_parser().parse_args([])
+    _settings(args)
+    assert (args.interval, args.bell) == (2.0, False)  # built-in defaults
