@@ -1,7 +1,7 @@
 """`--host`: `portwatch list|who|check --host [USER@]HOST …` and the ssh options every remote command takes.
 
 Several hosts make one table with a HOST column (and a "host" field in JSON): a fleet question ("where is
-port 8080 open?") is answered by one sorted, greppable list, and a script reads one array. Hosts are asked
+port 8080 open?") is answered by one sorted, greppable list, and a script reads one document. Hosts are asked
 one after the other, each over its own control connection; a host that fails is reported on stderr in one
 line and the others are still listed.
 
