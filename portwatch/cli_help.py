@@ -9,52 +9,73 @@ from typing import Any
 
 #: Every command's exit statuses, in order. "" is the live view (`portwatch` with no command).
 EXIT_STATUS: dict[str, tuple[tuple[int, str], ...]] = {
-    "": ((0, "quit normally"), (2, "bad input: an unknown option, a --baseline that does not exist; with --host: "
-                                   "the host refused (host key, authentication)"),
-         (3, "with --host: the host could not be reached"), (130, "interrupted (Ctrl-C)")),
-    "list": ((0, "listed (an empty list too)"), (2, "bad input, or with --host a host refused"),
-             (3, "the scan failed or the output could not be written; with --host a host could not be reached")),
-    "who": ((0, "something listens on PORT"), (1, "nothing listens on PORT"),
-            (2, "bad input: PORT is not an integer in 0-65535, an unknown option"),
-            (3, "the scan failed or the output could not be written; with --host a host could not be reached")),
-    "check": ((0, "every listener is expected and carries no alarming flag"),
-              (1, "some listener is unexpected (each is listed with its flags and reasons)"),
-              (2, "bad input: an unknown option, a malformed, unreadable or missing baseline"),
-              (3, "unknown: the scan failed or the output could not be written (the monitoring convention)")),
-    "baseline": ((0, "the baseline was written"),
-                 (2, "refused: the file exists (give --merge or --force), is malformed, or is not a regular file"),
-                 (3, "the scan failed")),
-    "baseline save": ((0, "the baseline was written"),
-                      (2, "refused: the file exists (give --merge or --force), is malformed, or is not a regular "
-                          "file"),
-                      (3, "the scan failed")),
+    "": (
+        (0, "quit normally"),
+        (
+            2,
+            "bad input: an unknown option, a --baseline that does not exist; with --host: "
+            "the host refused (host key, authentication)",
+        ),
+        (3, "with --host: the host could not be reached"),
+        (130, "interrupted (Ctrl-C)"),
+    ),
+    "list": (
+        (0, "listed (an empty list too)"),
+        (2, "bad input, or with --host a host refused"),
+        (3, "the scan failed or the output could not be written; with --host a host could not be reached"),
+    ),
+    "who": (
+        (0, "something listens on PORT"),
+        (1, "nothing listens on PORT"),
+        (2, "bad input: PORT is not an integer in 0-65535, an unknown option"),
+        (3, "the scan failed or the output could not be written; with --host a host could not be reached"),
+    ),
+    "check": (
+        (0, "every listener is expected and carries no alarming flag"),
+        (1, "some listener is unexpected (each is listed with its flags and reasons)"),
+        (2, "bad input: an unknown option, a malformed, unreadable or missing baseline"),
+        (3, "unknown: the scan failed or the output could not be written (the monitoring convention)"),
+    ),
+    "baseline": (
+        (0, "the baseline was written"),
+        (2, "refused: the file exists (give --merge or --force), is malformed, or is not a regular file"),
+        (3, "the scan failed"),
+    ),
+    "baseline save": (
+        (0, "the baseline was written"),
+        (2, "refused: the file exists (give --merge or --force), is malformed, or is not a regular file"),
+        (3, "the scan failed"),
+    ),
     "stream": ((0, "--count scans were sent"), (2, "bad input: --baseline does not exist")),
-    "metrics": ((0, "the metrics were written"), (1, "the scan failed (the metrics were still written, with "
-                                                     "portwatch_scan_success 0)"),
-                (2, "bad input: --textfile refused, prometheus_client missing")),
-    "serve": ((0, "stopped by SIGTERM or Ctrl-C"),
-              (2, "bad input: the address cannot be listened on, prometheus_client missing")),
+    "metrics": (
+        (0, "the metrics were written"),
+        (1, "the scan failed (the metrics were still written, with portwatch_scan_success 0)"),
+        (2, "bad input: --textfile refused, prometheus_client missing"),
+    ),
+    "serve": (
+        (0, "stopped by SIGTERM or Ctrl-C"),
+        (2, "bad input: the address cannot be listened on, prometheus_client missing"),
+    ),
 }
 
 #: Descriptions for `portwatch COMMAND --help` (the one-line help= stays for the command list).
 DESCRIPTION: dict[str, str] = {
     "": "What is listening on this machine, and should it be? With no command: the live view, a table of every "
-        "listening socket refreshed every --interval seconds.",
+    "listening socket refreshed every --interval seconds.",
     "list": "Print every listening TCP socket and bound UDP socket, sorted by port, with its owners, IANA range, "
-            "exposure and flags. A table on a terminal; --json writes the document described by "
-            "portwatch/schemas/list.schema.json.",
+    "exposure and flags. A table on a terminal; --json writes the document described by "
+    "portwatch/schemas/list.schema.json.",
     "who": "Who listens on PORT: each listener's flags, then each owning process's exe, cmdline, user, parent "
-           "chain and start time. --json: portwatch/schemas/who.schema.json.",
+    "chain and start time. --json: portwatch/schemas/who.schema.json.",
     "check": "Judge every listener against the baseline and the suspicion flags: for cron, CI and monitoring. "
-             "Unexpected listeners are printed on stdout, the verdict on stderr. --json: "
-             "portwatch/schemas/check.schema.json.",
+    "Unexpected listeners are printed on stdout, the verdict on stderr. --json: "
+    "portwatch/schemas/check.schema.json.",
     "baseline": "Manage the allowlist of expected listeners (a TOML file you may edit).",
     "baseline save": "Record what listens now as expected, in PATH or --baseline or your default file. An "
-                     "existing file is refused unless --merge (add what is missing, keep your entries and "
-                     "comments) or --force (replace it, keeping the old one as .bak).",
+    "existing file is refused unless --merge (add what is missing, keep your entries and "
+    "comments) or --force (replace it, keeping the old one as .bak).",
     "stream": "Machine mode for --host on another machine: one judged scan per line (JSON lines), flushed.",
-    "metrics": "The judged scan in Prometheus's text format, on stdout or atomically into a node_exporter "
-               "textfile.",
+    "metrics": "The judged scan in Prometheus's text format, on stdout or atomically into a node_exporter textfile.",
     "serve": "An HTTP endpoint for Prometheus to scrape: /metrics, scanning at most every --min-interval seconds.",
 }
 
@@ -102,11 +123,17 @@ def epilog(command: str) -> str:
 
 def _summary() -> list[tuple[str, str]]:
     """Per command, its codes in one line, for the top-level epilog."""
-    return [(name, "exits " + ", ".join(str(code) for code, _ in rows))
-            for name, rows in EXIT_STATUS.items() if name and name != "baseline"]
+    return [
+        (name, "exits " + ", ".join(str(code) for code, _ in rows))
+        for name, rows in EXIT_STATUS.items()
+        if name and name != "baseline"
+    ]
 
 
 def parser_texts(command: str) -> dict[str, Any]:
     """Keyword arguments for ArgumentParser / add_parser: description, epilog and a formatter that keeps them."""
-    return {"description": textwrap.fill(DESCRIPTION[command], 79), "epilog": epilog(command),
-            "formatter_class": argparse.RawDescriptionHelpFormatter}
+    return {
+        "description": textwrap.fill(DESCRIPTION[command], 79),
+        "epilog": epilog(command),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }

@@ -39,8 +39,20 @@ SYSTEM_ENV = "PORTWATCH_SYSTEM_CONFIG"
 MAX_BYTES = 64 * 1024
 MIN_INTERVAL = 0.5
 #: The live view's table columns, by the names `columns` takes (tests/ui keep this equal to the table's).
-COLUMN_NAMES = ("flags", "state", "proto", "address", "exposure", "port", "process", "pids", "user", "range",
-                "ephemeral", "service")
+COLUMN_NAMES = (
+    "flags",
+    "state",
+    "proto",
+    "address",
+    "exposure",
+    "port",
+    "process",
+    "pids",
+    "user",
+    "range",
+    "ephemeral",
+    "service",
+)
 KEYS = ("interval", "theme", "bell", "columns", "filters")
 
 
@@ -202,9 +214,9 @@ def theme_text(text: str, theme: str) -> str:
     top = text[: table.start()] if table else text
     found = _THEME_LINE.search(top)
     if found:
-        return text[: found.start()] + line + text[found.end():]
+        return text[: found.start()] + line + text[found.end() :]
     if table:
-        return text[: table.start()] + line + "\n" + text[table.start():]
+        return text[: table.start()] + line + "\n" + text[table.start() :]
     return text + ("" if not text or text.endswith("\n") else "\n") + line + "\n"
 
 

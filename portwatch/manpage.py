@@ -82,12 +82,22 @@ def render(parser: argparse.ArgumentParser | None = None) -> str:
         ".SH COMMANDS",
     ]
     for name, sub in _commands(parser):
-        out += [f".SS {roff('portwatch ' + name)}", f".B {_usage(sub)}", ".PP",
-                roff(cli_help.DESCRIPTION.get(name, sub.description or "")), *_options(sub)]
+        out += [
+            f".SS {roff('portwatch ' + name)}",
+            f".B {_usage(sub)}",
+            ".PP",
+            roff(cli_help.DESCRIPTION.get(name, sub.description or "")),
+            *_options(sub),
+        ]
         if name in cli_help.EXIT_STATUS:
             out += [".PP", "Exit status:", ".RS", *_exit_status(name), ".RE"]
-    out += [".SH EXIT STATUS", "The live view (no command):", *_exit_status(""),
-            ".PP", "Each command's own exit status is given with the command above."]
+    out += [
+        ".SH EXIT STATUS",
+        "The live view (no command):",
+        *_exit_status(""),
+        ".PP",
+        "Each command's own exit status is given with the command above.",
+    ]
     out += [".SH ENVIRONMENT"]
     for variable, meaning in cli_help.ENVIRONMENT:
         out += [".TP", f"\\fB{roff(variable)}\\fR", roff(meaning)]

@@ -22,8 +22,10 @@ def _strings(value: Any) -> list[str]:
 def validated(document: Any, name: str) -> Any:
     """``document`` (already parsed) checked against schema ``name``; AssertionError naming the problems."""
     validator = Draft202012Validator(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
-    problems = [f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
-                for error in validator.iter_errors(document)]
+    problems = [
+        f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        for error in validator.iter_errors(document)
+    ]
     assert not problems, f"{name} --json breaks its schema:\n" + "\n".join(problems[:20])
     bad = [s for s in _strings(document) if not is_text(s)]
     assert not bad, f"{name} --json carries lone surrogates: {bad[:5]!r}"

@@ -45,8 +45,13 @@ class ThemeKeeper:
             else:
                 problems.append(f"theme {theme!r} is not one of: {', '.join(sorted(app.available_themes))}")
         if problems:
-            app.notify("\n".join(safe(problem, 300) for problem in problems), title="config: running on defaults "
-                       "for these", severity="warning", timeout=12, markup=False)
+            app.notify(
+                "\n".join(safe(problem, 300) for problem in problems),
+                title="config: running on defaults for these",
+                severity="warning",
+                timeout=12,
+                markup=False,
+            )
         app.theme_changed_signal.subscribe(app, self._changed)
 
     def _changed(self, theme: object) -> None:
@@ -54,20 +59,23 @@ class ThemeKeeper:
         if self.settings.path is None or name == self._saved:
             return
         self._saved = name
-        self.app.run_worker(partial(self._save, self.settings.path, name), thread=True, group="config",
-                            exit_on_error=False)
+        self.app.run_worker(
+            partial(self._save, self.settings.path, name), thread=True, group="config", exit_on_error=False
+        )
 
     def _save(self, path: Path, name: str) -> None:
         try:
             save_theme(path, name)
         except (OSError, ValueError) as error:
             message = safe(str(error), 300)
-            self.app.call_from_thread(self.app.notify, message, title="theme not saved", severity="warning",
-                                      markup=False)
+            self.app.call_from_thread(
+                self.app.notify, message, title="theme not saved", severity="warning", markup=False
+            )
 
 
 def filter_commands(filters: dict[str, str] | None, apply: Callable[[str], None]) -> Iterable[SystemCommand]:
     """One palette command per saved filter."""
     for name, text in (filters or {}).items():
-        yield SystemCommand(f"Filter: {safe(name, 40)}", f"Saved filter (config): {safe(text, 80)}",
-                            partial(apply, text))
+        yield SystemCommand(
+            f"Filter: {safe(name, 40)}", f"Saved filter (config): {safe(text, 80)}", partial(apply, text)
+        )

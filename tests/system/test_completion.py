@@ -18,11 +18,17 @@ def complete(line: str) -> list[str]:
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("bash is not installed: it does the fd 8/9 redirection argcomplete's protocol needs")
-    env = dict(os.environ, _ARGCOMPLETE="1", _ARGCOMPLETE_IFS="\v", COMP_LINE=line, COMP_POINT=str(len(line)),
-               COMP_TYPE="9")
+    env = dict(
+        os.environ, _ARGCOMPLETE="1", _ARGCOMPLETE_IFS="\v", COMP_LINE=line, COMP_POINT=str(len(line)), COMP_TYPE="9"
+    )
     hook = '"$@" 8>&1 9>/dev/null 1>/dev/null 2>/dev/null'
-    result = subprocess.run([bash, "-c", hook, "complete", sys.executable, "-m", "portwatch"], env=env,
-                            capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [bash, "-c", hook, "complete", sys.executable, "-m", "portwatch"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result
     return [word.strip() for word in result.stdout.decode().split("\v") if word.strip()]
 
@@ -44,8 +50,9 @@ def test_choices_are_offered() -> None:
 
 def test_a_normal_run_never_imports_argcomplete() -> None:
     code = "import sys; from portwatch.cli import main; main(['--version'])"
-    probe = ("import sys, runpy\ntry:\n    " + code + "\nexcept SystemExit:\n    pass\n"
-             "print('argcomplete' in sys.modules)")
+    probe = (
+        "import sys, runpy\ntry:\n    " + code + "\nexcept SystemExit:\n    pass\nprint('argcomplete' in sys.modules)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "_ARGCOMPLETE"}
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
     assert result.stdout.strip().endswith("False"), result

@@ -59,8 +59,7 @@ def bytes_server(tmp_path: Path) -> Iterator[BytesServer]:
         target.write(source.read())
     os.chmod(exe, 0o755)
     argv = [exe, b"-c", BYTES_SERVER.encode(), NAME, ODD_ARG, LONG_ARG]
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=folder,
-                            env=interpreter_env())
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=folder, env=interpreter_env())
     line = proc.stdout.readline() if proc.stdout else b""
     if not line.strip():
         proc.kill()

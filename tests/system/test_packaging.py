@@ -31,12 +31,18 @@ def pipx_command() -> str:
 def test_pipx_install_of_the_checkout_gives_a_working_portwatch(tmp_path: Path) -> None:
     pipx = pipx_command()
     source = tmp_path / "checkout"  # a copy: pipx builds in place and must not touch the working tree
-    shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(".venv", "*.egg-info", "__pycache__", ".git",
-                                                                     "build", ".*_cache"))
-    env = dict(os.environ, PIPX_HOME=str(tmp_path / "pipx-home"), PIPX_BIN_DIR=str(tmp_path / "bin"),
-               PIPX_MAN_DIR=str(tmp_path / "man"))
-    installed = subprocess.run([pipx, "install", str(source)], capture_output=True, text=True, env=env,
-                               timeout=600)
+    shutil.copytree(
+        CHECKOUT,
+        source,
+        ignore=shutil.ignore_patterns(".venv", "*.egg-info", "__pycache__", ".git", "build", ".*_cache"),
+    )
+    env = dict(
+        os.environ,
+        PIPX_HOME=str(tmp_path / "pipx-home"),
+        PIPX_BIN_DIR=str(tmp_path / "bin"),
+        PIPX_MAN_DIR=str(tmp_path / "man"),
+    )
+    installed = subprocess.run([pipx, "install", str(source)], capture_output=True, text=True, env=env, timeout=600)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     command = tmp_path / "bin" / "portwatch"
     version = subprocess.run([str(command), "--version"], capture_output=True, text=True, timeout=60)
@@ -46,8 +52,12 @@ def test_pipx_install_of_the_checkout_gives_a_working_portwatch(tmp_path: Path) 
 
 
 def test_the_wheel_names_the_distribution_license_and_ships_the_data(tmp_path: Path) -> None:
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path),
-                            str(CHECKOUT)], capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(CHECKOUT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr
     [wheel] = tmp_path.glob("portwatch_listeners-*.whl")
     with zipfile.ZipFile(wheel) as archive:
@@ -57,6 +67,11 @@ def test_the_wheel_names_the_distribution_license_and_ships_the_data(tmp_path: P
     assert "Name: portwatch-listeners" in text
     assert "License-Expression: MIT" in text and "License-File: LICENSE" in text
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
-    for shipped in ("portwatch/schemas/list.schema.json", "portwatch/schemas/who.schema.json",
-                    "portwatch/schemas/check.schema.json", "portwatch/tui/portwatch.tcss", "portwatch/py.typed"):
+    for shipped in (
+        "portwatch/schemas/list.schema.json",
+        "portwatch/schemas/who.schema.json",
+        "portwatch/schemas/check.schema.json",
+        "portwatch/tui/portwatch.tcss",
+        "portwatch/py.typed",
+    ):
         assert shipped in names

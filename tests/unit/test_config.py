@@ -27,8 +27,13 @@ exposed = "ALL"
 def test_every_key_is_read() -> None:
     loaded = config.parse(GOOD, "config.toml")
     assert loaded.problems == ()
-    assert loaded.config == Config(interval=5.0, theme="nord", bell=True, columns=("port", "process", "user"),
-                                   filters={"ssh": "22", "exposed": "ALL"})
+    assert loaded.config == Config(
+        interval=5.0,
+        theme="nord",
+        bell=True,
+        columns=("port", "process", "user"),
+        filters={"ssh": "22", "exposed": "ALL"},
+    )
 
 
 def test_malformed_toml_is_one_problem_with_its_line_and_nothing_is_used() -> None:
@@ -44,15 +49,18 @@ def test_unknown_keys_are_reported_with_their_line_and_the_rest_is_kept() -> Non
     assert loaded.problems == ("c.toml:2: unknown key 'colour' (known: interval, theme, bell, columns, filters)",)
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ('interval = "fast"', 1, "interval must be a number"),
-    ("interval = 0.1", 1, "at least 0.5"),
-    ("interval = inf", 1, "finite"),
-    ('\nbell = "yes"', 2, "bell must be true or false"),
-    ('columns = ["port", "colour"]', 1, "unknown column 'colour'"),
-    ("columns = []", 1, "at least one column"),
-    ("[filters]\nssh = 22", 1, "filters must be a table"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ('interval = "fast"', 1, "interval must be a number"),
+        ("interval = 0.1", 1, "at least 0.5"),
+        ("interval = inf", 1, "finite"),
+        ('\nbell = "yes"', 2, "bell must be true or false"),
+        ('columns = ["port", "colour"]', 1, "unknown column 'colour'"),
+        ("columns = []", 1, "at least one column"),
+        ("[filters]\nssh = 22", 1, "filters must be a table"),
+    ],
+)
 def test_a_wrong_value_is_ignored_with_its_line(text: str, line: int, words: str) -> None:
     loaded = config.parse(text, "c.toml")
     assert loaded.config == Config()
@@ -119,7 +127,7 @@ def test_theme_line_is_replaced_keeping_every_other_byte() -> None:
 
 
 def test_theme_line_is_added_before_the_first_table_or_at_the_end() -> None:
-    assert config.theme_text("# mine\n[filters]\na = \"1\"\n", "nord") == '# mine\ntheme = "nord"\n[filters]\na = "1"\n'
+    assert config.theme_text('# mine\n[filters]\na = "1"\n', "nord") == '# mine\ntheme = "nord"\n[filters]\na = "1"\n'
     assert config.theme_text("interval = 3", "nord") == 'interval = 3\ntheme = "nord"\n'
     assert config.theme_text("", "nord") == 'theme = "nord"\n'
 

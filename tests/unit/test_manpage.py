@@ -11,7 +11,8 @@ SHIPPED = Path(__file__).resolve().parents[2] / "man" / "portwatch.1"
 
 def test_shipped_man_page_equals_a_fresh_generation() -> None:
     assert SHIPPED.read_text("utf-8") == manpage.render(), (
-        "man/portwatch.1 is stale: run `python -m portwatch.manpage > man/portwatch.1`")
+        "man/portwatch.1 is stale: run `python -m portwatch.manpage > man/portwatch.1`"
+    )
 
 
 def test_man_page_names_every_command_and_exit_status() -> None:
