@@ -14,17 +14,18 @@ __all__ = ["COLLECTOR_NAMES", "Collector", "Inspector", "RawSocket", "build_scan
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
 
 
-def get_collector(name: str = "auto") -> Collector:
-    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere."""
+def get_collector(name: str = "auto", *, packages: bool = False) -> Collector:
+    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere. ``packages``:
+    owners also carry their executable's package and whether it still matches it (dpkg/rpm; slower)."""
     if name not in COLLECTOR_NAMES:
         raise ValueError(f"unknown collector {name!r} (choose from {', '.join(COLLECTOR_NAMES)})")
     if name == "linux" or (name == "auto" and sys.platform.startswith("linux")):
         from portwatch.collect.linux import LinuxCollector
 
-        return LinuxCollector()
+        return LinuxCollector(packages=packages)
     from portwatch.collect.psutil_collector import PsutilCollector
 
-    return PsutilCollector()
+    return PsutilCollector(packages=packages)
 
 
 def get_inspector() -> Inspector:
