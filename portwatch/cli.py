@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     list_cmd.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
                           help="one IANA range, or this OS's ephemeral range")
+    list_cmd.add_argument("--packages", action="store_true",
+                          help="also name each executable's package and check it against the package's "
+                               "checksum (slower: who, check and the TUI always do)")
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
     _shared_options(who, top=False)
@@ -119,9 +122,10 @@ def select(args: argparse.Namespace) -> Callable[[Listener], bool]:
     return keep
 
 
-def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
+def _judged(args: argparse.Namespace, strict: bool, packages: bool = False) -> JudgedScan:
     """Collect and judge, against --baseline or the user's default file. ``strict``: a baseline that cannot
-    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why."""
+    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why.
+    ``packages``: owners carry their package (also whenever the baseline matches on one)."""
     from portwatch.baseline import BaselineError
     from portwatch.judge import find_baseline, judge_now
 
@@ -131,7 +135,8 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
         if strict:
             raise
         baseline, note = None, f"baseline not used: {error}"
-    return judge_now(get_collector(args.collector), baseline, (note,) if note else ())
+    packages = packages or getattr(args, "packages", False) or (baseline is not None and baseline.needs_packages)
+    return judge_now(get_collector(args.collector, packages=packages), baseline, (note,) if note else ())
 
 
 def _dump_json(document: object) -> None:
@@ -153,7 +158,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_who(args: argparse.Namespace) -> int:
-    found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
+    found = _judged(args, strict=False, packages=True).only(lambda entry: entry.port == args.port)
     inspector = get_inspector()
     details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
     if args.json:
@@ -173,7 +178,7 @@ def run_check(args: argparse.Namespace) -> int:
     from portwatch.baseline import BaselineError
 
     try:
-        judged = _judged(args, strict=True)
+        judged = _judged(args, strict=True, packages=True)  # a changed binary is what check is for
     except BaselineError as error:
         print(f"portwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -192,7 +197,8 @@ def run_baseline(args: argparse.Namespace) -> int:
     from portwatch.judge import judge_now
     from portwatch.text import safe
 
-    judged = judge_now(get_collector(args.collector))  # flags tell client sockets (nothing to approve) apart
+    # flags tell client sockets (nothing to approve) apart; packages are recorded with each entry
+    judged = judge_now(get_collector(args.collector, packages=True))
     try:
         saved = baseline_file.save(judged.listeners, args.path or args.baseline, merge=args.merge, force=args.force)
     except BaselineError as error:
@@ -217,7 +223,8 @@ def run_tui(args: argparse.Namespace) -> int:
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
-    PortwatchApp(collector=get_collector(args.collector), interval=args.interval,
+    # packages on: looked up in the scan worker, cached per executable, never on the event loop
+    PortwatchApp(collector=get_collector(args.collector, packages=True), interval=args.interval,
                  baseline_path=args.baseline or default_path(), bell=args.bell).run()
     return EXIT_OK
 

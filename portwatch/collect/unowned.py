@@ -54,7 +54,8 @@ def link_ports(document: object) -> dict[tuple[str, int], str]:
         port = data.get("port") if isinstance(data, dict) else None
         if isinstance(port, int) and port:
             kind = "VXLAN" if info["info_kind"] == "vxlan" else "Geneve"
-            found[("udp", port)] = f"the kernel's {kind} device {link.get('ifname')} (VNI {data.get('id')})"
+            vni = data.get("id") if isinstance(data, dict) else None
+            found[("udp", port)] = f"the kernel's {kind} device {link.get('ifname')} (VNI {vni})"
     return found
 
 
