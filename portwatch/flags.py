@@ -121,9 +121,9 @@ def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> 
         fix = (f"`dpkg --verify {package.name}` shows what else changed; `apt-get install --reinstall "
                f"{package.name}` restores it") if package.manager == "dpkg" else \
             f"`rpm -V {package.name}` shows what else changed; reinstall the package to restore it"
-        flags.append(Flag(FlagCode.EXE_MODIFIED, f"{_q(facts.path or owner.exe)} no longer matches package "
-                                                 f"{_q(package.name)} ({_q(package.note)}): someone changed the "
-                                                 f"installed program; {fix}"))
+        flags.append(Flag(FlagCode.EXE_MODIFIED, f"{_q(facts.path or owner.exe)} no longer matches the checksum "
+                                                 f"package {_q(package.name)} recorded at install: someone changed "
+                                                 f"the installed program; {fix}"))
     if facts.risky_place:
         flags.append(Flag(FlagCode.EXE_IN_TEMP, f"{_q(facts.path)} runs from {facts.risky_place}, where any user or "
                                          "download can drop files: find out who put it there"))

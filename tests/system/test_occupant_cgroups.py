@@ -67,15 +67,19 @@ def test_child_in_a_login_session_is_not_a_service(spawn: Spawn, placed: Callabl
     assert found is not None and found.kind == "session" and found.text == "login session pwat9"
 
 
-def test_docker_scope_gives_the_container_named_from_its_config(spawn: Spawn, tmp_path: Path,
-                                                                placed: Callable[[str], PlacedCgroup]) -> None:
+def test_docker_scope_gives_the_container_named_from_its_config(
+    spawn: Spawn, tmp_path: Path, placed: Callable[[str], PlacedCgroup]
+) -> None:
     container_id = random_hex()
     (tmp_path / container_id).mkdir()
-    (tmp_path / container_id / "config.v2.json").write_text(json.dumps(
-        {"ID": container_id, "Name": "/pwat-web-1", "Config": {"Image": "nginx:1.27", "Hostname": "x"}}))
+    (tmp_path / container_id / "config.v2.json").write_text(
+        json.dumps({"ID": container_id, "Name": "/pwat-web-1", "Config": {"Image": "nginx:1.27", "Hostname": "x"}})
+    )
     child = spawn("tcp", "127.0.0.1")
     placed(f"system.slice/docker-{container_id}.scope").add(child.pid)
-    collector = LinuxCollector(attribution=Attribution(occupants=Occupants(runtimes=RuntimeState(docker_root=tmp_path))))
+    collector = LinuxCollector(
+        attribution=Attribution(occupants=Occupants(runtimes=RuntimeState(docker_root=tmp_path)))
+    )
     owner = owner_on(collector, child.port, child.pid)
     assert owner.container == ContainerRef("docker", container_id, "pwat-web-1", "nginx:1.27")
     assert owner.occupant == "pwat-web-1 (docker, image nginx:1.27)"
@@ -84,15 +88,18 @@ def test_docker_scope_gives_the_container_named_from_its_config(spawn: Spawn, tm
     assert row["owners"][0]["container"] == {"runtime": "docker", "id": container_id, "name": None, "image": None}
 
 
-def test_kubepods_slice_gives_pod_namespace_and_name(spawn: Spawn, tmp_path: Path,
-                                                     placed: Callable[[str], PlacedCgroup]) -> None:
+def test_kubepods_slice_gives_pod_namespace_and_name(
+    spawn: Spawn, tmp_path: Path, placed: Callable[[str], PlacedCgroup]
+) -> None:
     pod_uid = str(uuid.uuid4())
     container_id = random_hex()
     (tmp_path / f"pwat-ns_pwat-pod-7d9f_{pod_uid}").mkdir()
     slice_uid = pod_uid.replace("-", "_")
     child = spawn("tcp", "127.0.0.1")
-    placed("kubepods.slice/kubepods-besteffort.slice/"
-           f"kubepods-besteffort-pod{slice_uid}.slice/cri-containerd-{container_id}.scope").add(child.pid)
+    placed(
+        "kubepods.slice/kubepods-besteffort.slice/"
+        f"kubepods-besteffort-pod{slice_uid}.slice/cri-containerd-{container_id}.scope"
+    ).add(child.pid)
     collector = LinuxCollector(attribution=Attribution(occupants=Occupants(pods=PodDirectory(tmp_path))))
     owner = owner_on(collector, child.port, child.pid)
     assert owner.pod == PodRef(pod_uid, "pwat-ns", "pwat-pod-7d9f")
@@ -102,8 +109,9 @@ def test_kubepods_slice_gives_pod_namespace_and_name(spawn: Spawn, tmp_path: Pat
     assert row["owners"][0]["pod"] == {"uid": pod_uid, "namespace": None, "name": None}
 
 
-def test_baseline_save_records_the_unit_and_matches_on_it(spawn: Spawn, tmp_path: Path,
-                                                          placed: Callable[[str], PlacedCgroup]) -> None:
+def test_baseline_save_records_the_unit_and_matches_on_it(
+    spawn: Spawn, tmp_path: Path, placed: Callable[[str], PlacedCgroup]
+) -> None:
     unit = f"pwat-{random_hex(8)}.service"
     child = spawn("tcp", "127.0.0.1")
     group = placed(f"system.slice/{unit}")
@@ -112,7 +120,7 @@ def test_baseline_save_records_the_unit_and_matches_on_it(spawn: Spawn, tmp_path
     saved = portwatch("baseline", "save", str(path))
     assert saved.returncode == 0, saved.stderr
     text = path.read_text()
-    block = text[text.index(f"port = {child.port}\n"):].split("[[listener]]")[0]
+    block = text[text.index(f"port = {child.port}\n") :].split("[[listener]]")[0]
     assert f'unit = "{unit}"' in block
     # The same listener in another unit is not the expected one.
     other = placed(f"system.slice/pwat-other-{random_hex(8)}.service")
