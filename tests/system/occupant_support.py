@@ -7,6 +7,7 @@ and the v2 one are used where mounted, as systemd itself would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -76,10 +77,8 @@ class PlacedCgroup:
             except OSError:
                 continue
             for pid in pids:
-                try:
+                with contextlib.suppress(OSError):  # exited meanwhile
                     (root / "cgroup.procs").write_text(f"{pid}\n")
-                except OSError:
-                    pass  # exited meanwhile
         for path in reversed(self.created):
             for _ in range(50):  # a process that just exited leaves the cgroup a moment later
                 try:
