@@ -52,9 +52,8 @@ class Placement:
     pod_uid: str | None = None
 
 
-def cgroup_paths(text: str) -> tuple[str, ...]:
-    """The paths of a /proc/PID/cgroup file, systemd's first: the v1 ``name=systemd`` line, then the v2 ``0::``
-    line, then every other controller's (a cgroupfs-driven container shows its id in all of them)."""
+def _split(text: str) -> tuple[list[str], list[str], list[str]]:
+    """(name=systemd paths, cgroup2 paths, every other controller's) of a /proc/PID/cgroup file."""
     systemd: list[str] = []
     unified: list[str] = []
     others: list[str] = []
@@ -69,6 +68,13 @@ def cgroup_paths(text: str) -> tuple[str, ...]:
             unified.append(path)
         else:
             others.append(path)
+    return systemd, unified, others
+
+
+def cgroup_paths(text: str) -> tuple[str, ...]:
+    """The paths of a /proc/PID/cgroup file, systemd's first: the v1 ``name=systemd`` line, then the v2 ``0::``
+    line, then every other controller's (a cgroupfs-driven container shows its id in all of them)."""
+    systemd, unified, others = _split(text)
     return tuple(dict.fromkeys(systemd + unified + others))
 
 
@@ -132,16 +138,14 @@ def pod_of(path: str) -> str | None:
 
 
 def placement(text: str) -> Placement:
-    """Unit, container and pod from a whole /proc/PID/cgroup file: the first path that names each."""
-    unit: UnitRef | None = None
-    container: tuple[str, str] | None = None
-    pod: str | None = None
+    """Unit, container and pod from a whole /proc/PID/cgroup file: the first path that names each. The unit
+    comes from systemd's hierarchies only (name=systemd, cgroup2), where they exist."""
+    systemd, unified, others = _split(text)
+    unit_paths = (systemd + unified) or others
+    unit = next((found for found in map(unit_of, unit_paths) if found is not None), None)
     paths = cgroup_paths(text)
-    for index, path in enumerate(paths):
-        if unit is None and index < 2:  # systemd lives in the name=systemd and the v2 hierarchy only
-            unit = unit_of(path)
-        container = container or container_of(path)
-        pod = pod or pod_of(path)
+    container = next((found for found in map(container_of, paths) if found is not None), None)
+    pod = next((found for found in map(pod_of, paths) if found is not None), None)
     return Placement(unit, container, pod)
 
 
