@@ -4,10 +4,14 @@ when asked for (``packages``), and a reason for each socket nobody could be seen
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from portwatch.collect.cgroups import Occupants
-from portwatch.collect.packages import PackageInspector
-from portwatch.collect.unowned import UnownedExplainer
 from portwatch.model import Owner
+
+if TYPE_CHECKING:  # imported when first needed: `portwatch list` starts without them (~12 ms of imports)
+    from portwatch.collect.packages import PackageInspector
+    from portwatch.collect.unowned import UnownedExplainer
 
 
 class Attribution:
@@ -21,7 +25,7 @@ class Attribution:
         explainer: UnownedExplainer | None = None,
     ) -> None:
         self.occupants = occupants or Occupants()
-        self.explainer = explainer or UnownedExplainer()
+        self._explainer = explainer
         self._package_inspector = package_inspector
         #: Whether owners get their package (dpkg/rpm lookups and a checksum of each new executable).
         self.packages = packages or package_inspector is not None
@@ -32,8 +36,18 @@ class Attribution:
     @property
     def package_inspector(self) -> PackageInspector:
         if self._package_inspector is None:
+            from portwatch.collect.packages import PackageInspector
+
             self._package_inspector = PackageInspector()
         return self._package_inspector
+
+    @property
+    def explainer(self) -> UnownedExplainer:
+        if self._explainer is None:
+            from portwatch.collect.unowned import UnownedExplainer
+
+            self._explainer = UnownedExplainer()
+        return self._explainer
 
     def occupy(self, owner: Owner) -> Owner:
         """``owner`` with its unit, container and pod (before its executable's facts are attached)."""

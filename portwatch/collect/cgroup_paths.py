@@ -19,7 +19,6 @@ What the paths look like (``/proc/PID/cgroup`` is ``ID:CONTROLLERS:PATH`` a line
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -27,18 +26,20 @@ from portwatch.model import PodRef, UnitRef
 
 _UNIT_TYPES = ("service", "scope", "socket", "mount", "swap")
 _HEX64 = r"[0-9a-f]{64}"
+# Patterns as text: `re` compiles (and caches) them at first use, so a host whose processes all sit in "/"
+# never pays for compiling them (`portwatch list` imports this module on every run).
 #: (pattern of one path component, runtime); the id is group 1.
 _CONTAINER_COMPONENTS = (
-    (re.compile(rf"docker-({_HEX64})\.scope"), "docker"),
-    (re.compile(rf"libpod-({_HEX64})(?:\.scope)?"), "podman"),
-    (re.compile(rf"cri-containerd-({_HEX64})\.scope"), "containerd"),
-    (re.compile(rf"crio-({_HEX64})\.scope"), "cri-o"),
+    (rf"docker-({_HEX64})\.scope", "docker"),
+    (rf"libpod-({_HEX64})(?:\.scope)?", "podman"),
+    (rf"cri-containerd-({_HEX64})\.scope", "containerd"),
+    (rf"crio-({_HEX64})\.scope", "cri-o"),
 )
-_BARE_ID = re.compile(_HEX64)
-_USER_MANAGER = re.compile(r"user@(\d+)\.service")
-_SESSION = re.compile(r"session-[^/]+\.scope")
-_POD_SYSTEMD = re.compile(r"kubepods(?:-(?:besteffort|burstable|guaranteed))?-pod([0-9a-f_]{36})\.slice")
-_POD_CGROUPFS = re.compile(r"pod([0-9a-f-]{36})")
+_BARE_ID = _HEX64
+_USER_MANAGER = r"user@(\d+)\.service"
+_SESSION = r"session-[^/]+\.scope"
+_POD_SYSTEMD = r"kubepods(?:-(?:besteffort|burstable|guaranteed))?-pod([0-9a-f_]{36})\.slice"
+_POD_CGROUPFS = r"pod([0-9a-f-]{36})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ def unit_of(path: str) -> UnitRef | None:
     user_uid: int | None = None
     found: tuple[int, str] | None = None
     for index, part in enumerate(components):
-        manager = _USER_MANAGER.fullmatch(part)
+        manager = re.fullmatch(_USER_MANAGER, part)
         if manager is not None:
             user_uid = int(manager[1])
         stem, dot, kind = part.rpartition(".")
@@ -94,13 +95,13 @@ def unit_of(path: str) -> UnitRef | None:
     if found is None:
         return None
     index, name = found
-    if _SESSION.fullmatch(name):
+    if re.fullmatch(_SESSION, name):
         return UnitRef(name, "session")
-    if _USER_MANAGER.fullmatch(name):
+    if re.fullmatch(_USER_MANAGER, name):
         return UnitRef(name, "service")  # the user's manager is a system unit
-    if name == "init.scope" and index > 0 and _USER_MANAGER.fullmatch(components[index - 1]):
+    if name == "init.scope" and index > 0 and re.fullmatch(_USER_MANAGER, components[index - 1]):
         return UnitRef(components[index - 1], "service")
-    inside_manager = user_uid is not None and any(_USER_MANAGER.fullmatch(p) for p in components[:index])
+    inside_manager = user_uid is not None and any(re.fullmatch(_USER_MANAGER, p) for p in components[:index])
     return UnitRef(name, name.rpartition(".")[2], user_uid if inside_manager else None)
 
 
@@ -110,14 +111,14 @@ def container_of(path: str) -> tuple[str, str] | None:
     components = [part for part in path.split("/") if part]
     for index, part in enumerate(components):
         for pattern, runtime in _CONTAINER_COMPONENTS:
-            found = pattern.fullmatch(part)
+            found = re.fullmatch(pattern, part)
             if found is not None:
                 return runtime, found[1]
-        if _BARE_ID.fullmatch(part) and index > 0:
+        if re.fullmatch(_BARE_ID, part) and index > 0:
             parent = components[index - 1]
             if parent == "docker":
                 return "docker", part
-            if _POD_CGROUPFS.fullmatch(parent) or _POD_SYSTEMD.fullmatch(parent):
+            if re.fullmatch(_POD_CGROUPFS, parent) or re.fullmatch(_POD_SYSTEMD, parent):
                 return "kubernetes", part  # cgroupfs kubelet: the path does not name the runtime
     return None
 
@@ -128,24 +129,34 @@ def pod_of(path: str) -> str | None:
     if not any(part.startswith("kubepods") for part in components):
         return None
     for part in components:
-        found = _POD_SYSTEMD.fullmatch(part)
+        found = re.fullmatch(_POD_SYSTEMD, part)
         if found is not None:
             return found[1].replace("_", "-")
-        found = _POD_CGROUPFS.fullmatch(part)
+        found = re.fullmatch(_POD_CGROUPFS, part)
         if found is not None:
             return found[1]
     return None
+
+
+#: Words one of which is in every container's cgroup path (cheap to test before any pattern).
+_CONTAINER_WORDS = ("docker", "libpod", "containerd", "crio", "kubepods")
+_NOWHERE = Placement()
 
 
 def placement(text: str) -> Placement:
     """Unit, container and pod from a whole /proc/PID/cgroup file: the first path that names each. The unit
     comes from systemd's hierarchies only (name=systemd, cgroup2), where they exist."""
     systemd, unified, others = _split(text)
+    paths = tuple(dict.fromkeys(systemd + unified + others))
+    if all(path == "/" for path in paths):  # most processes off systemd machines: nothing to parse
+        return _NOWHERE
     unit_paths = (systemd + unified) or others
     unit = next((found for found in map(unit_of, unit_paths) if found is not None), None)
-    paths = cgroup_paths(text)
-    container = next((found for found in map(container_of, paths) if found is not None), None)
-    pod = next((found for found in map(pod_of, paths) if found is not None), None)
+    container: tuple[str, str] | None = None
+    pod: str | None = None
+    if any(word in path for path in paths for word in _CONTAINER_WORDS):
+        container = next((found for found in map(container_of, paths) if found is not None), None)
+        pod = next((found for found in map(pod_of, paths) if found is not None), None)
     return Placement(unit, container, pod)
 
 
@@ -161,6 +172,8 @@ def pod_from_dir(entry: str) -> PodRef | None:
 def podman_containers(text: str) -> dict[str, tuple[str | None, str | None]]:
     """id -> (name, image) from Podman's ``overlay-containers/containers.json``. ``image`` is empty for
     ``--rootfs`` containers; the metadata string's ``image-name`` is used when ``image`` is an image id."""
+    import json  # here: only a host with containers parses state files
+
     try:
         document = json.loads(text)
     except ValueError:
@@ -192,6 +205,8 @@ def podman_containers(text: str) -> dict[str, tuple[str | None, str | None]]:
 
 def docker_container(text: str) -> tuple[str | None, str | None]:
     """(name, image) from Docker's ``containers/<id>/config.v2.json`` (``Name`` is ``/web-1``)."""
+    import json
+
     try:
         document = json.loads(text)
     except ValueError:

@@ -15,10 +15,8 @@ In order, the first that applies:
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +38,27 @@ def _read(path: str | Path) -> str | None:
 
 
 def _output(argv: list[str]) -> str:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False).stdout
+    import subprocess  # here: only a host with such devices runs a tool
+
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def tunnel_kinds(sys_class_net: str = "/sys/class/net") -> set[str]:
+    """The kinds of kernel tunnel devices present (``DEVTYPE=`` of each device's uevent): vxlan, geneve,
+    wireguard. Cheap reads, so ``ip`` and ``wg`` run only where such a device exists."""
+    kinds: set[str] = set()
+    try:
+        names = os.listdir(sys_class_net)
+    except OSError:
+        return kinds
+    for name in names:
+        for line in (_read(f"{sys_class_net}/{name}/uevent") or "").splitlines():
+            if line.startswith("DEVTYPE=") and line[8:] in ("vxlan", "geneve", "wireguard"):
+                kinds.add(line[8:])
+    return kinds
 
 
 def link_ports(document: object) -> dict[tuple[str, int], str]:
@@ -131,52 +149,57 @@ class UnownedExplainer:
         systemd_run: Path = Path("/run/systemd/system"),
         unit_dirs: tuple[Path, ...] = socket_units.UNIT_DIRS,
         nfs_root: str = "/proc",
+        sys_class_net: str = "/sys/class/net",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._proc, self._systemd_run, self._unit_dirs, self._nfs = proc, systemd_run, unit_dirs, nfs_root
+        self._sys_class_net = sys_class_net
         self._clock = clock
         self._until = -1.0
-        self._kernel: dict[tuple[str, int], str] = {}
-        self._units: list[socket_units.SocketUnit] = []
-        self._unreadable: list[tuple[int, str, str]] = []
-        self._limits: list[str] = []
-        self._ptrace = True
+        self._facts: dict[str, object] = {}
 
     def _refresh(self) -> None:
+        """Start a new TTL window: every fact is read again, lazily, when an explanation first needs it."""
         if self._clock() < self._until:
             return
         self._until = self._clock() + TTL
-        self._kernel = self._kernel_ports()
-        self._units = socket_units.load(self._unit_dirs) if self._systemd_run.is_dir() else []
-        self._unreadable = self._unreadable_processes()
+        self._facts = {}
+
+    def _fact(self, name: str, read: Callable[[], object]) -> object:
+        if name not in self._facts:
+            self._facts[name] = read()
+        return self._facts[name]
+
+    def _systemd_units(self) -> list[socket_units.SocketUnit]:
+        return socket_units.load(self._unit_dirs) if self._systemd_run.is_dir() else []
+
+    def _has_ptrace(self) -> bool:
         caps = capabilities(_read(f"{self._proc}/self/status") or "")
-        self._ptrace = caps is None or bool(caps >> CAP_SYS_PTRACE & 1)
+        return caps is None or bool(caps >> CAP_SYS_PTRACE & 1)
+
+    def _visibility_limits(self) -> list[str]:
         limits: list[str] = []
         hiding = proc_mount_options(_read(f"{self._proc}/self/mountinfo") or "")
         if hiding:
             limits.append(f"/proc is mounted with {hiding}: other users' processes are invisible")
-        nspid = next(
-            (
-                line.split()[1:]
-                for line in (_read(f"{self._proc}/self/status") or "").splitlines()
-                if line.startswith("NSpid:")
-            ),
-            [],
-        )
+        status = _read(f"{self._proc}/self/status") or ""
+        nspid = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
         if len(nspid) > 1:
             limits.append("portwatch runs inside a PID namespace: processes outside it cannot be seen")
-        self._limits = limits
+        return limits
 
     def _kernel_ports(self) -> dict[tuple[str, int], str]:
+        import json
+        import shutil
+
         found: dict[tuple[str, int], str] = {}
+        kinds = tunnel_kinds(self._sys_class_net)
         ip, wg = shutil.which("ip"), shutil.which("wg")
-        try:
-            if ip:
+        if ip and kinds & {"vxlan", "geneve"}:
+            with contextlib.suppress(ValueError):  # not JSON: an ip too old for -j
                 found.update(link_ports(json.loads(_output([ip, "-d", "-j", "link", "show"]) or "[]")))
-            if wg:
-                found.update(wireguard_ports(_output([wg, "show", "all", "listen-port"])))
-        except (OSError, ValueError, subprocess.SubprocessError):
-            pass
+        if wg and "wireguard" in kinds:
+            found.update(wireguard_ports(_output([wg, "show", "all", "listen-port"])))
         found.update(nfsd_ports(_read(f"{self._nfs}/fs/nfsd/portlist") or ""))
         for proto in ("tcp", "udp"):
             port = (_read(f"{self._nfs}/sys/fs/nfs/nlm_{proto}port") or "").strip()
@@ -185,54 +208,66 @@ class UnownedExplainer:
         return found
 
     def _unreadable_processes(self) -> list[tuple[int, str, str]]:
-        """(pid, name, cmdline) of processes whose fd table we may not read."""
+        """(pid, name, cmdline) of processes whose fd table we may not read. Pid 1 first: when it refuses (a
+        container's or a VM's init) it is named alone, without walking every process."""
         found: list[tuple[int, str, str]] = []
+        if not _fds_readable(f"{self._proc}/1/fd"):
+            return [self._described(1)]
         try:
             names = os.listdir(self._proc)
         except OSError:
             return found
         me = os.getpid()
         for name in names:
-            if not name.isdigit() or int(name) == me:
+            if not name.isdigit() or int(name) in (me, 1):
                 continue
-            if _fds_readable(f"{self._proc}/{name}/fd"):
-                continue
-            stat = parse_stat((_read(f"{self._proc}/{name}/stat") or "").encode("utf-8", "surrogateescape"))
-            comm = stat.name.decode("utf-8", "surrogateescape") if stat else "?"
-            argv = (_read(f"{self._proc}/{name}/cmdline") or "").replace("\x00", " ").strip()
-            found.append((int(name), comm, argv))
+            if not _fds_readable(f"{self._proc}/{name}/fd"):
+                found.append(self._described(int(name)))
         return sorted(found)
+
+    def _described(self, pid: int) -> tuple[int, str, str]:
+        stat = parse_stat((_read(f"{self._proc}/{pid}/stat") or "").encode("utf-8", "surrogateescape"))
+        comm = stat.name.decode("utf-8", "surrogateescape") if stat else "?"
+        argv = (_read(f"{self._proc}/{pid}/cmdline") or "").replace("\x00", " ").strip()
+        return pid, comm, argv
 
     def explain(self, proto: str, address: str, port: int) -> str | None:
         self._refresh()
-        kernel = self._kernel.get((proto, port))
-        if kernel is not None:
-            return f"a kernel socket: {kernel} listens on {proto} port {port}"
-        unit = socket_units.matching(self._units, proto, port)
+        kernel = self._fact("kernel", self._kernel_ports)
+        assert isinstance(kernel, dict)
+        if (proto, port) in kernel:
+            return f"a kernel socket: {kernel[(proto, port)]} listens on {proto} port {port}"
+        units = self._fact("units", self._systemd_units)
+        assert isinstance(units, list)
+        unit = socket_units.matching(units, proto, port)
         if unit is not None:
             return (
                 f"socket activation: systemd (pid 1) holds it for {unit.name}, which starts {unit.service} "
                 "on the first connection"
             )
         parts: list[str] = []
-        if self._unreadable:
-            pid, comm, _ = self._unreadable[0]
-            others = len(self._unreadable) - 1
+        unreadable = self._fact("unreadable", self._unreadable_processes)
+        ptrace = self._fact("ptrace", self._has_ptrace)
+        assert isinstance(unreadable, list)
+        if unreadable:
+            pid, comm, _ = unreadable[0]
+            others = len(unreadable) - 1
             who = f"pid {pid} ({comm})" + (
                 f" and {others} other process{'es' if others != 1 else ''}" if others else ""
             )
             why = (
                 "even with CAP_SYS_PTRACE: the kernel refuses it"
-                if self._ptrace
+                if ptrace
                 else "reading other users' fds needs CAP_SYS_PTRACE, which this process lacks"
             )
             parts.append(f"the fds of {who} cannot be read ({why})")
-            named = [(p, c) for p, c, argv in self._unreadable if names_port(argv, address, port)]
+            named = [(p, c) for p, c, argv in unreadable if names_port(argv, address, port)]
             if len(named) == 1:
-                parts.append(
-                    f"pid {named[0][0]} ({named[0][1]})'s command line names port {port}, so it is probably the holder"
-                )
-        elif not self._ptrace:
+                holder = "its" if named[0][0] == pid and not others else f"pid {named[0][0]} ({named[0][1]})'s"
+                parts.append(f"{holder} command line names port {port}, so it is probably the holder")
+        elif not ptrace:
             parts.append("this process lacks CAP_SYS_PTRACE, needed to read other users' fds")
-        parts.extend(self._limits)
+        limits = self._fact("limits", self._visibility_limits)
+        assert isinstance(limits, list)
+        parts.extend(limits)
         return "; ".join(parts) or None
