@@ -189,13 +189,14 @@ class UnownedExplainer:
         return limits
 
     def _kernel_ports(self) -> dict[tuple[str, int], str]:
-        import json
         import shutil
 
         found: dict[tuple[str, int], str] = {}
         kinds = tunnel_kinds(self._sys_class_net)
         ip, wg = shutil.which("ip"), shutil.which("wg")
         if ip and kinds & {"vxlan", "geneve"}:
+            import json
+
             with contextlib.suppress(ValueError):  # not JSON: an ip too old for -j
                 found.update(link_ports(json.loads(_output([ip, "-d", "-j", "link", "show"]) or "[]")))
         if wg and "wireguard" in kinds:
