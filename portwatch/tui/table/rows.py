@@ -149,6 +149,9 @@ class Column:
     key: str
     label: str
     sort_value: Callable[[Listener], Any]
+    #: Takes no room (label included) until some shown row has something in it: on a host without units or
+    #: containers the Unit/Container column would only push the other columns off an 80-160 column screen.
+    collapses: bool = False
 
 
 def occupant(listener: Listener) -> str | None:
@@ -181,7 +184,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("process", "Process", _owner_sort),
     Column("pids", "PID", lambda entry: entry.pids or (1 << 31,)),
     Column("user", "User", lambda entry: (entry.user is None, entry.user or "")),
-    Column("occupant", "Unit/Container", lambda entry: (occupant(entry) is None, occupant(entry) or "")),
+    Column("occupant", "Unit/Container", lambda entry: (occupant(entry) is None, occupant(entry) or ""),
+           collapses=True),
     Column("range", "Range", lambda entry: list(PortRange).index(entry.port_range)),
     Column("ephemeral", "Eph", lambda entry: not entry.os_ephemeral),
     Column("service", "Service", lambda entry: (entry.service is None, entry.service or "")),
