@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from portwatch.collect.packages import parse_md5sums, path_spellings, rpm_verify_digest
 from portwatch.collect.socket_units import SocketUnit, matching, parse_socket_unit
 from portwatch.collect.unowned import (
+    UnownedExplainer,
     capabilities,
     link_ports,
     names_port,
@@ -141,3 +143,46 @@ def test_rpm_verify_output() -> None:
     assert rpm_verify_digest(".M.......    /usr/sbin/sshd\n", "/usr/sbin/sshd") is True  # mode only
     assert rpm_verify_digest(output, "/usr/bin/x") is None
     assert rpm_verify_digest("", "/usr/sbin/sshd") is True  # rpm lists only what differs
+
+
+def test_explanation_names_missing_ptrace_hidepid_and_a_pid_namespace(tmp_path: Path) -> None:
+    """A /proc as an unprivileged process inside a PID namespace with hidepid sees it (files in a temp dir)."""
+    proc = tmp_path / "proc"
+    (proc / "self").mkdir(parents=True)
+    (proc / "self" / "status").write_text("Name:\tportwatch\nNSpid:\t4242\t7\nCapEff:\t0000000000000000\n")
+    (proc / "self" / "mountinfo").write_text("22 27 0:21 / /proc rw,nosuid - proc proc rw,hidepid=invisible\n")
+    (proc / "1" / "fd").mkdir(parents=True)  # pid 1's fds: readable here (an empty table)
+    explainer = UnownedExplainer(
+        proc=str(proc),
+        systemd_run=tmp_path / "none",
+        unit_dirs=(),
+        nfs_root=str(proc),
+        sys_class_net=str(tmp_path / "net"),
+    )
+    assert explainer.explain("tcp", "0.0.0.0", 9) == (
+        "this process lacks CAP_SYS_PTRACE, needed to read other users' fds; /proc is mounted with "
+        "hidepid=invisible: other users' processes are invisible; portwatch runs inside a PID namespace: "
+        "processes outside it cannot be seen"
+    )
+
+
+def test_lockd_and_nfsd_ports_are_kernel_sockets(tmp_path: Path) -> None:
+    (tmp_path / "fs" / "nfsd").mkdir(parents=True)
+    (tmp_path / "fs" / "nfsd" / "portlist").write_text("tcp 2049\n")
+    (tmp_path / "sys" / "fs" / "nfs").mkdir(parents=True)
+    (tmp_path / "sys" / "fs" / "nfs" / "nlm_udpport").write_text("32768\n")
+    (tmp_path / "sys" / "fs" / "nfs" / "nlm_tcpport").write_text("0\n")
+    explainer = UnownedExplainer(
+        proc=str(tmp_path),
+        systemd_run=tmp_path / "none",
+        unit_dirs=(),
+        nfs_root=str(tmp_path),
+        sys_class_net=str(tmp_path / "net"),
+    )
+    assert explainer.explain("tcp", "0.0.0.0", 2049) == (
+        "a kernel socket: the kernel NFS server (nfsd) listens on tcp port 2049"
+    )
+    assert explainer.explain("udp", "0.0.0.0", 32768) == (
+        "a kernel socket: the kernel NFS lock manager (lockd) listens on udp port 32768"
+    )
+    assert not (explainer.explain("tcp", "0.0.0.0", 32768) or "").startswith("a kernel socket")
