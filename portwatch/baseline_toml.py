@@ -56,8 +56,14 @@ def entry_for(listener: Listener) -> tuple[Entry, list[str]]:
     units = {o.unit.name if o.unit is not None and o.unit.kind != "session" else None for o in owners}
     containers = {(o.container.name or o.container.image) if o.container is not None else None for o in owners}
     packages = {o.package.name if o.package is not None else None for o in owners}
-    fields = {"exe": exe, "name": name, "user": user, "unit": _one(units), "container": _one(containers),
-              "package": _one(packages)}
+    fields = {
+        "exe": exe,
+        "name": name,
+        "user": user,
+        "unit": _one(units),
+        "container": _one(containers),
+        "package": _one(packages),
+    }
     for key, value in fields.items():
         try:
             toml_string(value or "")
@@ -74,9 +80,18 @@ def entry_for(listener: Listener) -> tuple[Entry, list[str]]:
     if codes:
         comments.append("flagged when saved: " + ", ".join(codes))
     kind = netns_kind(listener)
-    entry = Entry(listener.proto, PortSpan(listener.port, listener.port), fields["exe"], fields["name"],
-                  fields["user"], listener.exposure, unit=fields["unit"], container=fields["container"],
-                  netns=kind if kind != "host" else None, package=fields["package"])
+    entry = Entry(
+        listener.proto,
+        PortSpan(listener.port, listener.port),
+        fields["exe"],
+        fields["name"],
+        fields["user"],
+        listener.exposure,
+        unit=fields["unit"],
+        container=fields["container"],
+        netns=kind if kind != "host" else None,
+        package=fields["package"],
+    )
     return entry, comments
 
 
@@ -100,5 +115,3 @@ def render_entry(entry: Entry, comments: Sequence[str] = ()) -> str:
     if entry.note is not None:
         lines.append(f"note = {toml_string(entry.note)}")
     return "\n".join(lines) + "\n"
-
-
