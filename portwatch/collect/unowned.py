@@ -10,7 +10,8 @@ In order, the first that applies:
    ListenDatagram= names the port: pid 1 holds it until the service it starts takes over.
 3. What kept us from seeing the holder, each said when true: processes whose fds may not be read (with the
    one whose command line names the port, "probably"), this process lacking CAP_SYS_PTRACE (CapEff),
-   /proc mounted with hidepid, portwatch running inside a PID namespace.
+   /proc mounted with hidepid, portwatch running inside a PID namespace (NSpid, or /proc/self/ns/pid not
+   the initial namespace's fixed inode).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from portwatch.collect.procfs import PROC, parse_stat
 #: Seconds the machine's answers are reused.
 TTL = 10.0
 CAP_SYS_PTRACE = 19
+#: readlink of /proc/self/ns/pid in the initial PID namespace (PROC_PID_INIT_INO, fixed by the kernel).
+INIT_PID_NS = "pid:[4026531836]"
 
 
 def _read(path: str | Path) -> str | None:
@@ -184,7 +187,13 @@ class UnownedExplainer:
             limits.append(f"/proc is mounted with {hiding}: other users' processes are invisible")
         status = _read(f"{self._proc}/self/status") or ""
         nspid = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
-        if len(nspid) > 1:
+        try:
+            own_pid_ns = os.readlink(f"{self._proc}/self/ns/pid")
+        except OSError:
+            own_pid_ns = None
+        # NSpid lists every level only where /proc belongs to an outer namespace; a container mounts its own
+        # /proc, but the initial PID namespace always has the same inode (the kernel's PROC_PID_INIT_INO).
+        if len(nspid) > 1 or (own_pid_ns is not None and own_pid_ns != INIT_PID_NS):
             limits.append("portwatch runs inside a PID namespace: processes outside it cannot be seen")
         return limits
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from occupant_support import free_port, need, random_hex, stop, wait_listening, who_json
+from occupant_support import REPO, free_port, need, random_hex, stop, wait_listening, who_json
 
 from portwatch.collect.attribution import Attribution
 from portwatch.collect.linux import LinuxCollector
@@ -21,6 +23,7 @@ from portwatch.collect.socket_units import UNIT_DIRS
 from portwatch.collect.unowned import UnownedExplainer
 from portwatch.judge import judge
 from portwatch.model import FlagCode, Listener
+from tests.support import Child
 
 PODMAN_LIMITS = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 
@@ -262,3 +265,35 @@ def test_an_unreadable_pid_1_is_said_as_such() -> None:
     assert reason is not None and reason.startswith("the fds of pid 1 (")
     assert "cannot be read (even with CAP_SYS_PTRACE" in reason
     assert "probably the holder" not in reason  # nothing names port 1
+
+
+def test_portwatch_inside_a_pid_namespace_says_the_holder_is_outside(spawn: Callable[..., Child]) -> None:
+    """portwatch run by `unshare --pid --fork --mount-proc`: the socket (same network namespace) is seen, its
+    holder (in the parent PID namespace) is not, and the reason says so."""
+    root_only()
+    unshare = need("unshare")
+    child = spawn("tcp", "127.0.0.1")
+    done = subprocess.run(
+        [
+            unshare,
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            sys.executable,
+            "-m",
+            "portwatch",
+            "who",
+            "--json",
+            str(child.port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
+    if done.returncode != 0 and not done.stdout:
+        pytest.skip(f"unshare --pid could not run portwatch: {done.stderr.strip()}")
+    [row] = json.loads(done.stdout)
+    assert row["owners"] == [] and row["owner_status"] == "unknown"
+    assert "portwatch runs inside a PID namespace: processes outside it cannot be seen" in row["owner_reason"]
