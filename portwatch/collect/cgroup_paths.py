@@ -19,6 +19,7 @@ What the paths look like (``/proc/PID/cgroup`` is ``ID:CONTROLLERS:PATH`` a line
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -158,6 +159,16 @@ def placement(text: str) -> Placement:
         container = next((found for found in map(container_of, paths) if found is not None), None)
         pod = next((found for found in map(pod_of, paths) if found is not None), None)
     return Placement(unit, container, pod)
+
+
+def conmon_container(name: str, argv: tuple[str, ...]) -> tuple[str, str] | None:
+    """("podman", id) for Podman's conmon, from its ``-c <64 hex>`` (``--cid``) argument; None otherwise."""
+    if name != "conmon":
+        return None
+    for flag, value in itertools.pairwise(argv):
+        if flag in ("-c", "--cid") and re.fullmatch(_HEX64, value):
+            return "podman", value
+    return None
 
 
 def pod_from_dir(entry: str) -> PodRef | None:

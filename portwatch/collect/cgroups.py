@@ -10,6 +10,9 @@ mtime, so a new container is named as soon as its runtime wrote it down:
 - Kubernetes: the kubelet's ``/var/log/pods/<namespace>_<pod>_<uid>`` directories.
 
 Where a file cannot be read (not root, another runtime root), the id alone is shown: never a guess.
+
+Podman's ``conmon`` (the monitor that also holds a container's published ports on the host) runs outside
+the container's cgroup; its own argv names the container (``-c <id>``), so it is attributed to it.
 """
 
 from __future__ import annotations
@@ -141,7 +144,8 @@ class Occupants:
             placed = read_placement(owner.pid, self._proc)
             if placed is None:
                 return owner
-            container = self.runtimes.container(*placed.container) if placed.container is not None else None
+            runtime_id = placed.container or cgroup_paths.conmon_container(owner.name, owner.cmdline)
+            container = self.runtimes.container(*runtime_id) if runtime_id is not None else None
             pod = self.pods.pod(placed.pod_uid) if placed.pod_uid is not None else None
             found = (placed.unit, container, pod)
             if key[1] is not None:

@@ -79,6 +79,49 @@ def podman_container(busybox_rootfs: Path) -> Iterator[tuple[str, int]]:
         subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True, timeout=120, check=False)
 
 
+@pytest.fixture
+def podman_published(busybox_rootfs: Path) -> Iterator[tuple[str, int]]:
+    """A container on Podman's default bridge with its port published on 127.0.0.1: conmon holds the host side."""
+    root_only()
+    podman = need("podman")
+    name, port = f"pwat-{random_hex(8)}", free_port()
+    argv = [
+        podman,
+        "run",
+        "-d",
+        "--name",
+        name,
+        *PODMAN_LIMITS,
+        "-p",
+        f"127.0.0.1:{port}:8080",
+        "--rootfs",
+        str(busybox_rootfs),
+        "/bin/busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "8080",
+        "-h",
+        "/www",
+    ]
+    started = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    try:
+        if started.returncode != 0:
+            pytest.skip(f"podman could not start a bridged container: {started.stderr.strip()}")
+        wait_listening(port)
+        yield name, port
+    finally:
+        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True, timeout=120, check=False)
+
+
+def test_conmon_holding_a_published_port_is_attributed_to_its_container(podman_published: tuple[str, int]) -> None:
+    name, port = podman_published
+    [row] = who_json(port)
+    [owner] = row["owners"]
+    assert owner["name"] == "conmon"  # the host side of a published port is conmon's placeholder socket
+    assert owner["container"]["runtime"] == "podman" and owner["container"]["name"] == name
+
+
 def test_podman_container_is_named_from_its_store(podman_container: tuple[str, int]) -> None:
     name, port = podman_container
     [row] = who_json(port)

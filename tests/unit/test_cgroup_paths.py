@@ -9,6 +9,7 @@ import pytest
 from portwatch.collect.cgroup_paths import (
     Placement,
     cgroup_paths,
+    conmon_container,
     container_of,
     docker_container,
     placement,
@@ -202,3 +203,10 @@ def test_docker_config_v2_json() -> None:
     assert docker_container(text) == ("web-1", "nginx:1.27")
     assert docker_container("{") == (None, None)
     assert docker_container(json.dumps({"Name": "/", "Config": None})) == (None, None)
+
+
+def test_conmon_names_its_container_in_its_argv() -> None:
+    argv = ("/usr/bin/conmon", "--api-version", "1", "-c", ID, "-u", ID, "-r", "/usr/bin/runc", "-n", "pwtest")
+    assert conmon_container("conmon", argv) == ("podman", ID)
+    assert conmon_container("conmon", ("/usr/bin/conmon", "-c", "short")) is None
+    assert conmon_container("sleep", argv) is None  # only conmon itself: a lookalike argv on another program
