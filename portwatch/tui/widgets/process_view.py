@@ -107,9 +107,9 @@ def owner_notice(listener: Listener) -> Content | None:
             if listener.socket_user else Content("")
         return Content.assemble(("Owner hidden", "bold $text-warning"), who,
                                 ": access denied — run with sudo to see which process holds this socket.")
-    if listener.owner_reason:
-        return Content.assemble(("No process that we can see holds this socket: ", "bold"),
-                                plain(listener.owner_reason, 600))
+    if listener.owner_reason:  # the owner-unknown flag above carries it in full
+        return Content.assemble(("No process that we can see holds this socket", "bold"),
+                                ": the owner-unknown flag above says why.")
     return Content("No process that we can see holds this socket: another network namespace, "
                    "the kernel, or it just exited.")
 
