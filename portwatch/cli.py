@@ -266,8 +266,10 @@ def run_tui(args: argparse.Namespace) -> int:
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
-    # packages on: looked up in the scan worker, cached per executable, never on the event loop
-    PortwatchApp(collector=get_collector(args.collector, packages=True), interval=args.interval,
+    # packages on: looked up in the scan worker, cached per executable, never on the event loop; at most
+    # 64 MiB of executables checksummed per refresh, so the first table does not wait for every big binary
+    collector = get_collector(args.collector, packages=True, package_budget=64 * 1024 * 1024)
+    PortwatchApp(collector=collector, interval=args.interval,
                  baseline_path=args.baseline or default_path(), bell=args.bell).run()
     return EXIT_OK
 

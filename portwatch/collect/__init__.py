@@ -14,18 +14,19 @@ __all__ = ["COLLECTOR_NAMES", "Collector", "Inspector", "RawSocket", "build_scan
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
 
 
-def get_collector(name: str = "auto", *, packages: bool = False) -> Collector:
+def get_collector(name: str = "auto", *, packages: bool = False, package_budget: int | None = None) -> Collector:
     """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere. ``packages``:
-    owners also carry their executable's package and whether it still matches it (dpkg/rpm; slower)."""
+    owners also carry their executable's package and whether it still matches it (dpkg/rpm; slower);
+    ``package_budget``: at most that many bytes of executables checksummed per scan (the live view)."""
     if name not in COLLECTOR_NAMES:
         raise ValueError(f"unknown collector {name!r} (choose from {', '.join(COLLECTOR_NAMES)})")
     if name == "linux" or (name == "auto" and sys.platform.startswith("linux")):
         from portwatch.collect.linux import LinuxCollector
 
-        return LinuxCollector(packages=packages)
+        return LinuxCollector(packages=packages, package_budget=package_budget)
     from portwatch.collect.psutil_collector import PsutilCollector
 
-    return PsutilCollector(packages=packages)
+    return PsutilCollector(packages=packages, package_budget=package_budget)
 
 
 def get_inspector() -> Inspector:

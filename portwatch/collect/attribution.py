@@ -20,11 +20,13 @@ class Attribution:
     def __init__(
         self,
         packages: bool = False,
+        package_budget: int | None = None,
         occupants: Occupants | None = None,
         package_inspector: PackageInspector | None = None,
         explainer: UnownedExplainer | None = None,
     ) -> None:
         self.occupants = occupants or Occupants()
+        self._package_budget = package_budget
         self._explainer = explainer
         self._package_inspector = package_inspector
         #: Whether owners get their package (dpkg/rpm lookups and a checksum of each new executable).
@@ -38,7 +40,7 @@ class Attribution:
         if self._package_inspector is None:
             from portwatch.collect.packages import PackageInspector
 
-            self._package_inspector = PackageInspector()
+            self._package_inspector = PackageInspector(budget=self._package_budget)
         return self._package_inspector
 
     @property

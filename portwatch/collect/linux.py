@@ -64,15 +64,17 @@ class LinuxCollector:
     """Reads listeners through netlink when the kernel allows it, else through /proc/net, table by table."""
 
     def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None, *,
-                 packages: bool = False, attribution: Attribution | None = None) -> None:
-        """``packages``: also name each owner's package and check its executable against it (dpkg/rpm)."""
+                 packages: bool = False, package_budget: int | None = None,
+                 attribution: Attribution | None = None) -> None:
+        """``packages``: also name each owner's package and check its executable against it (dpkg/rpm);
+        ``package_budget``: bytes checksummed per scan at most (None: all at once)."""
         self.use_netlink = use_netlink
         #: What the last scan read: "netlink", "procfs", or "netlink+procfs" when some tables fell back.
         self.source = "netlink" if use_netlink else "procfs"
         self.socket_owners = socket_owners or SocketOwners()
         self._resolver = LinuxOwnerResolver()
         self.exe_inspector = ExeInspector()
-        self.attribution = attribution or Attribution(packages=packages)
+        self.attribution = attribution or Attribution(packages=packages, package_budget=package_budget)
         self._diag: netlink.DiagSocket | None = None
 
     @property

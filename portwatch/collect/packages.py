@@ -166,7 +166,13 @@ class PackageInspector:
         rpm: RpmDatabase | None = None,
         digests: FileDigests | None = None,
         proc: str = PROC,
+        budget: int | None = None,
     ) -> None:
+        """``budget``: bytes of executables checksummed per scan at most (the live view: its first scan must
+        not wait for every large binary); the rest say "checksum pending" and are checked at later scans.
+        None: everything at once (`who`, `check`: a complete answer)."""
+        self.budget = budget
+        self._spent = 0
         self.dpkg = dpkg or DpkgDatabase()
         self.rpm = rpm if rpm is not None else RpmDatabase()
         self.digests = digests or FileDigests(proc=proc)
@@ -205,6 +211,9 @@ class PackageInspector:
             return None
         version = (path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
         if version not in self._facts:
+            if self.budget is not None and self._spent and self._spent + info.st_size > self.budget:
+                return self._pending(path)
+            self._spent += info.st_size
             if len(self._facts) > 1024:
                 self._facts.clear()
             self._facts[version] = self._look_up(owner, path, (info.st_ino, info.st_mtime_ns))
@@ -214,6 +223,13 @@ class PackageInspector:
                 found, verified=None, note="not checked: the file was deleted or replaced after the process started"
             )
         return found
+
+    def _pending(self, path: str) -> PackageFacts:
+        """Over this scan's budget: the package is named (the index is cheap), its checksum comes later."""
+        package = self.dpkg.owner(path) if self.dpkg.present() else None
+        if package is None:
+            return PackageFacts("dpkg" if self.dpkg.present() else None, None, None, "checksum pending")
+        return PackageFacts("dpkg", package.partition(":")[0], None, "checksum pending: checked at a later refresh")
 
     def _look_up(self, owner: Owner, path: str, version: tuple[int, int]) -> PackageFacts:
         if self.dpkg.present():
@@ -250,5 +266,7 @@ class PackageInspector:
         return PackageFacts("dpkg", name, True)
 
     def forget_except(self, pids: set[int]) -> None:
+        """End of a scan: drop what belongs to processes gone, and start the next scan's budget."""
+        self._spent = 0
         for key in [key for key in self._foreign if key[0] not in pids]:
             del self._foreign[key]

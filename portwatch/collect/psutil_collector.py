@@ -51,10 +51,10 @@ def _per_process() -> Iterator[RawSocket]:
 class PsutilCollector:
     source = "psutil"
 
-    def __init__(self, *, packages: bool = False) -> None:
+    def __init__(self, *, packages: bool = False, package_budget: int | None = None) -> None:
         self._resolver = OwnerResolver()
         self.exe_inspector = ExeInspector()
-        self.attribution = Attribution(packages=packages)
+        self.attribution = Attribution(packages=packages, package_budget=package_budget)
 
     def raw_sockets(self) -> tuple[list[RawSocket], tuple[str, ...]]:
         try:

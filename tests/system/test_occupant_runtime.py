@@ -340,3 +340,25 @@ def test_portwatch_inside_a_pid_namespace_says_the_holder_is_outside(spawn: Call
     [row] = json.loads(done.stdout)
     assert row["owners"] == [] and row["owner_status"] == "unknown"
     assert "portwatch runs inside a PID namespace: processes outside it cannot be seen" in row["owner_reason"]
+
+
+def test_a_per_scan_checksum_budget_defers_the_rest_to_the_next_scan(
+    memcached: int, modified_copy: tuple[Path, int, str]
+) -> None:
+    """The live view's budget: one scan checksums up to N bytes (at least one file); the rest come next scan."""
+    ports = (memcached, modified_copy[1])
+    listeners = {entry.port: entry for entry in LinuxCollector().scan().listeners if entry.port in ports}
+    owners = [listeners[port].owners[0] for port in ports]
+    inspector = PackageInspector(budget=1)
+
+    def one_scan() -> list[str | None]:
+        found = [inspector.facts(owner) for owner in owners]
+        inspector.forget_except({owner.pid for owner in owners})  # what the end of build_scan does
+        return [facts.note if facts is not None else None for facts in found]
+
+    first = one_scan()
+    assert ["pending" in (note or "") for note in first] == [False, True]
+    second = one_scan()
+    assert not any("pending" in (note or "") for note in second)
+    verified = inspector.facts(owners[0])
+    assert verified is not None and verified.name == "memcached" and verified.verified is True
