@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
                           help="one IANA range, or this OS's ephemeral range")
     remote_cli.add_arguments(list_cmd, _port)
+    list_cmd.add_argument("--no-packages", dest="packages", action="store_false",
+                          help="skip naming each executable's package and checking its checksum (faster; "
+                               "exe-modified cannot be told then, and the output says so)")
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
     _shared_options(who, top=False)
@@ -177,7 +180,8 @@ def select(args: argparse.Namespace) -> Callable[[Listener], bool]:
 
 def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
     """Collect and judge, against --baseline or the user's default file. ``strict``: a baseline that cannot
-    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why."""
+    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why.
+    Owners carry their package (and exe-modified is judged) unless `list --no-packages` said otherwise."""
     from portwatch.baseline import BaselineError
     from portwatch.judge import find_baseline, judge_now
 
@@ -187,7 +191,11 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
         if strict:
             raise
         baseline, note = None, f"baseline not used: {error}"
-    return judge_now(get_collector(args.collector), baseline, (note,) if note else ())
+    packages = getattr(args, "packages", True) or (baseline is not None and baseline.needs_packages)
+    notes = [note] if note else []
+    if not packages:
+        notes.append("--no-packages: executables were not checked against their packages (no exe-modified)")
+    return judge_now(get_collector(args.collector, packages=packages), baseline, tuple(notes))
 
 
 def _dump_json(document: object) -> None:
@@ -254,7 +262,8 @@ def run_baseline(args: argparse.Namespace) -> int:
     from portwatch.judge import judge_now
     from portwatch.text import safe
 
-    judged = judge_now(get_collector(args.collector))  # flags tell client sockets (nothing to approve) apart
+    # flags tell client sockets (nothing to approve) apart; packages are recorded with each entry
+    judged = judge_now(get_collector(args.collector, packages=True))
     try:
         saved = baseline_file.save(judged.listeners, args.path or args.baseline, merge=args.merge, force=args.force)
     except BaselineError as error:
@@ -287,7 +296,10 @@ def run_tui(args: argparse.Namespace) -> int:
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
-    PortwatchApp(collector=get_collector(args.collector), interval=args.interval,
+    # packages on: looked up in the scan worker, cached per executable, never on the event loop; at most
+    # 64 MiB of executables checksummed per refresh, so the first table does not wait for every big binary
+    collector = get_collector(args.collector, packages=True, package_budget=64 * 1024 * 1024)
+    PortwatchApp(collector=collector, interval=args.interval,
                  baseline_path=args.baseline or default_path(), bell=args.bell).run()
     return EXIT_OK
 
