@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from occupant_support import PlacedCgroup, portwatch, random_hex, who_json
+from tests.system.occupant_support import PlacedCgroup, portwatch, random_hex, who_json
 
 from portwatch.collect.attribution import Attribution
 from portwatch.collect.cgroups import Occupants, PodDirectory, RuntimeState

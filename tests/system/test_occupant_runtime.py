@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from occupant_support import REPO, free_port, need, random_hex, stop, wait_listening, who_json
+from tests.system.occupant_support import REPO, free_port, need, random_hex, stop, wait_listening, who_json
 
 from portwatch.collect.attribution import Attribution
 from portwatch.collect.linux import LinuxCollector

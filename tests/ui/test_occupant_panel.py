@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.style import Style
 from textual.widgets import Static
-from ui_helpers import wait_for
+from tests.ui.ui_helpers import wait_for
 
 from portwatch.changes import ChangeFeed
 from portwatch.collect import get_collector
