@@ -1,0 +1,232 @@
+"""Reading and writing a user's file without being steered: only regular files, bounded, never blocking.
+
+A path the user gives (or a symlink at the default path) may name anything: ``/dev/zero`` (endless), a FIFO
+(an open for reading waits for a writer; a read waits for data), a directory, a socket, a device node. So a
+read opens with ``O_NONBLOCK | O_NOCTTY`` (a FIFO opens at once and nothing becomes our terminal), checks with
+``fstat`` on the opened descriptor that it is a regular file, and reads at most :data:`MAX_BYTES`. Writing
+refuses every existing path that is not a regular file, so a device node is never replaced by a file.
+
+Under sudo, root can read what the user cannot. A read made on the user's behalf (their default file) checks
+the file actually opened against the invoking uid by its owner and mode bits, and refuses without quoting a
+byte of it; a backup is written as a new file (``O_EXCL | O_NOFOLLOW``), never through a planted symlink.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from portwatch.text import safe
+
+#: The largest file read: a baseline of thousands of entries is a few hundred KiB.
+MAX_BYTES = 1 << 20
+#: Numbered backups tried after ``.bak`` (``.bak.1`` … ``.bak.99``) before giving up.
+MAX_BACKUPS = 99
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symlink"))
+
+
+class RefusedFile(Exception):
+    """The file is not one portwatch will read or write; str() is the reason, without the path."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invoker:
+    """The user behind sudo."""
+
+    uid: int
+    gid: int
+    home: Path
+
+
+def invoking_user() -> Invoker | None:
+    """The real user when running as root under sudo, else None."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or "SUDO_UID" not in os.environ:
+        return None
+    import pwd
+
+    try:
+        record = pwd.getpwuid(int(os.environ["SUDO_UID"]))
+    except (KeyError, ValueError):
+        return None
+    if record.pw_uid == 0:
+        return None
+    return Invoker(record.pw_uid, record.pw_gid, Path(record.pw_dir))
+
+
+def kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _groups(invoker: Invoker) -> set[int]:
+    import grp
+    import pwd
+
+    groups = {invoker.gid}
+    with contextlib.suppress(KeyError):
+        name = pwd.getpwuid(invoker.uid).pw_name
+        groups.update(g.gr_gid for g in grp.getgrall() if name in g.gr_mem)
+    return groups
+
+
+def readable_by(info: os.stat_result, invoker: Invoker) -> bool:
+    """Whether the mode bits let the invoking user read the file (as the kernel would, without ACLs)."""
+    if info.st_uid == invoker.uid:
+        return bool(info.st_mode & stat.S_IRUSR)
+    if info.st_gid in _groups(invoker):
+        return bool(info.st_mode & stat.S_IRGRP)
+    return bool(info.st_mode & stat.S_IROTH)
+
+
+def read_regular(path: Path, for_user: Invoker | None = None, limit: int = MAX_BYTES) -> bytes | None:
+    """The bytes of ``path``, None when it does not exist; RefusedFile or OSError otherwise.
+
+    ``for_user``: read on behalf of the user behind sudo; a file they may not read is refused.
+    """
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(before.st_mode):  # refuse before opening: opening a device can act on it
+        raise RefusedFile(f"it is {kind(before.st_mode)}, not a regular file")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    try:
+        info = os.fstat(fd)  # the file actually opened: a path swapped since the stat is caught here
+        if not stat.S_ISREG(info.st_mode):
+            raise RefusedFile(f"it is {kind(info.st_mode)}, not a regular file")
+        if for_user is not None and not readable_by(info, for_user):
+            raise RefusedFile(f"user {for_user.uid} may not read it (owner {info.st_uid}, mode "
+                              f"{stat.S_IMODE(info.st_mode):04o}); root does not read it on their behalf")
+        if info.st_size > limit:
+            raise RefusedFile(f"it is {info.st_size} bytes, larger than the {limit >> 10} KiB portwatch reads")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:  # a file growing while read is cut here too
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise RefusedFile(f"it is larger than the {limit >> 10} KiB portwatch reads")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def check_writable(path: Path) -> None:
+    """RefusedFile unless ``path`` is absent or a regular file (a symlink counts as what it points to)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise RefusedFile(f"it is {kind(info.st_mode)}: portwatch writes only regular files (or a new path)")
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def locked(path: Path, invoker: Invoker | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on ``PATH.lock`` beside the file (created if need be, never through a symlink)
+    for a read-modify-write: two portwatch processes updating one file take turns instead of losing an entry."""
+    import fcntl
+
+    lock = _lock_path(path)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(lock, flags, 0o644)
+    except OSError as error:
+        raise RefusedFile(f"cannot open the lock file {safe(lock)}: {error.strerror or error}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RefusedFile(f"the lock file {safe(lock)} is not a regular file")
+        if invoker is not None and os.fstat(fd).st_uid == 0 and os.stat(path.parent).st_uid == invoker.uid:
+            os.fchown(fd, invoker.uid, invoker.gid)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+_ABSENT, _NOT_OURS = "absent", "not ours"
+
+
+def _backup_bytes(path: Path) -> bytes | str:
+    """The bytes of a backup candidate, or _ABSENT / _NOT_OURS; never read through a symlink."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        return _ABSENT if not os.path.lexists(path) else _NOT_OURS  # a dangling symlink is not free
+    except OSError:  # a symlink (ELOOP), a FIFO nobody writes, unreadable: not one of ours, leave it alone
+        return _NOT_OURS
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+            return _NOT_OURS
+        with os.fdopen(os.dup(fd), "rb") as stream:
+            return stream.read(MAX_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
+def backup_path(path: Path, data: bytes) -> tuple[Path, bool]:
+    """Where the previous version ``data`` of ``path`` is kept, and whether that name is free (else it holds a
+    backup ``data`` may replace).
+
+    ``PATH.bak`` first. A backup is replaced only when all of it is still in ``data`` (it is a prefix: the file
+    only grew by appends since, as ``--merge`` and the approve key do); a backup holding anything else — the
+    hand-written original before a ``--force`` — is kept, and the new one takes the next free number
+    (``PATH.bak.1``, ``.bak.2``, …). A symlink or other non-regular file at a backup name is never followed
+    or replaced. RefusedFile when all :data:`MAX_BACKUPS` names are taken.
+    """
+    names = [path.with_name(path.name + ".bak")]
+    names += [path.with_name(f"{path.name}.bak.{number}") for number in range(1, MAX_BACKUPS + 1)]
+    for name in names:
+        held = _backup_bytes(name)
+        if held == _ABSENT:
+            return name, True
+        if isinstance(held, bytes) and data.startswith(held):
+            return name, False
+    raise RefusedFile(f"all {len(names)} backup names ({names[0].name}, .1 … .{MAX_BACKUPS}) hold other versions: "
+                      "delete the old ones you no longer need")
+
+
+def write_backup(path: Path, data: bytes, mode: int, owner: tuple[int, int] | None) -> Path:
+    """Keep ``data`` (the previous version of ``path``) as a backup (see :func:`backup_path`), written as a
+    new file with O_EXCL|O_NOFOLLOW, the baseline's own mode and ``owner``, then renamed into place."""
+    target, _free = backup_path(path, data)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        try:
+            _write_all(fd, data)
+            os.fchmod(fd, mode)
+            if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
+                os.fchown(fd, *owner)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)  # rename replaces a name, never what a symlink there points to
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return target
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
