@@ -6,20 +6,25 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from portwatch import __version__, listing
+from portwatch import __version__, listing, streams
 from portwatch.collect import COLLECTOR_NAMES, get_collector
-from portwatch.model import Family, Listener, PortRange, Proto
+from portwatch.model import Family, Listener, PortRange, Proto, Scan
+from portwatch.text import safe
 from portwatch.watch import MIN_INTERVAL
 
 if TYPE_CHECKING:
     from portwatch.judge import JudgedScan
 
-EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE = 0, 1, 2
+#: 3 is the monitoring convention's UNKNOWN: the scan failed, or the answer could not be written.
+EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+#: The longest TUI refresh interval accepted (a day): beyond it a typo is likelier than a wish.
+MAX_INTERVAL = 86400.0
 RANGE_CHOICES = (*(r.value for r in PortRange), "ephemeral")
 
 
@@ -27,24 +32,28 @@ class OneLineParser(argparse.ArgumentParser):
     """Bad input gets one line naming what is wrong, not a usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {safe(message, 400)} (see --help)\n")
+
+
+class ScanFailed(Exception):
+    """The collector could not read the sockets; str() is one line."""
 
 
 def _interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= MIN_INTERVAL:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text} is below the minimum of {MIN_INTERVAL} seconds")
+    # ASCII digits only: float() also takes "inf", "nan", "1_0", "1e9" and Arabic-Indic digits.
+    if not re.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds such as 2 or 0.5")
+    value = float(text)
+    if not MIN_INTERVAL <= value <= MAX_INTERVAL:
+        raise argparse.ArgumentTypeError(f"{text} is outside {MIN_INTERVAL}-{MAX_INTERVAL:.0f} seconds")
     return value
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port {text!r} is not an integer in 0-65535") from None
+    # int() would also take "٢٢", "1_000", "+22" and " 22": a port is written in ASCII digits.
+    if not re.fullmatch(r"[0-9]{1,5}", text):
+        raise argparse.ArgumentTypeError(f"port {text!r} is not an integer in 0-65535")
+    value = int(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port {value} is outside 0-65535")
     return value
@@ -123,15 +132,24 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
     """Collect and judge, against --baseline or the user's default file. ``strict``: a baseline that cannot
     be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why."""
     from portwatch.baseline import BaselineError
-    from portwatch.judge import find_baseline, judge_now
+    from portwatch.judge import find_baseline, judge
 
     try:
         baseline, note = find_baseline(args.baseline)
     except BaselineError as error:
         if strict:
             raise
-        baseline, note = None, f"baseline not used: {error}"
-    return judge_now(get_collector(args.collector), baseline, (note,) if note else ())
+        baseline, note = None, f"baseline not used: {safe(str(error), 400)}"
+    return judge(_scan(args.collector), baseline, (note,) if note else ())
+
+
+def _scan(collector: str) -> Scan:
+    """One scan; ScanFailed (one line) when the OS would not say which sockets exist."""
+    try:
+        return get_collector(collector).scan()
+    except Exception as error:  # whatever the collector hit, the answer is "unknown", not a traceback
+        raise ScanFailed(f"the scan failed ({collector} collector): {type(error).__name__}: "
+                         f"{safe(str(error), 300)}") from None
 
 
 def _dump_json(document: object) -> None:
@@ -177,7 +195,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         judged = _judged(args, strict=True)
     except BaselineError as error:
-        print(f"portwatch: {error}", file=sys.stderr)
+        print(f"portwatch: {safe(str(error), 400)}", file=sys.stderr)
         return EXIT_USAGE
     result = check.evaluate(judged)
     if args.json:
@@ -191,14 +209,13 @@ def run_check(args: argparse.Namespace) -> int:
 def run_baseline(args: argparse.Namespace) -> int:
     from portwatch import baseline_file
     from portwatch.baseline import BaselineError
-    from portwatch.judge import judge_now
-    from portwatch.text import safe
+    from portwatch.judge import judge
 
-    judged = judge_now(get_collector(args.collector))  # flags tell client sockets (nothing to approve) apart
+    judged = judge(_scan(args.collector))  # flags tell client sockets (nothing to approve) apart
     try:
         saved = baseline_file.save(judged.listeners, args.path or args.baseline, merge=args.merge, force=args.force)
     except BaselineError as error:
-        print(f"portwatch: {error}", file=sys.stderr)
+        print(f"portwatch: {safe(str(error), 400)}", file=sys.stderr)
         return EXIT_USAGE
     notes = [f"portwatch: {saved.added} entr{'y' if saved.added == 1 else 'ies'} written to {safe(saved.path)}"]
     if saved.backup:
@@ -215,7 +232,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
 
     if args.baseline is not None and not args.baseline.exists():  # as `check`: an explicit file must exist
-        print(f"portwatch: no baseline at {args.baseline}: `portwatch baseline save {args.baseline}` "
+        print(f"portwatch: no baseline at {safe(args.baseline)}: `portwatch baseline save {safe(args.baseline)}` "
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
@@ -226,11 +243,27 @@ def run_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline, None: run_tui}
+    if args.command is None:
+        return run_tui(args)
+    with streams.tolerant():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline}
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush
+        return code
+    except ScanFailed as error:
+        print(f"portwatch: {error}", file=sys.stderr)
+        return EXIT_UNKNOWN
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `portwatch list | head`
-        sys.stderr.close()
-        return EXIT_OK
+    except streams.OutputFailed as error:
+        streams.discard_stdout()
+        if error.broken_pipe and args.command != "check":  # `portwatch list | head`: the reader had enough
+            return EXIT_OK
+        # stdout full or closed: the answer was not given. `check` never says 1 ("unexpected found") then.
+        print(f"portwatch: cannot write the output: {safe(str(error))}", file=sys.stderr)
+        return EXIT_UNKNOWN
