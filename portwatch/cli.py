@@ -148,8 +148,11 @@ def _scan(collector: str) -> Scan:
     try:
         return get_collector(collector).scan()
     except Exception as error:  # whatever the collector hit, the answer is "unknown", not a traceback
-        raise ScanFailed(f"the scan failed ({collector} collector): {type(error).__name__}: "
-                         f"{safe(str(error), 300)}") from None
+        if isinstance(error, OSError) and error.strerror:
+            reason = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+        else:
+            reason = f"{type(error).__name__}: {error}"
+        raise ScanFailed(f"the scan failed ({collector} collector): {safe(reason, 400)}") from None
 
 
 def _dump_json(document: object) -> None:

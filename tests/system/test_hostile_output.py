@@ -43,14 +43,17 @@ def test_a_closed_stdout_is_one_line_and_never_exit_1_for_check(args: list[str],
     assert done.stderr.strip().splitlines()[-1] == "portwatch: cannot write the output: standard output is closed"
 
 
+LISTEN = ("import ctypes, socket, sys\nctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)\n"
+          "s = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\nprint(s.getsockname()[1], flush=True)\n"
+          "sys.stdin.read()")
 NAMES = {"japanese": "日本語サーバ", "accented": "café-srv"}
 
 
 @pytest.fixture
 def named_child() -> Iterator[tuple[int, str]]:
-    """A child listening on loopback whose argv holds non-ASCII text (what `who` prints in full)."""
-    child = start_child([sys.executable, "-c", "import socket, sys\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\n"
-                         "s.listen()\nprint(s.getsockname()[1], flush=True)\nsys.stdin.read()", *NAMES.values()])
+    """A child listening on loopback named in Japanese (prctl: what `list` and `check` show) whose argv holds
+    more non-ASCII text (what `who` prints in full)."""
+    child = start_child([sys.executable, "-c", LISTEN, NAMES["japanese"][:3], *NAMES.values()])
     yield child.port, child.proc.pid.__str__()
     child.stop()
 
@@ -72,7 +75,9 @@ def test_a_non_utf8_locale_degrades_to_escapes(locale: str, command: str, named_
     done = run_cli(*args, env=env, encoding="latin-1")  # ASCII or latin-1 bytes, whichever was asked
     assert "Traceback" not in done.stderr and "UnicodeEncodeError" not in done.stderr, done.stderr
     assert done.returncode in (0, 1), done.stderr
-    if command == "who":
+    if command != "who":
+        assert "\\u65e5" in done.stdout or "\\xe6\\x97\\xa5" in done.stdout, done.stdout  # the name, escaped
+    else:
         assert done.returncode == 0 and pid in done.stdout
         # each non-ASCII character as an escape (\u65e5, or \xe6\x97\xa5 when the C locale decoded bytes)
         assert "\\u65e5" in done.stdout or "\\xe6\\x97\\xa5" in done.stdout, done.stdout
@@ -91,9 +96,9 @@ def test_a_long_name_cut_with_an_ellipsis_survives_an_ascii_locale(tmp_path: Pat
     assert "\\u2026 (+" in done.stdout  # safe()'s "…" cut marker, escaped for ASCII
 
 
-def _without_proc(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _without_proc(*args: str, tmp_path: Path, no_netlink: bool = False) -> subprocess.CompletedProcess[str]:
     """The CLI in a private mount namespace whose /proc is an empty tmpfs: the psutil collector cannot read
-    /proc/net and fails for real."""
+    /proc/net and fails for real; ``no_netlink``: netlink refused too (seccomp), so the Linux collector does."""
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.skip("unshare (util-linux) is not installed")
@@ -101,10 +106,14 @@ def _without_proc(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str
                            capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"cannot hide /proc in a mount namespace here: {probe.stderr.strip()}")
-    command = " ".join(["mount -t tmpfs none /proc && exec", sys.executable, "-m", "portwatch", *args])
-    return subprocess.run([unshare, "-m", "--propagation", "private", "sh", "-c", command], cwd=ROOT,
-                          env=cli_env(XDG_CONFIG_HOME=str(tmp_path)), capture_output=True, text=True, timeout=60,
-                          check=False)
+    program = [str(ROOT / "tests" / "system" / "no_netlink.py")] if no_netlink else ["-m", "portwatch"]
+    command = " ".join(["mount -t tmpfs none /proc && exec", sys.executable, *program, *args])
+    done = subprocess.run([unshare, "-m", "--propagation", "private", "sh", "-c", command], cwd=ROOT,
+                          env=cli_env(XDG_CONFIG_HOME=str(tmp_path), PYTHONPATH=str(ROOT)), capture_output=True,
+                          text=True, timeout=60, check=False)
+    if done.returncode == 97:
+        pytest.skip(f"cannot refuse netlink here: {done.stderr.strip()}")
+    return done
 
 
 @pytest.mark.parametrize("args", [["check"], ["check", "--json"], ["list"], ["who", "22"],
@@ -113,6 +122,25 @@ def test_a_failed_scan_is_one_line_and_exit_3(args: list[str], tmp_path: Path) -
     done = _without_proc(*args, "--collector", "psutil", tmp_path=tmp_path)
     assert done.returncode == 3, done.stderr
     line = one_line(done.stderr)
-    assert line.startswith("portwatch: the scan failed (psutil collector): FileNotFoundError:")
-    assert "/proc/net/tcp" in line and done.stdout == ""
+    assert line == "portwatch: the scan failed (psutil collector): /proc/net/tcp: No such file or directory"
+    assert done.stdout == ""
     assert not Path("/tmp/never-written-by-portwatch.toml").exists()
+
+
+@pytest.mark.parametrize("args", [["check"], ["list"]], ids=" ".join)
+def test_the_linux_collector_fails_as_unknown_when_netlink_and_proc_net_are_both_unreadable(
+        args: list[str], tmp_path: Path) -> None:
+    done = _without_proc(*args, "--collector", "linux", tmp_path=tmp_path, no_netlink=True)
+    assert done.returncode == 3, done.stderr  # before: "all 0 listeners expected", exit 0
+    line = one_line(done.stderr)
+    assert line == ("portwatch: the scan failed (linux collector): netlink sock_diag refused (tcp/IPv4: "
+                    "Permission denied), and /proc/net/tcp: No such file or directory")
+
+
+def test_with_netlink_refused_alone_the_linux_collector_reads_proc_net(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "system" / "no_netlink.py"), "list", "--collector",
+                           "linux"], cwd=ROOT, env=cli_env(XDG_CONFIG_HOME=str(tmp_path), PYTHONPATH=str(ROOT)),
+                          capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode == 97:
+        pytest.skip(f"cannot refuse netlink here: {done.stderr.strip()}")
+    assert done.returncode == 0 and "read /proc/net instead" in done.stderr
