@@ -27,8 +27,14 @@ MAX_BYTES = 1 << 20
 #: Numbered backups tried after ``.bak`` (``.bak.1`` … ``.bak.99``) before giving up.
 MAX_BACKUPS = 99
 
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symlink"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISLNK, "a symlink"),
+)
 
 
 class RefusedFile(Exception):
@@ -104,8 +110,10 @@ def read_regular(path: Path, for_user: Invoker | None = None, limit: int = MAX_B
         if not stat.S_ISREG(info.st_mode):
             raise RefusedFile(f"it is {kind(info.st_mode)}, not a regular file")
         if for_user is not None and not readable_by(info, for_user):
-            raise RefusedFile(f"user {for_user.uid} may not read it (owner {info.st_uid}, mode "
-                              f"{stat.S_IMODE(info.st_mode):04o}); root does not read it on their behalf")
+            raise RefusedFile(
+                f"user {for_user.uid} may not read it (owner {info.st_uid}, mode "
+                f"{stat.S_IMODE(info.st_mode):04o}); root does not read it on their behalf"
+            )
         if info.st_size > limit:
             raise RefusedFile(f"it is {info.st_size} bytes, larger than the {limit >> 10} KiB portwatch reads")
         chunks: list[bytes] = []
@@ -199,8 +207,10 @@ def backup_path(path: Path, data: bytes) -> tuple[Path, bool]:
             return name, True
         if isinstance(held, bytes) and data.startswith(held):
             return name, False
-    raise RefusedFile(f"all {len(names)} backup names ({names[0].name}, .1 … .{MAX_BACKUPS}) hold other versions: "
-                      "delete the old ones you no longer need")
+    raise RefusedFile(
+        f"all {len(names)} backup names ({names[0].name}, .1 … .{MAX_BACKUPS}) hold other versions: "
+        "delete the old ones you no longer need"
+    )
 
 
 def write_backup(path: Path, data: bytes, mode: int, owner: tuple[int, int] | None) -> Path:
@@ -229,4 +239,4 @@ def write_backup(path: Path, data: bytes, mode: int, owner: tuple[int, int] | No
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]

@@ -25,16 +25,37 @@ def cli_env(**changes: str | None) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, stdout: Any = subprocess.PIPE,
-            timeout: float = TIMEOUT, encoding: str = "utf-8") -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdout: Any = subprocess.PIPE,
+    timeout: float = TIMEOUT,
+    encoding: str = "utf-8",
+) -> subprocess.CompletedProcess[str]:
     """``python -m portwatch ARGS``; TimeoutExpired (the child killed) when it hangs. ``stdout``: PIPE, a file
     object, or None to close the descriptor before start (`>&-`)."""
     if stdout is None:  # closed in the child just before exec: Python starts with sys.stdout None
-        return subprocess.run([sys.executable, "-m", "portwatch", *args], cwd=ROOT, env=env or cli_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, encoding=encoding, timeout=timeout,
-                              check=False, preexec_fn=lambda: os.close(1))
-    return subprocess.run([sys.executable, "-m", "portwatch", *args], cwd=ROOT, env=env or cli_env(),
-                          stdout=stdout, stderr=subprocess.PIPE, encoding=encoding, timeout=timeout, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "portwatch", *args],
+            cwd=ROOT,
+            env=env or cli_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            encoding=encoding,
+            timeout=timeout,
+            check=False,
+            preexec_fn=lambda: os.close(1),
+        )
+    return subprocess.run(
+        [sys.executable, "-m", "portwatch", *args],
+        cwd=ROOT,
+        env=env or cli_env(),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        encoding=encoding,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def one_line(stderr: str) -> str:

@@ -22,8 +22,18 @@ from tests.system.cli_run import ROOT, one_line, run_cli
 
 def listener(port: int, name: str = "app") -> Listener:
     owner = Owner(pid=100, name=name, user="alice", exe=f"/usr/bin/{name}")
-    return Listener(Proto.TCP, Family.IPV4, "0.0.0.0", port, PortRange.REGISTERED, False, Exposure.ALL,
-                    owners=(owner,), owner_status=OwnerStatus.KNOWN, socket_user="alice")
+    return Listener(
+        Proto.TCP,
+        Family.IPV4,
+        "0.0.0.0",
+        port,
+        PortRange.REGISTERED,
+        False,
+        Exposure.ALL,
+        owners=(owner,),
+        owner_status=OwnerStatus.KNOWN,
+        socket_user="alice",
+    )
 
 
 def ports_in(path: Path) -> set[int]:
@@ -63,7 +73,7 @@ def test_save_force_onto_a_special_file_refuses_and_leaves_it_as_it_was(kind: st
 
 def test_two_force_runs_keep_the_hand_written_original(tmp_path: Path) -> None:
     path = tmp_path / "baseline.toml"
-    original = "# my own notes\nversion = 1\n[[listener]]\nport = 22\nnote = \"hand-written\"\n"
+    original = '# my own notes\nversion = 1\n[[listener]]\nport = 22\nnote = "hand-written"\n'
     path.write_text(original)
     for _ in range(2):
         save([listener(8080)], path, force=True)
@@ -131,9 +141,15 @@ def test_concurrent_merges_by_real_processes_lose_no_entry(tmp_path: Path) -> No
     save([listener(1000)], path)
     go = tmp_path / "go"
     workers = 6
-    children = [subprocess.Popen([sys.executable, "-c", MERGER, str(path), str(go),
-                                  *(str(2000 + 100 * n + i) for i in range(8))],
-                                 cwd=ROOT, stderr=subprocess.PIPE, text=True) for n in range(workers)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", MERGER, str(path), str(go), *(str(2000 + 100 * n + i) for i in range(8))],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(workers)
+    ]
     try:
         go.touch()  # all start merging at once
         results = [(child.wait(timeout=120), child.stderr.read() if child.stderr else "") for child in children]

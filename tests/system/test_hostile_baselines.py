@@ -52,7 +52,10 @@ def _directory(tmp_path: Path) -> Path:
 
 
 SPECIAL: dict[str, Callable[[Path], Path]] = {
-    "fifo": _fifo, "device": _device, "directory": _directory, "dev-zero": lambda _: Path("/dev/zero"),
+    "fifo": _fifo,
+    "device": _device,
+    "directory": _directory,
+    "dev-zero": lambda _: Path("/dev/zero"),
 }
 WORDS = {"fifo": "FIFO", "device": "character device", "directory": "directory", "dev-zero": "character device"}
 

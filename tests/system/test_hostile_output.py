@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.cli_run import ROOT, cli_env, one_line, run_cli
 from tests.support import start_child
+from tests.system.cli_run import ROOT, cli_env, one_line, run_cli
 
 COMMANDS = [["list"], ["check"], ["list", "--json"], ["check", "--json"]]
 
@@ -43,9 +43,11 @@ def test_a_closed_stdout_is_one_line_and_never_exit_1_for_check(args: list[str],
     assert done.stderr.strip().splitlines()[-1] == "portwatch: cannot write the output: standard output is closed"
 
 
-LISTEN = ("import ctypes, socket, sys\nctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)\n"
-          "s = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\nprint(s.getsockname()[1], flush=True)\n"
-          "sys.stdin.read()")
+LISTEN = (
+    "import ctypes, socket, sys\nctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)\n"
+    "s = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\nprint(s.getsockname()[1], flush=True)\n"
+    "sys.stdin.read()"
+)
 NAMES = {"japanese": "日本語サーバ", "accented": "café-srv"}
 
 
@@ -59,16 +61,22 @@ def named_child() -> Iterator[tuple[int, str]]:
 
 
 LOCALES = {
-    "C-no-utf8-mode": {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
-                       "PYTHONIOENCODING": None},
+    "C-no-utf8-mode": {
+        "LC_ALL": "C",
+        "LANG": "C",
+        "PYTHONUTF8": "0",
+        "PYTHONCOERCECLOCALE": "0",
+        "PYTHONIOENCODING": None,
+    },
     "latin-1": {"PYTHONIOENCODING": "latin-1", "PYTHONUTF8": "0"},
 }
 
 
 @pytest.mark.parametrize("locale", list(LOCALES))
 @pytest.mark.parametrize("command", ["list", "who", "check"])
-def test_a_non_utf8_locale_degrades_to_escapes(locale: str, command: str, named_child: tuple[int, str],
-                                               tmp_path: Path) -> None:
+def test_a_non_utf8_locale_degrades_to_escapes(
+    locale: str, command: str, named_child: tuple[int, str], tmp_path: Path
+) -> None:
     port, pid = named_child
     env = cli_env(XDG_CONFIG_HOME=str(tmp_path), **LOCALES[locale])
     args = {"list": ["list"], "who": ["who", str(port)], "check": ["check"]}[command]
@@ -85,8 +93,15 @@ def test_a_non_utf8_locale_degrades_to_escapes(locale: str, command: str, named_
 
 
 def test_a_long_name_cut_with_an_ellipsis_survives_an_ascii_locale(tmp_path: Path) -> None:
-    child = start_child([sys.executable, "-c", "import socket, sys\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\n"
-                         "s.listen()\nprint(s.getsockname()[1], flush=True)\nsys.stdin.read()", "x" * 5000])
+    child = start_child(
+        [
+            sys.executable,
+            "-c",
+            "import socket, sys\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\n"
+            "s.listen()\nprint(s.getsockname()[1], flush=True)\nsys.stdin.read()",
+            "x" * 5000,
+        ]
+    )
     try:
         env = cli_env(XDG_CONFIG_HOME=str(tmp_path), **LOCALES["C-no-utf8-mode"])
         done = run_cli("who", str(child.port), env=env)
@@ -102,22 +117,41 @@ def _without_proc(*args: str, tmp_path: Path, no_netlink: bool = False) -> subpr
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.skip("unshare (util-linux) is not installed")
-    probe = subprocess.run([unshare, "-m", "--propagation", "private", "sh", "-c", "mount -t tmpfs none /proc"],
-                           capture_output=True, text=True, check=False)
+    probe = subprocess.run(
+        [unshare, "-m", "--propagation", "private", "sh", "-c", "mount -t tmpfs none /proc"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if probe.returncode != 0:
         pytest.skip(f"cannot hide /proc in a mount namespace here: {probe.stderr.strip()}")
     program = [str(ROOT / "tests" / "system" / "no_netlink.py")] if no_netlink else ["-m", "portwatch"]
     command = " ".join(["mount -t tmpfs none /proc && exec", sys.executable, *program, *args])
-    done = subprocess.run([unshare, "-m", "--propagation", "private", "sh", "-c", command], cwd=ROOT,
-                          env=cli_env(XDG_CONFIG_HOME=str(tmp_path), PYTHONPATH=str(ROOT)), capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [unshare, "-m", "--propagation", "private", "sh", "-c", command],
+        cwd=ROOT,
+        env=cli_env(XDG_CONFIG_HOME=str(tmp_path), PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if done.returncode == 97:
         pytest.skip(f"cannot refuse netlink here: {done.stderr.strip()}")
     return done
 
 
-@pytest.mark.parametrize("args", [["check"], ["check", "--json"], ["list"], ["who", "22"],
-                                  ["baseline", "save", "/tmp/never-written-by-portwatch.toml"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check"],
+        ["check", "--json"],
+        ["list"],
+        ["who", "22"],
+        ["baseline", "save", "/tmp/never-written-by-portwatch.toml"],
+    ],
+    ids=" ".join,
+)
 def test_a_failed_scan_is_one_line_and_exit_3(args: list[str], tmp_path: Path) -> None:
     done = _without_proc(*args, "--collector", "psutil", tmp_path=tmp_path)
     assert done.returncode == 3, done.stderr
@@ -129,18 +163,27 @@ def test_a_failed_scan_is_one_line_and_exit_3(args: list[str], tmp_path: Path) -
 
 @pytest.mark.parametrize("args", [["check"], ["list"]], ids=" ".join)
 def test_the_linux_collector_fails_as_unknown_when_netlink_and_proc_net_are_both_unreadable(
-        args: list[str], tmp_path: Path) -> None:
+    args: list[str], tmp_path: Path
+) -> None:
     done = _without_proc(*args, "--collector", "linux", tmp_path=tmp_path, no_netlink=True)
     assert done.returncode == 3, done.stderr  # before: "all 0 listeners expected", exit 0
     line = one_line(done.stderr)
-    assert line == ("portwatch: the scan failed (linux collector): netlink sock_diag refused (tcp/IPv4: "
-                    "Permission denied), and /proc/net/tcp: No such file or directory")
+    assert line == (
+        "portwatch: the scan failed (linux collector): netlink sock_diag refused (tcp/IPv4: "
+        "Permission denied), and /proc/net/tcp: No such file or directory"
+    )
 
 
 def test_with_netlink_refused_alone_the_linux_collector_reads_proc_net(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "tests" / "system" / "no_netlink.py"), "list", "--collector",
-                           "linux"], cwd=ROOT, env=cli_env(XDG_CONFIG_HOME=str(tmp_path), PYTHONPATH=str(ROOT)),
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "system" / "no_netlink.py"), "list", "--collector", "linux"],
+        cwd=ROOT,
+        env=cli_env(XDG_CONFIG_HOME=str(tmp_path), PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if done.returncode == 97:
         pytest.skip(f"cannot refuse netlink here: {done.stderr.strip()}")
     assert done.returncode == 0 and "read /proc/net instead" in done.stderr

@@ -10,9 +10,11 @@ from portwatch.collect.process import ProcessInspector
 from tests.support import start_child
 from tests.system.cli_run import cli_env, one_line, run_cli
 
-LISTEN = ("import ctypes, socket, sys\nif sys.argv[1]: ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)\n"
-          "s = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\nprint(s.getsockname()[1], flush=True)\n"
-          "sys.stdin.read()")
+LISTEN = (
+    "import ctypes, socket, sys\nif sys.argv[1]: ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)\n"
+    "s = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\nprint(s.getsockname()[1], flush=True)\n"
+    "sys.stdin.read()"
+)
 
 
 def test_a_carriage_return_in_argv_stays_a_carriage_return_in_who_and_the_panel(tmp_path: Path) -> None:

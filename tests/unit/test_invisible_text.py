@@ -10,8 +10,30 @@ from portwatch.judge import judge
 from portwatch.model import EphemeralRange, Exposure, Family, Listener, Owner, PortRange, PortSpan, Proto, Scan
 from portwatch.text import cells, pad, safe
 
-INVISIBLE = [0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xFEFF, 0x00AD, 0x180E,
-             0xE0001, 0xE0041, 0xE007F, 0xFE00, 0xFE0F, 0xE0100, 0x034F, 0x115F, 0x3164, 0xFFA0, 0x17B4]
+INVISIBLE = [
+    0x200B,
+    0x200C,
+    0x200D,
+    0x2060,
+    0x2061,
+    0x2062,
+    0x2063,
+    0x2064,
+    0xFEFF,
+    0x00AD,
+    0x180E,
+    0xE0001,
+    0xE0041,
+    0xE007F,
+    0xFE00,
+    0xFE0F,
+    0xE0100,
+    0x034F,
+    0x115F,
+    0x3164,
+    0xFFA0,
+    0x17B4,
+]
 
 
 @pytest.mark.parametrize("code", INVISIBLE, ids=lambda code: f"U+{code:04X}")
@@ -43,8 +65,18 @@ def test_the_name_mismatch_reason_escapes_once() -> None:
 
 def _listener(name: str = "app", port: int = 8080, flags: tuple = ()) -> Listener:  # type: ignore[type-arg]
     owner = Owner(pid=100 + port, name=name, user="alice", exe="/usr/bin/app", cmdline=(name,))
-    return Listener(Proto.TCP, Family.IPV4, "127.0.0.1", port, PortRange.REGISTERED, False, Exposure.LOOPBACK,
-                    owners=(owner,), socket_user="alice", flags=flags)
+    return Listener(
+        Proto.TCP,
+        Family.IPV4,
+        "127.0.0.1",
+        port,
+        PortRange.REGISTERED,
+        False,
+        Exposure.LOOPBACK,
+        owners=(owner,),
+        socket_user="alice",
+        flags=flags,
+    )
 
 
 def test_cells_count_wide_and_combining_characters() -> None:
@@ -57,8 +89,13 @@ def test_cells_count_wide_and_combining_characters() -> None:
 
 @pytest.mark.parametrize("name", ["日本語サーバ", "e\u0301e\u0301e\u0301", "😀😀", "plain"])
 def test_list_lines_up_by_screen_cells(name: str) -> None:
-    scan = Scan((_listener("plain-name", 8080), _listener(name, 8081), _listener("x", 8082)),
-                EphemeralRange(PortSpan(32768, 60999)), True, "test", 0.0)
+    scan = Scan(
+        (_listener("plain-name", 8080), _listener(name, 8081), _listener("x", 8082)),
+        EphemeralRange(PortSpan(32768, 60999)),
+        True,
+        "test",
+        0.0,
+    )
     table = listing.format_table(judge(scan), colour=False).splitlines()
     users = [cells(line[: line.index("alice")]) for line in table[1:]]  # the USER column's first cell
     assert len(set(users)) == 1, table

@@ -16,7 +16,8 @@ def _exit_code(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int
 
 @pytest.mark.parametrize("value", ["inf", "Infinity", "nan", "-1", "1e3", "1_0", "٢", "86401", " 2", "0x10", ""])
 def test_interval_rejects_what_is_not_a_plain_number_of_seconds_within_a_day(
-        value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, err = _exit_code(["--interval", value, "list"], capsys)
     assert code == 2 and "--interval" in err and len(err.strip().splitlines()) == 1
 
@@ -42,7 +43,7 @@ def test_baseline_ports_take_only_ascii_digits(value: str) -> None:
     with pytest.raises(ValueError):
         parse_ports(value)
     with pytest.raises(BaselineError, match="listener entry 1"):
-        parse(f"version = 1\n[[listener]]\nport = \"{value}\"\n")
+        parse(f'version = 1\n[[listener]]\nport = "{value}"\n')
 
 
 @pytest.mark.parametrize("version", ["true", "1.0", '"1"', "[1]", "2"])
