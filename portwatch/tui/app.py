@@ -26,21 +26,20 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from portwatch.tui.alerts import Alerts
-from portwatch.collect import Collector
+from portwatch.collect import Collector, Inspector, get_inspector
 from portwatch.events import Event
+from portwatch.model import Listener, ListenerKey, Scan
+from portwatch.text import safe
+from portwatch.tui.alerts import Alerts
+from portwatch.tui.bindings import ViewKeys
 from portwatch.tui.executor import DaemonExecutor
 from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
-from portwatch.model import Listener, ListenerKey, Scan
-from portwatch.collect.process import ProcessInspector
-from portwatch.text import safe
-from portwatch.tui.bindings import ViewKeys
-from portwatch.watch import MIN_INTERVAL, Watcher
+from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.events_screen import EventsScreen
 from portwatch.tui.widgets.filter_input import FilterInput
-from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.process_panel import ProcessPanel
 from portwatch.tui.widgets.summary_bar import SummaryBar
+from portwatch.watch import MIN_INTERVAL, Watcher
 
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75
@@ -52,7 +51,7 @@ class PortwatchApp(ViewKeys):
     CSS_PATH = "portwatch.tcss"
     TITLE = "portwatch"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
-    def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
+    def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
                  baseline_path: Path | None = None, bell: bool = False) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
@@ -64,7 +63,7 @@ class PortwatchApp(ViewKeys):
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
         self.interval = max(MIN_INTERVAL, interval)
-        self.inspector = inspector or ProcessInspector()
+        self.inspector = inspector or get_inspector()
         self.new_for, self.gone_for = new_for, gone_for
         #: Wall clock for ages shown in the panel; tests and screenshots fix it.
         self.clock = clock
