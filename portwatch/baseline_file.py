@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,16 @@ from pathlib import Path
 from portwatch.baseline import FORMAT_VERSION, Baseline, BaselineError, Entry, Match, decode, load, parse, read
 from portwatch.model import Listener, OwnerStatus, PortSpan
 from portwatch.text import safe
-from portwatch.userfile import Invoker, RefusedFile, check_writable, invoking_user, locked, write_backup
+from portwatch.userfile import (
+    Invoker,
+    RefusedFile,
+    atomic_write,
+    check_writable,
+    invoking_user,
+    locked,
+    makedirs,
+    write_backup,
+)
 
 __all__ = ["Invoker", "SaveResult", "approve", "atomic_write", "default_path", "entry_for", "invoking_user",
            "render_entry", "save", "toml_string"]
@@ -143,52 +151,6 @@ def _target(path: Path, explicit: bool) -> tuple[Path, Invoker | None]:
     except RefusedFile as error:
         raise BaselineError(f"{safe(real)}: not writing the baseline: {error}") from None
     return real, invoker
-
-
-def _makedirs(folder: Path, invoker: Invoker | None) -> None:
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o755)
-        if invoker is not None and _theirs(directory.parent, invoker):
-            os.chown(directory, invoker.uid, invoker.gid)
-
-
-def _theirs(folder: Path, invoker: Invoker | None) -> bool:
-    """Whether something new in ``folder`` should belong to the user behind sudo: only in their own folders,
-    so `sudo portwatch baseline save /etc/portwatch/baseline.toml` stays root's."""
-    return invoker is not None and folder.stat().st_uid == invoker.uid
-
-
-def atomic_write(path: Path, data: bytes, invoker: Invoker | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping an existing file's mode and owner."""
-    _makedirs(path.parent, invoker)
-    owner: tuple[int, int] | None
-    try:
-        old = os.stat(path)
-        mode, owner = old.st_mode & 0o7777, (old.st_uid, old.st_gid)
-    except FileNotFoundError:
-        mode, owner = 0o644, ((invoker.uid, invoker.gid) if invoker and _theirs(path.parent, invoker) else None)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fchmod(stream.fileno(), mode)
-            if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
-                os.fchown(stream.fileno(), *owner)
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    try:
-        folder = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 def _commit(path: Path, before: bytes | None, text: str, invoker: Invoker | None,
@@ -298,7 +260,7 @@ def approve(listener: Listener, path: Path | None = None) -> Baseline:
 def _prepare(target: Path, invoker: Invoker | None) -> None:
     """The folder the file and its lock live in."""
     try:
-        _makedirs(target.parent, invoker)
+        makedirs(target.parent, invoker)
     except OSError as error:
         raise BaselineError(f"{safe(target.parent)}: cannot create the folder: {error.strerror or error}") from None
 

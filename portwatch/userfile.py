@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,3 +241,50 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def makedirs(folder: Path, invoker: Invoker | None) -> None:
+    """Create ``folder`` and its missing parents; under sudo, those in the user's own folders are theirs."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o755)
+        if invoker is not None and _theirs(directory.parent, invoker):
+            os.chown(directory, invoker.uid, invoker.gid)
+
+
+def _theirs(folder: Path, invoker: Invoker | None) -> bool:
+    """Whether something new in ``folder`` should belong to the user behind sudo: only in their own folders,
+    so `sudo portwatch baseline save /etc/portwatch/baseline.toml` stays root's."""
+    return invoker is not None and folder.stat().st_uid == invoker.uid
+
+
+def atomic_write(path: Path, data: bytes, invoker: Invoker | None = None) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping an existing file's mode and owner."""
+    makedirs(path.parent, invoker)
+    owner: tuple[int, int] | None
+    try:
+        old = os.stat(path)
+        mode, owner = old.st_mode & 0o7777, (old.st_uid, old.st_gid)
+    except FileNotFoundError:
+        mode, owner = 0o644, ((invoker.uid, invoker.gid) if invoker and _theirs(path.parent, invoker) else None)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fchmod(stream.fileno(), mode)
+            if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
+                os.fchown(stream.fileno(), *owner)
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    try:
+        folder = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
