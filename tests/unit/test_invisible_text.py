@@ -101,3 +101,13 @@ def test_list_lines_up_by_screen_cells(name: str) -> None:
     assert len(set(users)) == 1, table
     header_user = table[0].index("USER")
     assert users[0] == header_user, table
+
+
+def test_every_format_character_and_every_printable_invisible_one_is_escaped() -> None:
+    import unicodedata
+
+    from portwatch.text import _PRINTABLE_INVISIBLE
+
+    format_chars = [cp for cp in range(0x110000) if unicodedata.category(chr(cp)) == "Cf"]
+    for cp in (*format_chars, *_PRINTABLE_INVISIBLE):
+        assert chr(cp) not in safe(f"a{chr(cp)}b"), f"U+{cp:04X}"
