@@ -91,6 +91,33 @@ def readable_by(info: os.stat_result, invoker: Invoker) -> bool:
     return bool(info.st_mode & stat.S_IROTH)
 
 
+def _searchable_by(info: os.stat_result, invoker: Invoker) -> bool:
+    """Whether the mode bits let the invoking user pass through a directory."""
+    if info.st_uid == invoker.uid:
+        return bool(info.st_mode & stat.S_IXUSR)
+    if info.st_gid in _groups(invoker):
+        return bool(info.st_mode & stat.S_IXGRP)
+    return bool(info.st_mode & stat.S_IXOTH)
+
+
+def _check_readable_by(path: Path, opened: os.stat_result, invoker: Invoker) -> None:
+    """RefusedFile unless the user behind sudo could read the file root opened: its mode bits, and every
+    folder on the way to where the path really leads (a 0644 file inside root's 0700 home is not theirs)."""
+    denied = f"user {invoker.uid} may not read it; root does not read it on their behalf"
+    if not readable_by(opened, invoker):
+        raise RefusedFile(f"{denied} (owner {opened.st_uid}, mode {stat.S_IMODE(opened.st_mode):04o})")
+    real = Path(os.path.realpath(path))
+    try:
+        now = os.stat(real)
+    except OSError:
+        now = None
+    if now is None or (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
+        raise RefusedFile("it changed while portwatch opened it (a symlink swapped?)")
+    for folder in real.parents:
+        if not _searchable_by(os.stat(folder), invoker):
+            raise RefusedFile(f"{denied} (it lies inside {safe(folder)}, which they may not enter)")
+
+
 def read_regular(path: Path, for_user: Invoker | None = None, limit: int = MAX_BYTES) -> bytes | None:
     """The bytes of ``path``, None when it does not exist; RefusedFile or OSError otherwise.
 
@@ -110,11 +137,8 @@ def read_regular(path: Path, for_user: Invoker | None = None, limit: int = MAX_B
         info = os.fstat(fd)  # the file actually opened: a path swapped since the stat is caught here
         if not stat.S_ISREG(info.st_mode):
             raise RefusedFile(f"it is {kind(info.st_mode)}, not a regular file")
-        if for_user is not None and not readable_by(info, for_user):
-            raise RefusedFile(
-                f"user {for_user.uid} may not read it (owner {info.st_uid}, mode "
-                f"{stat.S_IMODE(info.st_mode):04o}); root does not read it on their behalf"
-            )
+        if for_user is not None:
+            _check_readable_by(path, info, for_user)
         if info.st_size > limit:
             raise RefusedFile(f"it is {info.st_size} bytes, larger than the {limit >> 10} KiB portwatch reads")
         chunks: list[bytes] = []

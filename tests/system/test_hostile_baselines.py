@@ -7,8 +7,10 @@ directory; the real CLI in a subprocess (a hang fails the test at the subprocess
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +21,16 @@ from portwatch.baseline import BaselineError, load
 from portwatch.collect import get_collector
 from portwatch.watch import Polled, Watcher
 from tests.system.cli_run import cli_env, one_line, run_cli
+
+
+@pytest.fixture
+def reachable() -> Iterator[Path]:
+    """A temporary folder every user may enter (pytest's own is root's 0700): the user sudo plays can reach
+    what is inside unless a test says otherwise."""
+    folder = Path(tempfile.mkdtemp(prefix="portwatch-sudo-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
 
 
 @pytest.fixture
@@ -160,12 +172,12 @@ def _other_uid() -> int:
         pytest.skip(f"no 'nobody' user to play the invoking user: {error}")
 
 
-def test_under_sudo_a_symlink_to_a_file_the_user_cannot_read_is_refused_without_quoting_it(tmp_path: Path) -> None:
+def test_under_sudo_a_symlink_to_a_file_the_user_cannot_read_is_refused_without_quoting_it(reachable: Path) -> None:
     uid = _other_uid()
-    secret = tmp_path / "root-only.toml"
+    secret = reachable / "root-only.toml"
     secret.write_text(SECRET)
     secret.chmod(0o600)  # root's, unreadable to the user
-    env, default = _sudo_env(tmp_path, uid)
+    env, default = _sudo_env(reachable, uid)
     default.symlink_to(secret)
     done = run_cli("check", env=env)
     assert done.returncode == 2
@@ -177,9 +189,9 @@ def test_under_sudo_a_symlink_to_a_file_the_user_cannot_read_is_refused_without_
     assert secret.read_text() == SECRET
 
 
-def test_under_sudo_the_users_own_readable_file_is_still_read(tmp_path: Path) -> None:
+def test_under_sudo_the_users_own_readable_file_is_still_read(reachable: Path) -> None:
     uid = _other_uid()
-    env, default = _sudo_env(tmp_path, uid)
+    env, default = _sudo_env(reachable, uid)
     default.write_text("version = 1\n")
     os.chown(default, uid, uid)
     default.chmod(0o600)
@@ -188,23 +200,23 @@ def test_under_sudo_the_users_own_readable_file_is_still_read(tmp_path: Path) ->
     assert f"baseline {default}" in done.stderr
 
 
-def test_load_refuses_a_file_the_invoking_user_may_not_read(tmp_path: Path) -> None:
+def test_load_refuses_a_file_the_invoking_user_may_not_read(reachable: Path) -> None:
     from portwatch.userfile import Invoker
 
     if os.geteuid() != 0:
         pytest.skip("needs root: only root reads a file its mode bits deny")
-    path = tmp_path / "root.toml"
+    path = reachable / "root.toml"
     path.write_text("version = 1\n")
     path.chmod(0o600)
     with pytest.raises(BaselineError, match="may not read it"):
-        load(path, Invoker(65534, 65534, tmp_path))
+        load(path, Invoker(65534, 65534, reachable))
     path.chmod(0o644)
-    assert load(path, Invoker(65534, 65534, tmp_path)).entries == ()
+    assert load(path, Invoker(65534, 65534, reachable)).entries == ()
 
 
-def test_under_sudo_a_root_only_file_at_the_default_path_is_neither_read_nor_merged(tmp_path: Path) -> None:
+def test_under_sudo_a_root_only_file_at_the_default_path_is_neither_read_nor_merged(reachable: Path) -> None:
     uid = _other_uid()
-    env, default = _sudo_env(tmp_path, uid)
+    env, default = _sudo_env(reachable, uid)
     default.write_text(SECRET)
     default.chmod(0o600)  # root's own file in the user's folder: root could read it, the user could not
     for args in (["check"], ["baseline", "save", "--merge"]):
@@ -213,3 +225,19 @@ def test_under_sudo_a_root_only_file_at_the_default_path_is_neither_read_nor_mer
         line = one_line(done.stderr)
         assert "may not read it" in line and "bogus" not in line and "secret" not in line
     assert default.read_text() == SECRET
+
+
+def test_under_sudo_a_symlink_into_a_folder_the_user_may_not_enter_is_refused(reachable: Path) -> None:
+    uid = _other_uid()
+    vault = reachable / "vault"
+    vault.mkdir()
+    vault.chmod(0o700)  # root's folder: the file inside is world-readable by its bits, yet out of reach
+    hidden = vault / "baseline.toml"
+    hidden.write_text(SECRET)
+    hidden.chmod(0o644)
+    env, default = _sudo_env(reachable, uid)
+    default.symlink_to(hidden)
+    done = run_cli("check", env=env)
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert f"inside {vault}, which they may not enter" in line and "bogus" not in line and "secret-key" not in line
