@@ -35,19 +35,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from portwatch.backups import write_backup
 from portwatch.baseline import FORMAT_VERSION, Baseline, BaselineError, Entry, Match, decode, load, parse, read
 from portwatch.model import Listener, OwnerStatus, PortSpan
 from portwatch.text import safe
-from portwatch.userfile import (
-    Invoker,
-    RefusedFile,
-    atomic_write,
-    check_writable,
-    invoking_user,
-    locked,
-    makedirs,
-    write_backup,
-)
+from portwatch.userfile import Invoker, RefusedFile, atomic_write, check_writable, invoking_user, locked, makedirs
 
 __all__ = ["Invoker", "SaveResult", "approve", "atomic_write", "default_path", "entry_for", "invoking_user",
            "render_entry", "save", "toml_string"]

@@ -163,11 +163,11 @@ def test_concurrent_merges_by_real_processes_lose_no_entry(tmp_path: Path) -> No
     assert ports_in(path) == expected
 
 
-def test_under_sudo_a_planted_bak_symlink_is_not_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_under_sudo_a_planted_bak_symlink_is_not_followed(reachable: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root: the test plays sudo")
     uid = 65534
-    home = tmp_path / "home"
+    home = reachable / "home"
     folder = home / ".config" / "portwatch"
     folder.mkdir(parents=True)
     for directory in (home, home / ".config", folder):
@@ -178,7 +178,7 @@ def test_under_sudo_a_planted_bak_symlink_is_not_followed(tmp_path: Path, monkey
     path.write_text("version = 1\n# the user's own\n")
     os.chown(path, uid, uid)
     path.chmod(0o644)
-    secret = tmp_path / "root-secret"
+    secret = reachable / "root-secret"
     secret.write_text("root's secret\n")
     secret.chmod(0o600)
     (folder / "baseline.toml.bak").symlink_to(secret)  # planted by the user, pointing at a root-only file

@@ -7,10 +7,8 @@ directory; the real CLI in a subprocess (a hang fails the test at the subprocess
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import stat
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,16 +19,6 @@ from portwatch.baseline import BaselineError, load
 from portwatch.collect import get_collector
 from portwatch.watch import Polled, Watcher
 from tests.system.cli_run import cli_env, one_line, run_cli
-
-
-@pytest.fixture
-def reachable() -> Iterator[Path]:
-    """A temporary folder every user may enter (pytest's own is root's 0700): the user sudo plays can reach
-    what is inside unless a test says otherwise."""
-    folder = Path(tempfile.mkdtemp(prefix="portwatch-sudo-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder)
 
 
 @pytest.fixture
