@@ -187,3 +187,24 @@ def test_with_netlink_refused_alone_the_linux_collector_reads_proc_net(tmp_path:
     if done.returncode == 97:
         pytest.skip(f"cannot refuse netlink here: {done.stderr.strip()}")
     assert done.returncode == 0 and "read /proc/net instead" in done.stderr
+
+
+def test_a_full_stderr_loses_only_the_notes_never_the_verdict(tmp_path: Path) -> None:
+    env = cli_env(XDG_CONFIG_HOME=str(tmp_path))
+    baseline = tmp_path / "empty.toml"
+    baseline.write_text("version = 1\n")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "portwatch", "check", "--json", "--baseline", str(baseline)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    import json
+
+    verdict = json.loads(done.stdout)
+    assert done.returncode == (0 if verdict["ok"] else 1)  # the verdict, not 3: stderr holds only advice
