@@ -28,19 +28,21 @@ class OutputFailed(Exception):
 
 class _Output:
     """stdout for a command: a failed write becomes OutputFailed, so it is told apart from any other OSError.
-    ``stream`` None is a descriptor closed before start (`>&-`), where Python leaves sys.stdout None."""
+    ``stream`` None is a descriptor closed before start (`>&-`), where Python leaves sys.stdout None. The
+    binary ``buffer`` (`metrics` writes bytes) is guarded the same way; anything else is the stream's own."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
-    def _failed(self, error: OSError) -> OutputFailed:
+    @staticmethod
+    def _failed(error: OSError) -> OutputFailed:
         return OutputFailed(error.strerror or str(error), isinstance(error, BrokenPipeError))
 
-    def write(self, text: str) -> int:
+    def write(self, data: Any) -> int:
         if self._stream is None:
             raise OutputFailed("standard output is closed")
         try:
-            return int(self._stream.write(text))
+            return int(self._stream.write(data))
         except OSError as error:
             raise self._failed(error) from None
 
@@ -58,6 +60,15 @@ class _Output:
         if self._stream is None:
             raise OSError(errno.EBADF, "standard output is closed")
         return int(self._stream.fileno())
+
+    @property
+    def buffer(self) -> _Output:
+        return _Output(getattr(self._stream, "buffer", None) if self._stream is not None else None)
+
+    def __getattr__(self, name: str) -> Any:  # encoding, errors, writelines' callers, …
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
 
 
 class _Diagnostics:
