@@ -7,13 +7,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from portwatch import __version__, listing, streams
+from portwatch import __version__, arguments, listing, streams
 from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
 from portwatch.model import Family, Listener, PortRange, Proto, Scan
 from portwatch.text import safe
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
 
 #: 3 is the monitoring convention's UNKNOWN: the scan failed, or the answer could not be written.
 EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
-#: The longest TUI refresh interval accepted (a day): beyond it a typo is likelier than a wish.
-MAX_INTERVAL = 86400.0
 RANGE_CHOICES = (*(r.value for r in PortRange), "ephemeral")
 
 
@@ -41,23 +38,7 @@ class ScanFailed(Exception):
 
 
 def _interval(text: str) -> float:
-    # ASCII digits only: float() also takes "inf", "nan", "1_0", "1e9" and Arabic-Indic digits.
-    if not re.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds such as 2 or 0.5")
-    value = float(text)
-    if not MIN_INTERVAL <= value <= MAX_INTERVAL:
-        raise argparse.ArgumentTypeError(f"{text} is outside {MIN_INTERVAL}-{MAX_INTERVAL:.0f} seconds")
-    return value
-
-
-def _port(text: str) -> int:
-    # int() would also take "٢٢", "1_000", "+22" and " 22": a port is written in ASCII digits.
-    if not re.fullmatch(r"[0-9]{1,5}", text):
-        raise argparse.ArgumentTypeError(f"port {text!r} is not an integer in 0-65535")
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is outside 0-65535")
-    return value
+    return arguments.seconds(text, MIN_INTERVAL)
 
 
 def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
@@ -81,17 +62,11 @@ def _listen_address(text: str) -> tuple[str, int]:
         host = host[1:-1]
     elif ":" in host:
         raise argparse.ArgumentTypeError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:9105")
-    return host, _port(port_text)
+    return host, arguments.port(port_text)
 
 
 def _min_interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"--min-interval {text} is negative")
-    return value
+    return arguments.seconds(text, 0.0, what="--min-interval ")
 
 
 def _add_metrics_parsers(commands: argparse._SubParsersAction[OneLineParser]) -> None:
@@ -133,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
     _shared_options(who, top=False)
-    who.add_argument("port", type=_port, metavar="PORT")
+    who.add_argument("port", type=arguments.port, metavar="PORT")
     who.add_argument("--json", action="store_true", help="JSON instead of text")
 
     check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")

@@ -55,3 +55,19 @@ def test_baseline_version_must_be_the_integer_1(version: str) -> None:
 def test_baseline_version_1_and_plain_ranges_still_read() -> None:
     parsed = parse('version = 1\n[[listener]]\nport = "8000 - 8100"\n[[listener]]\nport = 22\n')
     assert [(e.ports.first, e.ports.last) for e in parsed.entries if e.ports] == [(8000, 8100), (22, 22)]
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e3", "1_0", "٢", "86401", "-1"])
+def test_serve_min_interval_is_read_as_strictly_as_interval(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _exit_code(["serve", "--metrics", "127.0.0.1:9105", "--min-interval", value], capsys)
+    assert code == 2 and "--min-interval" in err
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:٩١٠٥", "127.0.0.1:+9105", "127.0.0.1:9_105", "[::1]: 9105"])
+def test_serve_listen_port_takes_only_ascii_digits(address: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _exit_code(["serve", "--metrics", address], capsys)
+    assert code == 2 and "--metrics" in err
+
+
+def test_serve_min_interval_zero_is_still_allowed() -> None:
+    assert build_parser().parse_args(["serve", "--metrics", "127.0.0.1:9105", "--min-interval", "0"]).min_interval == 0
