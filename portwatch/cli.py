@@ -1,4 +1,4 @@
-"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`.
+"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `stop PORT`.
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from portwatch import __version__, listing
+from portwatch import __version__, listing, stop_command
 from portwatch.collect import COLLECTOR_NAMES, get_collector
 from portwatch.model import Family, Listener, PortRange, Proto, Scan
 
@@ -34,6 +34,16 @@ def _interval(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value >= MIN_INTERVAL:  # also rejects nan
         raise argparse.ArgumentTypeError(f"{text} is below the minimum of {MIN_INTERVAL} seconds")
+    return value
+
+
+def _wait(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 600:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text} is outside 0-600 seconds")
     return value
 
 
@@ -75,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")
     check.add_argument("--baseline", type=Path, metavar="PATH", help="baseline file (default: your config dir)")
     check.add_argument("--json", action="store_true", help="JSON instead of text")
+
+    stop_command.add_parser(commands, _port, _wait)
 
     baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
     actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
@@ -195,6 +207,10 @@ def run_baseline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_stop(args: argparse.Namespace) -> int:
+    return stop_command.run_stop(args, _scan(args).listeners)
+
+
 def run_tui(args: argparse.Namespace) -> int:
     from portwatch.tui.app import PortwatchApp
     from portwatch.baseline_file import default_path
@@ -211,7 +227,8 @@ def run_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline, None: run_tui}
+    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
+                "stop": run_stop, None: run_tui}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

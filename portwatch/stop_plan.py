@@ -270,3 +270,23 @@ class Outcome:
     @property
     def gone(self) -> bool:
         return self.result in (Result.GONE, Result.ALREADY_GONE)
+
+
+def plan_lines(plan: StopPlan) -> list[str]:
+    """What a stop would do, in lines already safe to print: the listener, the target, its notes, options."""
+    lines = [f"listener: {where(plan.listener)}"]
+    for holder in plan.holders:
+        mark = "target" if plan.target is not None and holder.pid == plan.target.pid else "holder"
+        lines.append(f"{mark}:   {holder_text(holder)}")
+        if holder.exe:
+            lines.append(f"          exe {safe(holder.exe, NAME_LIMIT)}")
+        if holder.unit:
+            lines.append(f"          unit {safe(holder.unit, NAME_LIMIT)}")
+        if holder.container is not None:
+            lines.append(f"          {holder.container.engine} container {safe(holder.container.name, NAME_LIMIT)}")
+    lines.extend(f"note:     {note}" for note in plan.notes)
+    if plan.refusal is not None:
+        lines.append(f"refused:  {plan.refusal}")
+    for option in plan.options:
+        lines.append(f"{option.method.value + ':':<10}{option.command}")
+    return lines
