@@ -35,7 +35,8 @@ from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanF
 from portwatch.model import Listener, Scan
 from portwatch.collect.process import ProcessInspector
 from portwatch.text import safe
-from portwatch.tui.bindings import ViewKeys
+from portwatch.stop import Stopper
+from portwatch.tui.act_keys import ActKeys
 from portwatch.watch import Watcher
 from portwatch.tui.widgets.events_screen import EventsScreen
 from portwatch.tui.widgets.filter_input import FilterInput
@@ -49,7 +50,7 @@ MIN_INTERVAL = 0.5
 SLOW_SCAN = 0.75
 
 
-class PortwatchApp(ViewKeys):
+class PortwatchApp(ActKeys):
     """What is listening on this machine, and should it be?"""
 
     CSS_PATH = "portwatch.tcss"
@@ -57,12 +58,15 @@ class PortwatchApp(ViewKeys):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 baseline_path: Path | None = None, bell: bool = False, flagger: Flagger | None = None) -> None:
+                 baseline_path: Path | None = None, bell: bool = False, flagger: Flagger | None = None,
+                 stopper: Stopper | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
-        ``bell``: ring the terminal bell with each alert. ``flagger``: tests inject one with fixed facts."""
+        ``bell``: ring the terminal bell with each alert. ``flagger``: tests inject one with fixed facts.
+        ``stopper``: carries out the stop key's choices (its own collector checks the listener went)."""
         super().__init__()
         self.collector = collector
         self.watcher = Watcher(collector, baseline_path, flagger=flagger)
+        self.stopper = stopper or Stopper()
         self.alerts = Alerts(self, bell)
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
