@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.stop_support import children  # noqa: F401 (the stop tests' fixture)
+from tests.stop_support import stop_children  # noqa: F401 (the stop tests' fixture)
 from tests.support import CHILD_SCRIPT, Child, open_socket, start_child
 
 

@@ -74,7 +74,7 @@ def ended(child: Child, timeout: float = 10.0) -> bool:
 
 
 @pytest.fixture
-def children() -> Iterator[Callable[[Callable[[], Child]], Child]]:
+def stop_children() -> Iterator[Callable[[Callable[[], Child]], Child]]:
     """Start children with one of the start_* functions; every one is stopped at teardown."""
     started: list[Child] = []
 

@@ -18,13 +18,20 @@ CONTROL = {chr(c) for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
 
 
 def listener(name: str, cmdline: tuple[str, ...] = (), port: int = 8080, user: str = "dev") -> Listener:
-    return Listener(proto=Proto.TCP, family=Family.IPV4, address="127.0.0.1", port=port,
-                    port_range=ranges.iana_range(port), os_ephemeral=False, exposure=ranges.exposure("127.0.0.1"),
-                    owners=(Owner(4242, name, user, "/usr/bin/srv", cmdline),),
-                    flags=(Flag("dynamic-exposed", "why"),))
+    return Listener(
+        proto=Proto.TCP,
+        family=Family.IPV4,
+        address="127.0.0.1",
+        port=port,
+        port_range=ranges.iana_range(port),
+        os_ephemeral=False,
+        exposure=ranges.exposure("127.0.0.1"),
+        owners=(Owner(4242, name, user, "/usr/bin/srv", cmdline),),
+        flags=(Flag("dynamic-exposed", "why"),),
+    )
 
 
-FORMULAS = ("=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx")
+FORMULAS = ('=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx")
 
 
 @pytest.mark.parametrize("text", FORMULAS)
@@ -51,9 +58,9 @@ def test_csv_round_trips_through_the_csv_module_with_formulas_neutralised() -> N
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
             assert not (set(cell) & CONTROL), cell
-    assert parsed[1][process] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert parsed[1][process] == '\'=HYPERLINK("http://x","y")'
     assert parsed[-1][process] == "\\x1b]52;c;aGk=\\x07evil"
-    assert parsed[-1][cmdline] == "a,b quote\"d new\\nline"
+    assert parsed[-1][cmdline] == 'a,b quote"d new\\nline'
     assert parsed[1][export.COLUMNS.index("port")] == "1000"
 
 
@@ -64,9 +71,17 @@ def test_json_carries_raw_values() -> None:
 
 
 def test_hidden_owner_row() -> None:
-    entry = Listener(proto=Proto.UDP, family=Family.IPV4, address="0.0.0.0", port=5353,
-                     port_range=ranges.iana_range(5353), os_ephemeral=False, exposure=ranges.exposure("0.0.0.0"),
-                     owner_status=OwnerStatus.HIDDEN, socket_user="avahi")
+    entry = Listener(
+        proto=Proto.UDP,
+        family=Family.IPV4,
+        address="0.0.0.0",
+        port=5353,
+        port_range=ranges.iana_range(5353),
+        os_ephemeral=False,
+        exposure=ranges.exposure("0.0.0.0"),
+        owner_status=OwnerStatus.HIDDEN,
+        socket_user="avahi",
+    )
     row = export.csv_row(entry)
     assert row[export.COLUMNS.index("process")] == "(hidden)"
     assert "owner hidden" in export.row_text(entry)
@@ -82,7 +97,7 @@ def test_row_and_cmdline_text_are_safe() -> None:
 
 def test_format_from_the_name() -> None:
     assert export.format_of(Path("a.CSV")) == "csv" and export.format_of(Path("b.json")) == "json"
-    with pytest.raises(export.ExportError, match="must end in .csv or .json"):
+    with pytest.raises(export.ExportError, match=r"must end in \.csv or \.json"):
         export.format_of(Path("c.txt"))
 
 

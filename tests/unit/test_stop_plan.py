@@ -20,14 +20,22 @@ OWN_PID, PARENT, GRANDPARENT = 5000, 4000, 3000
 
 
 def listener(*pids: int, status: OwnerStatus = OwnerStatus.KNOWN, name: str = "srv") -> Listener:
-    return Listener(proto=Proto.TCP, family=Family.IPV4, address="127.0.0.1", port=8080,
-                    port_range=ranges.iana_range(8080), os_ephemeral=False, exposure=ranges.exposure("127.0.0.1"),
-                    owners=tuple(Owner(pid, name, "dev") for pid in pids), owner_status=status, inodes=(77,))
+    return Listener(
+        proto=Proto.TCP,
+        family=Family.IPV4,
+        address="127.0.0.1",
+        port=8080,
+        port_range=ranges.iana_range(8080),
+        os_ephemeral=False,
+        exposure=ranges.exposure("127.0.0.1"),
+        owners=tuple(Owner(pid, name, "dev") for pid in pids),
+        owner_status=status,
+        inodes=(77,),
+    )
 
 
 def holder(pid: int, ppid: int = 100, **facts: object) -> Holder:
-    return Holder(pid=pid, ppid=ppid, name=str(facts.pop("name", "srv")), user="dev", start=1000 + pid,
-                  **facts)  # type: ignore[arg-type]
+    return Holder(pid=pid, ppid=ppid, name=str(facts.pop("name", "srv")), user="dev", start=1000 + pid, **facts)  # type: ignore[arg-type]
 
 
 def request(*holders: Holder, changed: tuple[int, ...] = (), entry: Listener | None = None) -> StopRequest:
