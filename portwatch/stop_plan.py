@@ -48,6 +48,8 @@ class Holder:
     #: The start time that identifies this process (Linux: clock ticks after boot, exact); None: unknown.
     start: int | float | None = None
     kernel_thread: bool = False
+    #: The scan's create time for it (seconds since the epoch): finds the scan's process object off Linux.
+    create_time: float | None = None
     #: The systemd unit it belongs to ("nginx.service"), None when none is known.
     unit: str | None = None
     container: Container | None = None

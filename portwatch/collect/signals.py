@@ -135,6 +135,7 @@ def read_holder(owner: Owner, listener: Listener, proc: str = PROC, boot: float 
             exe=owner.exe,
             user=owner.user,
             start=ticks,
+            create_time=owner.create_time,
             kernel_thread=bool(int(fields[6]) & _PF_KTHREAD) or owner.pid == 2 or int(fields[1]) == 2,
             unit=unit,
             container=container,
@@ -146,7 +147,15 @@ def read_holder(owner: Owner, listener: Listener, proc: str = PROC, boot: float 
         ppid = handle.ppid()
     except Exception:  # gone meanwhile: the signal step will say so
         ppid = None
-    return Holder(pid=owner.pid, ppid=ppid, name=owner.name, exe=owner.exe, user=owner.user, start=owner.create_time)
+    return Holder(
+        pid=owner.pid,
+        ppid=ppid,
+        name=owner.name,
+        exe=owner.exe,
+        user=owner.user,
+        start=owner.create_time,
+        create_time=owner.create_time,
+    )
 
 
 def ancestors(pid: int | None = None, proc: str = PROC) -> tuple[int, ...]:
@@ -283,8 +292,7 @@ def send_signal(
 def _send_psutil(holder: Holder, listener: Listener, signum: int) -> SendResult:
     import psutil
 
-    start = holder.start if isinstance(holder.start, float) else None
-    handle = scan_process(holder.pid, start)
+    handle = scan_process(holder.pid, holder.create_time)
     if handle is None:
         return SendResult(Sent.CHANGED, f"no process object from the scan for pid {holder.pid}: scan again")
     try:
