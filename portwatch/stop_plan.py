@@ -34,6 +34,9 @@ class Container:
     engine: str
     #: Its name, or its id where only the id is known (both commands accept either).
     name: str
+    #: The holder only stands in for the container on the host (conmon, docker-proxy): signalling it would
+    #: leave the port dead while the container runs on.
+    placeholder: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,12 @@ def plan_stop(request: StopRequest, pick: int | None = None) -> StopPlan:
         notes.append(
             f"pre-fork group: pid {master.pid} is the master and its workers ({_pids(workers)}) "
             "share the socket; the master is signalled, as its workers would be restarted by it"
+        )
+    if target.container is not None and target.container.placeholder:
+        notes.append(
+            f"{safe(target.name, NAME_LIMIT)} only holds the port for {target.container.engine} container "
+            f"{safe(target.container.name, NAME_LIMIT)}: a signal leaves the port dead while the container "
+            f"runs on; `{target.container.engine} stop` stops the container itself"
         )
     refusal = _refusal(target, request)
     if refusal is not None:

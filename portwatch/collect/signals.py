@@ -127,7 +127,7 @@ def read_holder(owner: Owner, listener: Listener, proc: str = PROC, boot: float 
             return None  # the pid was reused since the scan
         if not holds_socket(owner.pid, listener, proc):
             return None
-        unit, container = attribution(owner.pid, proc)
+        unit, container = attribution(owner.pid, owner.cmdline, proc)
         return Holder(
             pid=owner.pid,
             ppid=int(fields[1]),

@@ -63,6 +63,25 @@ def container_from_cgroup(cgroup_text: str) -> Container | None:
     return None
 
 
+def container_from_cmdline(cmdline: tuple[str, ...]) -> Container | None:
+    """The Podman container a ``conmon`` serves, from conmon's own argv (``-n NAME``, ``-c ID``).
+
+    conmon holds a published port's host socket as a placeholder: signalling it leaves the port dead while
+    the container runs on, so its container's stop is what to offer. CRI-O's conmon (no podman exit command)
+    is left alone: `podman stop` does not know its containers.
+    """
+    if not cmdline or cmdline[0].rsplit("/", 1)[-1] != "conmon":
+        return None
+    values: dict[str, str] = {}
+    for flag, value in zip(cmdline, cmdline[1:]):
+        if flag in ("-n", "--name", "-c", "--cid", "--exit-command") and flag not in values:
+            values[flag] = value
+    if not values.get("--exit-command", "").endswith("podman"):
+        return None
+    name = values.get("-n") or values.get("--name") or values.get("-c") or values.get("--cid")
+    return Container("podman", name, placeholder=True) if name else None
+
+
 def read_cgroup(pid: int, proc: str = PROC) -> str:
     """/proc/PID/cgroup's text; empty when it cannot be read (gone, not Linux)."""
     try:
@@ -72,7 +91,7 @@ def read_cgroup(pid: int, proc: str = PROC) -> str:
         return ""
 
 
-def attribution(pid: int, proc: str = PROC) -> tuple[str | None, Container | None]:
-    """(unit, container) of a process, each None when its cgroup does not say."""
+def attribution(pid: int, cmdline: tuple[str, ...] = (), proc: str = PROC) -> tuple[str | None, Container | None]:
+    """(unit, container) of a process, each None when neither its cgroup nor (for conmon) its argv says."""
     text = read_cgroup(pid, proc)
-    return unit_from_cgroup(text), container_from_cgroup(text)
+    return unit_from_cgroup(text), container_from_cgroup(text) or container_from_cmdline(cmdline)

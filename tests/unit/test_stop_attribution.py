@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portwatch.collect.stop_attribution import container_from_cgroup, unit_from_cgroup
+from portwatch.collect.stop_attribution import container_from_cgroup, container_from_cmdline, unit_from_cgroup
 from portwatch.stop_plan import Container
 
 ID = "a" * 64
@@ -42,3 +42,39 @@ def test_docker_container_from_both_cgroup_managers() -> None:
 def test_no_container_for_plain_processes_or_malformed_lines() -> None:
     assert container_from_cgroup("0::/system.slice/docker.service\nnot a line\n") is None
     assert container_from_cgroup("0::/docker/short\n") is None
+
+
+CONMON = (
+    "/usr/bin/conmon",
+    "--api-version",
+    "1",
+    "-c",
+    ID,
+    "-u",
+    ID,
+    "-r",
+    "/usr/bin/runc",
+    "-n",
+    "web-demo",
+    "--exit-command",
+    "/usr/bin/podman",
+    "--exit-command-arg",
+    "--root",
+)
+
+
+def test_conmon_names_its_podman_container_as_a_placeholder() -> None:
+    assert container_from_cmdline(CONMON) == Container("podman", "web-demo", placeholder=True)
+
+
+def test_conmon_without_a_name_falls_back_to_the_id() -> None:
+    argv = tuple(part for index, part in enumerate(CONMON) if part != "-n" and CONMON[index - 1] != "-n")
+    assert container_from_cmdline(argv) == Container("podman", ID, placeholder=True)
+
+
+def test_cri_o_conmon_and_other_programs_are_not_podman_containers() -> None:
+    assert (
+        container_from_cmdline(("/usr/bin/conmon", "-c", ID, "-n", "k8s_x", "--exit-command", "/usr/bin/crio")) is None
+    )
+    assert container_from_cmdline(("/usr/bin/python3", "-n", "x")) is None
+    assert container_from_cmdline(()) is None

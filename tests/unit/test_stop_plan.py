@@ -159,3 +159,9 @@ def test_outcomes_say_whether_sigkill_is_offered_and_whether_it_is_gone() -> Non
     assert Outcome(Result.IGNORED, "").offer_kill
     assert not Outcome(Result.GONE, "").offer_kill and Outcome(Result.GONE, "").gone
     assert Outcome(Result.ALREADY_GONE, "").gone and not Outcome(Result.CHANGED, "").gone
+
+
+def test_a_container_placeholder_is_explained_and_its_container_stop_offered() -> None:
+    plan = plan_stop(request(holder(10, name="conmon", container=Container("podman", "web", placeholder=True))))
+    assert any("only holds the port for podman container web" in note for note in plan.notes)
+    assert plan.option(Method.PODMAN) is not None and plan.option(Method.TERM) is not None
