@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import pty
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.stop_support import ended, start_ignoring, start_plain
@@ -153,3 +157,50 @@ def test_on_a_terminal_yes_stops_it(stop_children: Children) -> None:
     code, output = ask(child.port, b"y\r")
     assert code == 0, output
     assert ended(child) and child.proc.returncode == -15
+
+
+def test_permission_denied_is_said_and_exits_1() -> None:
+    """A listener of user nobody, and portwatch as root without CAP_KILL: it may look, not signal."""
+    setpriv, busybox = shutil.which("setpriv"), shutil.which("busybox")
+    if os.geteuid() != 0 or setpriv is None or busybox is None:
+        pytest.skip(f"needs root, setpriv and busybox (euid {os.geteuid()}, setpriv {setpriv}, busybox {busybox})")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = Path(tempfile.mkdtemp(prefix="pwtest-www-"))  # pytest's tmp_path is not nobody's to enter
+    home.chmod(0o755)
+    child = subprocess.Popen(
+        [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            busybox,
+            "httpd",
+            "-f",
+            "-p",
+            f"127.0.0.1:{port}",
+            "-h",
+            str(home),
+        ]
+    )
+    try:
+        end = time.monotonic() + 10
+        while not any(c.laddr.port == port for c in psutil.Process(child.pid).net_connections("inet")):
+            assert time.monotonic() < end and child.poll() is None, "busybox httpd did not start"
+            time.sleep(0.05)
+        done = subprocess.run(
+            [setpriv, "--bounding-set=-kill", sys.executable, "-m", "portwatch", "stop", str(port), "--yes"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "permission denied" in done.stderr
+        time.sleep(0.3)
+        assert child.poll() is None
+    finally:
+        child.kill()  # our own child, tracked by Popen
+        child.wait()
+        home.rmdir()
