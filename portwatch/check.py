@@ -7,14 +7,11 @@ not count). Exit 1: some do; each is listed with its flags and reasons. Exit 2: 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from portwatch import listing
-from portwatch.baseline import Baseline, load
-from portwatch.baseline_file import default_path
-from portwatch.flags import alarming
-from portwatch.model import Listener, Scan
+from portwatch.judge import JudgedScan
+from portwatch.model import Listener
 from portwatch.text import safe
 
 EXIT_EXPECTED, EXIT_UNEXPECTED = 0, 1
@@ -22,11 +19,13 @@ EXIT_EXPECTED, EXIT_UNEXPECTED = 0, 1
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    scan: Scan
-    #: Listeners with at least one alarming flag, in scan (port) order.
-    unexpected: tuple[Listener, ...]
-    baseline: Baseline | None
+    judged: JudgedScan
     notes: tuple[str, ...] = ()
+
+    @property
+    def unexpected(self) -> tuple[Listener, ...]:
+        """Listeners with at least one alarming flag, in scan (port) order."""
+        return self.judged.unexpected
 
     @property
     def ok(self) -> bool:
@@ -37,33 +36,19 @@ class CheckResult:
         return EXIT_EXPECTED if self.ok else EXIT_UNEXPECTED
 
 
-def find_baseline(path: Path | None) -> tuple[Baseline | None, str | None]:
-    """The baseline to check against, and a note when there is none. An explicit PATH must exist (else
-    BaselineError); a missing default file only means "no baseline yet"."""
-    if path is not None:
-        return load(path), None
-    default = default_path()
-    if not default.exists():
-        return None, (f"no baseline at {safe(default)}: only suspicion flags were checked; "
-                      "`portwatch baseline save` records what listens now as expected")
-    return load(default), None
-
-
-def evaluate(flagged: Scan, baseline: Baseline | None, note: str | None = None) -> CheckResult:
-    """Judge a scan whose flags are already filled (portwatch.flags.flag_scan)."""
-    unexpected = tuple(entry for entry in flagged.listeners if alarming(entry))
-    notes = [note] if note else []
-    if not flagged.privileged and flagged.hidden_owners:
-        notes.append(f"{flagged.hidden_owners} owner(s) are hidden from this user: sudo shows them")
-    return CheckResult(flagged, unexpected, baseline, (*notes, *flagged.warnings))
+def evaluate(judged: JudgedScan) -> CheckResult:
+    """The verdict on a judged scan, with what the reader should know about how complete it is."""
+    notes = list(judged.notes)
+    if not judged.privileged and judged.hidden_owners:
+        notes.append(f"{judged.hidden_owners} owner(s) are hidden from this user: sudo shows them")
+    return CheckResult(judged, (*notes, *judged.warnings))
 
 
 def listener_title(listener: Listener) -> str:
-    address = f"[{listener.address}]" if ":" in listener.address else listener.address
     _pids, process, user = listing.owner_text(listener)
     pids = ",".join(str(pid) for pid in listener.pids)
     who = f"{process} (pid {pids}{', user ' + user if user else ''})" if pids else f"{process} {user}".strip()
-    return f"{listener.proto.value} {safe(address)}:{listener.port}  {who}"
+    return f"{safe(listener.key.text)}  {who}"
 
 
 def check_lines(result: CheckResult) -> list[str]:
@@ -71,16 +56,15 @@ def check_lines(result: CheckResult) -> list[str]:
     lines: list[str] = []
     for listener in result.unexpected:
         lines.append(listener_title(listener))
-        for flag in listener.flags:
-            mark = " (info)" if flag.informational else ""
-            lines.append(f"  {flag.code}{mark}: {safe(flag.reason)}")
+        lines.extend(listing.flag_lines(listener))
     return lines
 
 
 def summary_lines(result: CheckResult) -> list[str]:
     """For stderr: the verdict, where the baseline came from, and notes."""
-    total = len(result.scan.listeners)
-    source = f"baseline {safe(result.baseline.path)}" if result.baseline and result.baseline.path else "no baseline"
+    total = len(result.judged.listeners)
+    baseline = result.judged.baseline
+    source = f"baseline {safe(baseline.path)}" if baseline and baseline.path else "no baseline"
     if result.ok:
         verdict = f"portwatch check: all {total} listeners expected and unflagged ({source})"
     else:
@@ -89,11 +73,9 @@ def summary_lines(result: CheckResult) -> list[str]:
 
 
 def check_json(result: CheckResult) -> dict[str, Any]:
-    """Raw values (JSON escapes controls itself); flags carry ``informational``."""
-    def record(listener: Listener) -> dict[str, Any]:
-        return listing.listener_json(listener) | {"flags": [
-            {"code": f.code, "reason": f.reason, "informational": f.informational} for f in listener.flags]}
-
-    path = result.baseline.path if result.baseline else None
-    return {"ok": result.ok, "baseline": str(path) if path else None, "checked": len(result.scan.listeners),
-            "unexpected": [record(entry) for entry in result.unexpected], "notes": list(result.notes)}
+    """Raw values (JSON escapes controls itself); each listener as `list --json` writes it."""
+    baseline = result.judged.baseline
+    path = baseline.path if baseline else None
+    return {"ok": result.ok, "baseline": str(path) if path else None, "checked": len(result.judged.listeners),
+            "unexpected": [listing.listener_json(entry) for entry in result.unexpected],
+            "notes": list(result.notes)}

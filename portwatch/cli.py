@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from portwatch import __version__, listing, stop_command
-from portwatch.collect import COLLECTOR_NAMES, get_collector
-from portwatch.model import Family, Listener, PortRange, Proto, Scan
+from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
+from portwatch.model import Family, Listener, PortRange, Proto
+from portwatch.watch import MIN_INTERVAL
+
+if TYPE_CHECKING:
+    from portwatch.judge import JudgedScan
 
 EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE = 0, 1, 2
-MIN_INTERVAL = 0.5
 RANGE_CHOICES = (*(r.value for r in PortRange), "ephemeral")
 
 
@@ -57,108 +60,122 @@ def _port(text: str) -> int:
     return value
 
 
+def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """Options that mean the same before or after the subcommand (`portwatch --baseline X check` and
+    `portwatch check --baseline X`): given after it, they override; not given, they keep the top's value."""
+    collector: dict[str, Any] = {"default": "auto" if top else argparse.SUPPRESS}
+    baseline: dict[str, Any] = {"default": None if top else argparse.SUPPRESS}
+    parser.add_argument("--collector", choices=COLLECTOR_NAMES, **collector,
+                        help="how sockets are read (default: the fastest that works here)")
+    parser.add_argument("--baseline", type=Path, metavar="PATH", **baseline,
+                        help="baseline file to judge against (default: your config dir)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="portwatch", description="What is listening on this machine, and should it be?")
     parser.add_argument("--version", action="version", version=f"portwatch {__version__}")
-    parser.add_argument("--collector", choices=COLLECTOR_NAMES, default="auto",
-                        help="how sockets are read (default: the fastest that works here)")
+    _shared_options(parser, top=True)
     parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
                         help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
-    parser.add_argument("--baseline", type=Path, metavar="PATH", dest="tui_baseline",
-                        help="TUI: baseline file to judge against and approve into (default: your config dir)")
     parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
-    listing = commands.add_parser("list", help="print every listener, sorted by port")
-    listing.add_argument("--json", action="store_true", help="a JSON array instead of a table")
-    listing.add_argument("--tcp", action="store_true", help="TCP listeners only")
-    listing.add_argument("--udp", action="store_true", help="UDP sockets only")
-    listing.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
-    listing.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
-    listing.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
-                         help="one IANA range, or this OS's ephemeral range")
+    list_cmd = commands.add_parser("list", help="print every listener, sorted by port")
+    _shared_options(list_cmd, top=False)
+    list_cmd.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+    list_cmd.add_argument("--tcp", action="store_true", help="TCP listeners only")
+    list_cmd.add_argument("--udp", action="store_true", help="UDP sockets only")
+    list_cmd.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 only")
+    list_cmd.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
+    list_cmd.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
+                          help="one IANA range, or this OS's ephemeral range")
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
+    _shared_options(who, top=False)
     who.add_argument("port", type=_port, metavar="PORT")
     who.add_argument("--json", action="store_true", help="JSON instead of text")
 
     check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")
-    check.add_argument("--baseline", type=Path, metavar="PATH", help="baseline file (default: your config dir)")
+    _shared_options(check, top=False)
     check.add_argument("--json", action="store_true", help="JSON instead of text")
 
-    stop_command.add_parser(commands, _port, _wait)
+    stop_command.add_parser(commands, _port, _wait, lambda parser: _shared_options(parser, top=False))
 
     baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
     actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
                                       parser_class=OneLineParser)
     save = actions.add_parser("save", help="record what listens now as expected")
-    save.add_argument("path", type=Path, nargs="?", metavar="PATH", help="file (default: your config dir)")
+    save.add_argument("--collector", choices=COLLECTOR_NAMES, default=argparse.SUPPRESS,
+                      help="how sockets are read (default: the fastest that works here)")
+    save.add_argument("path", type=Path, nargs="?", metavar="PATH",
+                      help="file (default: --baseline, else your config dir)")
     existing = save.add_mutually_exclusive_group()
     existing.add_argument("--merge", action="store_true", help="add to an existing file, keeping its entries")
     existing.add_argument("--force", action="store_true", help="replace an existing file (kept as .bak)")
     return parser
 
 
-def select(listeners: Sequence[Listener], args: argparse.Namespace) -> list[Listener]:
-    """Apply list's --tcp/--udp/-4/-6/--range; asking for both of a pair means both."""
+def select(args: argparse.Namespace) -> Callable[[Listener], bool]:
+    """list's --tcp/--udp/-4/-6/--range as a test of one listener; asking for both of a pair means both."""
     protos = {p for p, on in ((Proto.TCP, args.tcp), (Proto.UDP, args.udp)) if on} or set(Proto)
     families = {f for f, on in ((Family.IPV4, args.ipv4), (Family.IPV6, args.ipv6)) if on} or set(Family)
-    chosen = [entry for entry in listeners if entry.proto in protos and entry.family in families]
-    if args.port_range == "ephemeral":
-        chosen = [entry for entry in chosen if entry.os_ephemeral]
-    elif args.port_range:
-        chosen = [entry for entry in chosen if entry.port_range.value == args.port_range]
-    return chosen
+    wanted = args.port_range
+
+    def keep(entry: Listener) -> bool:
+        if entry.proto not in protos or entry.family not in families:
+            return False
+        if wanted == "ephemeral":
+            return entry.os_ephemeral
+        return not wanted or entry.port_range.value == wanted
+
+    return keep
 
 
-def _scan(args: argparse.Namespace) -> Scan:
-    return get_collector(args.collector).scan()
+def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
+    """Collect and judge, against --baseline or the user's default file. ``strict``: a baseline that cannot
+    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why."""
+    from portwatch.baseline import BaselineError
+    from portwatch.judge import find_baseline, judge_now
+
+    try:
+        baseline, note = find_baseline(args.baseline)
+    except BaselineError as error:
+        if strict:
+            raise
+        baseline, note = None, f"baseline not used: {error}"
+    return judge_now(get_collector(args.collector), baseline, (note,) if note else ())
+
+
+def _dump_json(document: object) -> None:
+    import json  # here: a plain `portwatch list` starts without it
+
+    json.dump(document, sys.stdout, indent=2)
+    sys.stdout.write("\n")
 
 
 def run_list(args: argparse.Namespace) -> int:
-    scan = _scan(args)
-    chosen = select(scan.listeners, args)
+    judged = _judged(args, strict=False)
+    chosen = judged.only(select(args))
     if args.json:
-        import json  # here: a plain `portwatch list` starts without it
-
-        json.dump([listing.listener_json(entry) for entry in chosen], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _dump_json([listing.listener_json(entry) for entry in chosen.listeners])
     else:
         print(listing.format_table(chosen, listing.use_colour(sys.stdout)))
-    listing.print_lines(listing.summary(scan, len(chosen)), sys.stderr)
+    listing.print_lines(listing.summary(judged, len(chosen.listeners)), sys.stderr)
     return EXIT_OK
 
 
 def run_who(args: argparse.Namespace) -> int:
-    from portwatch.collect.process import ProcessInspector
-
-    scan = _scan(args)
-    found = [entry for entry in scan.listeners if entry.port == args.port]
-    inspector = ProcessInspector()
-    details = {pid: inspector.inspect(pid) for entry in found for pid in entry.pids}
+    found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
+    inspector = get_inspector()
+    details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
     if args.json:
-        import json
-
-        records = [listing.listener_json(entry) | {"processes": [listing.process_json(details[pid])
-                                                               for pid in entry.pids]} for entry in found]
-        json.dump(records, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        lines: list[str] = []
-        for entry in found:
-            _, process, user = listing.owner_text(entry)
-            service = f" ({entry.service})" if entry.service else ""
-            lines.append(f"{entry.proto.value} {listing.listener_row(entry)[1]}:{entry.port}{service}  "
-                         f"{entry.port_range.value}{', OS ephemeral' if entry.os_ephemeral else ''}  "
-                         f"exposure: {entry.exposure.value}  owner: {process} {user}".rstrip())
-            for pid in entry.pids:
-                lines.extend(listing.process_lines(details[pid]))
-        if lines:
-            listing.print_lines(lines)
-    if not found:
+        _dump_json(listing.who_json(found, details))
+    elif found.listeners:
+        listing.print_lines(listing.who_lines(found, details))
+    if not found.listeners:
         print(f"portwatch: nothing is listening on port {args.port}", file=sys.stderr)
         return EXIT_FOUND_NOTHING
-    if scan.hidden_owners and any(not entry.owners for entry in found):
+    if found.hidden_owners and any(not entry.owners for entry in found.listeners):
         print("portwatch: some owners are hidden; run with sudo to see them", file=sys.stderr)
     return EXIT_OK
 
@@ -166,19 +183,15 @@ def run_who(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from portwatch import check
     from portwatch.baseline import BaselineError
-    from portwatch.flags import flag_scan
 
     try:
-        baseline, note = check.find_baseline(args.baseline)
+        judged = _judged(args, strict=True)
     except BaselineError as error:
         print(f"portwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
-    result = check.evaluate(flag_scan(_scan(args), baseline), baseline, note)
+    result = check.evaluate(judged)
     if args.json:
-        import json
-
-        json.dump(check.check_json(result), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _dump_json(check.check_json(result))
     elif result.unexpected:
         listing.print_lines(check.check_lines(result))
     listing.print_lines(check.summary_lines(result), sys.stderr)
@@ -188,40 +201,40 @@ def run_check(args: argparse.Namespace) -> int:
 def run_baseline(args: argparse.Namespace) -> int:
     from portwatch import baseline_file
     from portwatch.baseline import BaselineError
-    from portwatch.flags import flag_scan
+    from portwatch.judge import judge_now
     from portwatch.text import safe
 
-    scan = flag_scan(_scan(args))  # flags tell client sockets (nothing to approve) from services
+    judged = judge_now(get_collector(args.collector))  # flags tell client sockets (nothing to approve) apart
     try:
-        saved = baseline_file.save(scan.listeners, args.path, merge=args.merge, force=args.force)
+        saved = baseline_file.save(judged.listeners, args.path or args.baseline, merge=args.merge, force=args.force)
     except BaselineError as error:
         print(f"portwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
     notes = [f"portwatch: {saved.added} entr{'y' if saved.added == 1 else 'ies'} written to {safe(saved.path)}"]
     if saved.backup:
         notes.append(f"portwatch: the previous file is kept as {safe(saved.backup)}")
-    if scan.hidden_owners:
-        notes.append(f"portwatch: {scan.hidden_owners} owner(s) hidden: their entries match on port and user "
+    if judged.hidden_owners:
+        notes.append(f"portwatch: {judged.hidden_owners} owner(s) hidden: their entries match on port and user "
                      "only; `sudo portwatch baseline save --merge` records their programs")
     listing.print_lines(notes, sys.stderr)
     return EXIT_OK
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    return stop_command.run_stop(args, _scan(args).listeners)
+    return stop_command.run_stop(args, _judged(args, strict=False).listeners)
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    from portwatch.tui.app import PortwatchApp
     from portwatch.baseline_file import default_path
+    from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
 
-    if args.tui_baseline is not None and not args.tui_baseline.exists():  # as `check`: an explicit file must exist
-        print(f"portwatch: no baseline at {args.tui_baseline}: `portwatch baseline save {args.tui_baseline}` "
+    if args.baseline is not None and not args.baseline.exists():  # as `check`: an explicit file must exist
+        print(f"portwatch: no baseline at {args.baseline}: `portwatch baseline save {args.baseline}` "
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
     PortwatchApp(collector=get_collector(args.collector), interval=args.interval,
-                 baseline_path=args.tui_baseline or default_path(), bell=args.bell).run()
+                 baseline_path=args.baseline or default_path(), bell=args.bell).run()
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""A log of listeners opening and closing, fed one scan at a time. Pure: no I/O, no clock, no Textual.
+"""A log of listeners opening and closing, fed the change feed (portwatch.changes). Pure: no I/O, no clock.
 
 Listeners are keyed by ``Listener.key`` (protocol, address, port), never by pid, so a service restarted
 between two scans is one listener whose owner changed, not a close and an open. Times are the scans'
@@ -18,7 +18,8 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from portwatch.model import Listener, ListenerKey, Scan
+from portwatch.changes import Changes
+from portwatch.model import Listener, ListenerKey
 
 
 class EventKind(str, enum.Enum):
@@ -60,7 +61,6 @@ class EventLog:
     def __init__(self, max_events: int = 1000) -> None:
         self._open: dict[ListenerKey, _Open] = {}
         self._events: deque[Event] = deque(maxlen=max_events)
-        self._seeded = False
 
     @property
     def events(self) -> tuple[Event, ...]:
@@ -72,27 +72,27 @@ class EventLog:
     def __len__(self) -> int:
         return len(self._events)
 
-    def update(self, scan: Scan) -> list[Event]:
-        """Compare ``scan`` with the last one; record and return what changed (nothing on the first scan)."""
-        now = scan.taken_at
-        current = {entry.key: entry for entry in scan.listeners}
-        if not self._seeded:
-            self._seeded = True
-            self._open = {key: _Open(entry, now, True) for key, entry in current.items()}
+    def update(self, changes: Changes) -> list[Event]:
+        """Record and return what ``changes`` says happened (nothing for the first scan: it only seeds)."""
+        now = changes.at
+        if changes.first:
+            self._open = {entry.key: _Open(entry, now, True) for entry in changes.opened}
             return []
         fresh: list[Event] = []
-        for key in self._open.keys() - current.keys():
-            gone = self._open.pop(key)
-            fresh.append(Event(EventKind.CLOSED, gone.listener, now, now - gone.first_seen, gone.since_start))
-        for key, entry in current.items():
-            known = self._open.get(key)
-            if known is None:
-                self._open[key] = _Open(entry, now, False)
-                fresh.append(Event(EventKind.OPENED, entry, now))
-                continue
-            if known.listener.pids and entry.pids and set(known.listener.pids).isdisjoint(entry.pids):
-                fresh.append(Event(EventKind.OWNER_CHANGED, entry, now, previous_pids=known.listener.pids))
-            known.listener = entry
+        for entry in changes.closed:
+            gone = self._open.pop(entry.key, None)
+            first_seen, since_start = (gone.first_seen, gone.since_start) if gone else (now, False)
+            fresh.append(Event(EventKind.CLOSED, entry, now, now - first_seen, since_start))
+        for entry in changes.opened:
+            self._open[entry.key] = _Open(entry, now, False)
+            fresh.append(Event(EventKind.OPENED, entry, now))
+        for change in changes.changed:
+            before, after = change.before, change.after
+            if before.pids and after.pids and set(before.pids).isdisjoint(after.pids):
+                fresh.append(Event(EventKind.OWNER_CHANGED, after, now, previous_pids=before.pids))
+            known = self._open.get(after.key)
+            if known is not None:
+                known.listener = after
         fresh.sort(key=lambda event: (event.listener.port, event.kind.value))
         self._events.extend(fresh)
         return fresh

@@ -84,7 +84,7 @@ def csv_row(listener: Listener) -> list[str]:
         process,
         listener.user or "",
         status.value,
-        " ".join(flag.code for flag in listener.flags),
+        " ".join(flag.code.value for flag in listener.flags),
         _owners_field(listener.owners, "exe"),
         _owners_field(listener.owners, "cmdline"),
     ]
@@ -136,7 +136,7 @@ def row_text(listener: Listener) -> str:
     if listener.service:
         parts.append(f"service {listener.service}")
     if listener.flags:
-        parts.append("flags " + ",".join(flag.code for flag in listener.flags))
+        parts.append("flags " + ",".join(flag.code.value for flag in listener.flags))
     return "  ".join(parts)
 
 

@@ -37,12 +37,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable
 
 from portwatch.baseline import Baseline, Match
-from portwatch.collect.autobound import autobound_udp
-from portwatch.collect.exeinfo import ExeFacts, ExeInspector
-from portwatch.model import Exposure, Flag, Listener, Owner, OwnerStatus, PortRange, Proto, Scan
+from portwatch.model import ExeFacts, Exposure, Flag, FlagCode, Listener, Owner, OwnerStatus, PortRange, Proto, Scan
 from portwatch.text import safe
 
 _QUOTE = 120  # longest piece of process-supplied text quoted in a reason
@@ -93,11 +90,11 @@ def name_mismatch(owner: Owner, exe: str | None) -> Flag | None:
     name = _stem(owner.name)
     if any(_derives(name, c, truncated) for c in name_candidates(exe, owner.cmdline)):
         return None
-    return Flag("name-mismatch", f"pid {owner.pid} calls itself {_q(owner.name)!r} but runs {_q(exe)}: a "
+    return Flag(FlagCode.NAME_MISMATCH, f"pid {owner.pid} calls itself {_q(owner.name)!r} but runs {_q(exe)}: a "
                                  "process named after another program may be hiding; check what that file is")
 
 
-_UNSET = Flag("", "")
+_UNSET = Flag(FlagCode.NAME_MISMATCH, "")
 
 
 def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> list[Flag]:
@@ -105,16 +102,16 @@ def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> 
     flags: list[Flag] = []
     pid = owner.pid
     if facts.fileless:
-        flags.append(Flag("exe-missing", f"pid {pid} runs from memory ({_q(facts.path)}), with no file on disk: "
+        flags.append(Flag(FlagCode.EXE_MISSING, f"pid {pid} runs from memory ({_q(facts.path)}), with no file on disk: "
                                          "fileless execution is a malware technique; inspect it before killing"))
     elif facts.replaced:
-        flags.append(Flag("exe-deleted", f"{_q(facts.path)} was replaced on disk after pid {pid} started (an "
+        flags.append(Flag(FlagCode.EXE_DELETED, f"{_q(facts.path)} was replaced on disk after pid {pid} started (an "
                                          "upgrade?): restart it so it runs the current file"))
     elif facts.deleted:
-        flags.append(Flag("exe-deleted", f"{_q(facts.path)} was deleted after pid {pid} started: a program "
+        flags.append(Flag(FlagCode.EXE_DELETED, f"{_q(facts.path)} was deleted after pid {pid} started: a program "
                                          f"that erased itself, or an uninstall; inspect pid {pid}"))
     if facts.risky_place:
-        flags.append(Flag("exe-in-temp", f"{_q(facts.path)} runs from {facts.risky_place}, where any user or "
+        flags.append(Flag(FlagCode.EXE_IN_TEMP, f"{_q(facts.path)} runs from {facts.risky_place}, where any user or "
                                          "download can drop files: find out who put it there"))
     if mismatch is _UNSET:
         mismatch = name_mismatch(owner, facts.path or owner.exe)
@@ -133,54 +130,49 @@ def place_flags(listener: Listener, approved: bool, client: str | None) -> list[
     """Flags about where the listener sits and who may reach it; ``approved`` makes them informational."""
     flags: list[Flag] = []
     if client:
-        flags.append(Flag("udp-client", client, informational=True))
+        flags.append(Flag(FlagCode.UDP_CLIENT, client, informational=True))
     elif (listener.port_range is PortRange.DYNAMIC or listener.os_ephemeral) \
             and listener.exposure is not Exposure.LOOPBACK:
         where = "the OS ephemeral range" if listener.os_ephemeral else "IANA's dynamic range"
         reach = "every interface" if listener.exposure is Exposure.ALL else f"address {_q(listener.address)}"
-        flags.append(Flag("dynamic-exposed", f"port {listener.port} is in {where}, meant for clients, yet it "
+        flags.append(Flag(FlagCode.DYNAMIC_EXPOSED, f"port {listener.port} is in {where}, meant for clients, yet it "
                                              f"is open on {reach}: give the service a fixed port or bind it to "
                                              "127.0.0.1", informational=approved))
     quiet = approved or client is not None
     if listener.owner_status is OwnerStatus.HIDDEN:
         who = f"user {_q(listener.socket_user)}" if listener.socket_user else "another user"
-        flags.append(Flag("owner-hidden", f"its process belongs to {who} and is hidden from you: run with sudo "
+        flags.append(Flag(FlagCode.OWNER_HIDDEN, f"its process belongs to {who} and is hidden from you: run with sudo "
                                           "to see which program it is", informational=quiet))
     elif listener.owner_status is OwnerStatus.UNKNOWN:
-        flags.append(Flag("owner-unknown", "no process holds it that portwatch can see: a kernel socket (NFS, "
+        flags.append(Flag(FlagCode.OWNER_UNKNOWN, "no process holds it that portwatch can see: a kernel socket (NFS, "
                                            "WireGuard), one handed in from another network namespace, or a "
                                            "process that just exited", informational=quiet))
     return flags
 
 
 class Flagger:
-    """Fills ``Listener.flags`` scan by scan, keeping the per-process caches that make that cheap.
+    """Fills ``Listener.flags`` scan by scan from the facts the collector delivered; pure but for its cache.
 
-    ``autobound`` is the source of kernel-confirmed UDP client sockets (tests pass a stub); it returns None
-    where the OS cannot say, and the address-and-port guess is used instead.
+    Reads nothing from the OS: executable facts come on each Owner, and whether the kernel auto-bound a UDP
+    socket on each Listener (None where the OS cannot say: then the address-and-port guess is used).
     """
 
-    def __init__(self, autobound: Callable[[], set[tuple[str, int]] | None] = autobound_udp) -> None:
-        self.exe_inspector = ExeInspector()
-        self._autobound = autobound
+    def __init__(self) -> None:
         #: name_mismatch answers: an Owner record is fixed per process, so its answer is too.
         self._names: dict[Owner, Flag | None] = {}
 
     def flag_scan(self, scan: Scan, baseline: Baseline | None = None) -> Scan:
-        autobound = self._autobound() if any(e.proto is Proto.UDP for e in scan.listeners) else None
-        facts: dict[int, ExeFacts] = {}
-        listeners = tuple(self._flag(entry, scan, baseline, autobound, facts) for entry in scan.listeners)
-        self.exe_inspector.forget_except(set(facts))
-        if len(self._names) > 4 * len(facts) + 64:
-            self._names = {owner: flag for owner, flag in self._names.items() if owner.pid in facts}
+        listeners = tuple(self._flag(entry, scan, baseline) for entry in scan.listeners)
+        if len(self._names) > 4 * len(listeners) + 64:
+            live = {pid for entry in listeners for pid in entry.pids}
+            self._names = {owner: flag for owner, flag in self._names.items() if owner.pid in live}
         return dataclasses.replace(scan, listeners=listeners)
 
-    def _flag(self, listener: Listener, scan: Scan, baseline: Baseline | None,
-              autobound: set[tuple[str, int]] | None, facts: dict[int, ExeFacts]) -> Listener:
+    def _flag(self, listener: Listener, scan: Scan, baseline: Baseline | None) -> Listener:
         client: str | None = None
         if listener.proto is Proto.UDP:
-            if autobound is not None:
-                if (listener.address, listener.port) in autobound:
+            if listener.autobound is not None:
+                if listener.autobound:
                     client = ("the kernel bound this UDP socket to a free port on a client's behalf (no explicit "
                               "bind): a reply socket of a resolver, mDNS or NTP client, not a server")
             elif looks_like_udp_client(listener, listener.port in scan.ephemeral):
@@ -188,17 +180,15 @@ class Flagger:
                           "port, no service name), so it is not treated as a server")
         match = baseline.match(listener) if baseline is not None and client is None else Match.NONE
         flags = place_flags(listener, match is not Match.NONE, client)
-        seen: set[str] = set()
+        seen: set[FlagCode] = set()
         for owner in listener.owners:
-            if owner.pid not in facts:
-                facts[owner.pid] = self.exe_inspector.facts(owner)
-            for flag in self._exe_flags(owner, facts[owner.pid]):
+            for flag in self._exe_flags(owner, owner.exe_facts):
                 if flag.code not in seen:  # co-owners of one program would repeat it
                     seen.add(flag.code)
                     flags.append(flag)
         if baseline is not None and client is None and match is Match.NONE:
             where = f" ({_q(baseline.path)})" if baseline.path else ""
-            flags.append(Flag("not-in-baseline", f"no baseline entry{where} expects it: approve it if it "
+            flags.append(Flag(FlagCode.NOT_IN_BASELINE, f"no baseline entry{where} expects it: approve it if it "
                                                  "belongs, or find out what started it"))
         return dataclasses.replace(listener, flags=tuple(flags)) if flags or listener.flags else listener
 
@@ -207,10 +197,6 @@ class Flagger:
             self._names[owner] = name_mismatch(owner, facts.path or owner.exe)
         return exe_flags(owner, facts, self._names[owner])
 
-
-def flag_scan(scan: Scan, baseline: Baseline | None = None, flagger: Flagger | None = None) -> Scan:
-    """``scan`` with every listener's flags filled. Keep one Flagger between scans to reuse its caches."""
-    return (flagger or Flagger()).flag_scan(scan, baseline)
 
 
 def alarming(listener: Listener) -> tuple[Flag, ...]:

@@ -1,4 +1,6 @@
-"""Plain-terminal and JSON renderings of listeners and processes, for `list`, `who` and `check`.
+"""Plain-terminal and JSON renderings of judged listeners and processes, for `list`, `who` and `check`.
+
+Everything here takes listeners from a :class:`~portwatch.judge.JudgedScan`: their flags are filled.
 
 Every string a process supplied passes through :func:`portwatch.text.safe` before it is printed; JSON keeps
 the raw value (json escapes control characters itself, and scripts deserve the truth).
@@ -12,8 +14,9 @@ import time
 from collections.abc import Sequence
 from typing import IO, Any
 
-from portwatch.model import Listener, OwnerStatus, PortRange, ProcessDetails, ProcessState, Scan
-from portwatch.text import safe, safe_join
+from portwatch.judge import JudgedScan
+from portwatch.model import Listener, OwnerStatus, PortRange, ProcessDetails, ProcessState
+from portwatch.text import age, bracket, safe, safe_join
 
 #: ANSI SGR colour per IANA range; the TUI takes its colours from portwatch.tcss instead.
 _RANGE_SGR = {PortRange.WELL_KNOWN: "36", PortRange.REGISTERED: "32", PortRange.DYNAMIC: "33"}
@@ -39,14 +42,14 @@ def owner_text(listener: Listener) -> tuple[str, str, str]:
 
 def listener_row(listener: Listener) -> tuple[str, ...]:
     pids, process, user = owner_text(listener)
-    address = f"[{listener.address}]" if ":" in listener.address else listener.address
-    return (listener.proto.value, address, str(listener.port), RANGE_GLYPH[listener.port_range],
+    return (listener.proto.value, bracket(listener.address), str(listener.port), RANGE_GLYPH[listener.port_range],
             "eph" if listener.os_ephemeral else "", listener.service or "", pids, process, user,
             listener.exposure.value + (" (IPv4 too)" if listener.dual_stack else ""))
 
 
-def format_table(listeners: Sequence[Listener], colour: bool) -> str:
+def format_table(judged: JudgedScan, colour: bool) -> str:
     """An `ss`-like aligned table, each row coloured by its IANA range when ``colour``."""
+    listeners = judged.listeners
     rows = [listener_row(entry) for entry in listeners]
     widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(_COLUMNS)]
 
@@ -61,7 +64,7 @@ def format_table(listeners: Sequence[Listener], colour: bool) -> str:
     return "\n".join(out)
 
 
-def summary(scan: Scan, shown: int) -> list[str]:
+def summary(scan: JudgedScan, shown: int) -> list[str]:
     """Closing notes for a listing: counts, hidden owners and how to reveal them, scan warnings."""
     notes = [f"{shown} listener{'s' if shown != 1 else ''} (of {len(scan.listeners)}); "
              f"OS ephemeral range {scan.ephemeral.span} ({scan.ephemeral.source})"]
@@ -69,6 +72,7 @@ def summary(scan: Scan, shown: int) -> list[str]:
         notes.append(f"{scan.hidden_owners} owner{'s are' if scan.hidden_owners != 1 else ' is'} hidden: "
                      "these sockets belong to other users' processes; run with sudo to see them")
     notes.extend(scan.warnings)
+    notes.extend(scan.notes)
     return notes
 
 
@@ -89,7 +93,7 @@ def listener_json(listener: Listener) -> dict[str, Any]:
         "owner_status": listener.owner_status.value,
         "owners": [{"pid": o.pid, "name": o.name, "user": o.user, "exe": o.exe, "cmdline": list(o.cmdline),
                     "create_time": o.create_time} for o in listener.owners],
-        "flags": [{"code": flag.code, "reason": flag.reason, "informational": flag.informational}
+        "flags": [{"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
                   for flag in listener.flags],
     }
 
@@ -110,18 +114,6 @@ def process_json(details: ProcessDetails) -> dict[str, Any]:
         "listening": list(details.listening),
         "denied": list(details.denied),
     }
-
-
-def age(seconds: float) -> str:
-    """A compact duration: 45s, 12m, 3h05m, 2d04h."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
 def started(create_time: float | None, now: float | None = None) -> str:
@@ -153,6 +145,33 @@ def process_lines(details: ProcessDetails) -> list[str]:
     if details.denied:
         lines.append(f"  denied   {', '.join(details.denied)}: run with sudo to see them")
     return lines
+
+
+def flag_lines(listener: Listener) -> list[str]:
+    """Each flag's code and reason, indented, as `who` and `check` print them."""
+    return [f"  {flag.code.value}{' (info)' if flag.informational else ''}: {safe(flag.reason)}"
+            for flag in listener.flags]
+
+
+def who_lines(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[str]:
+    """The `who` text: each listener on the port with its flags, then each owner's process block."""
+    lines: list[str] = []
+    for entry in judged.listeners:
+        _, process, user = owner_text(entry)
+        service = f" ({safe(entry.service)})" if entry.service else ""
+        exposure = entry.exposure.value + (" (IPv4 too)" if entry.dual_stack else "")
+        lines.append(f"{safe(entry.key.text)}{service}  {entry.port_range.value}"
+                     f"{', OS ephemeral' if entry.os_ephemeral else ''}  exposure: {exposure}  "
+                     f"owner: {process} {user}".rstrip())
+        lines.extend(flag_lines(entry))
+        for pid in entry.pids:
+            lines.extend(process_lines(details[pid]))
+    return lines
+
+
+def who_json(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[dict[str, Any]]:
+    return [listener_json(entry) | {"processes": [process_json(details[pid]) for pid in entry.pids]}
+            for entry in judged.listeners]
 
 
 def print_lines(lines: Sequence[str], stream: IO[str] = sys.stdout) -> None:

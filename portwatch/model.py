@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from portwatch.text import host_port
 
 
 class Proto(str, enum.Enum):
@@ -75,6 +78,25 @@ class EphemeralRange:
 
 
 @dataclass(frozen=True, slots=True)
+class ExeFacts:
+    """What the collector saw of an owner's executable file this scan (it can change at any moment)."""
+
+    #: The path the process was started from ("(deleted)" removed); None when unreadable or a kernel thread.
+    path: str | None = None
+    #: The file at ``path`` was unlinked after start.
+    deleted: bool = False
+    #: ...and something else now sits at that path (an upgrade that awaits a restart, or a swap).
+    replaced: bool = False
+    #: The process runs from an anonymous in-memory file (memfd_create + fexecve): no file on disk at all.
+    fileless: bool = False
+    #: Why the file's location is one anyone can write to, e.g. "/tmp" or "a world-writable directory".
+    risky_place: str | None = None
+
+
+NO_EXE_FACTS = ExeFacts()
+
+
+@dataclass(frozen=True, slots=True)
 class Owner:
     """One process holding a listening socket, as seen at scan time."""
 
@@ -85,6 +107,22 @@ class Owner:
     cmdline: tuple[str, ...] = ()
     #: Seconds since the epoch; with pid it identifies the process (pids are reused).
     create_time: float | None = None
+    #: The executable file as the collector found it on this scan.
+    exe_facts: ExeFacts = NO_EXE_FACTS
+
+
+class FlagCode(str, enum.Enum):
+    """Why a listener deserves a look. The values are stable: scripts, baselines and tests key on them."""
+
+    DYNAMIC_EXPOSED = "dynamic-exposed"
+    EXE_DELETED = "exe-deleted"
+    EXE_MISSING = "exe-missing"
+    EXE_IN_TEMP = "exe-in-temp"
+    NAME_MISMATCH = "name-mismatch"
+    OWNER_HIDDEN = "owner-hidden"
+    OWNER_UNKNOWN = "owner-unknown"
+    NOT_IN_BASELINE = "not-in-baseline"
+    UDP_CLIENT = "udp-client"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +133,26 @@ class Flag:
     :func:`portwatch.text.safe` where it quotes process-supplied text (still show it as Text, not markup).
     """
 
-    code: str
+    code: FlagCode
     reason: str
     #: Worth showing but not alarming: `portwatch check` and alerts ignore it (e.g. "udp-client").
     informational: bool = False
 
 
-#: (proto, address, port): a listener's identity across scans (Listener.key).
-ListenerKey = tuple[str, str, int]
+class ListenerKey(NamedTuple):
+    """A listener's identity across scans: pids change when a service restarts, the address does not.
+
+    Code reads its fields by name, never by position, so a new field (the network namespace) is one change.
+    """
+
+    proto: str
+    address: str
+    port: int
+
+    @property
+    def text(self) -> str:
+        """``tcp 127.0.0.1:8080``: the key as people read it (and as the TUI keeps its rows)."""
+        return f"{self.proto} {host_port(self.address, self.port)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +180,16 @@ class Listener:
     #: An IPv6 wildcard ("::") socket that also accepts IPv4 (IPV6_V6ONLY off, Linux's default): it shows
     #: only in the IPv6 table yet serves both. None where the platform cannot tell.
     dual_stack: bool | None = False
-    #: Suspicion flags, filled in by portwatch.flags after collection.
+    #: UDP: the kernel bound this socket automatically for a client (Linux's sock_diag says exactly);
+    #: None where the collector cannot tell.
+    autobound: bool | None = None
+    #: Suspicion flags: empty as collected; portwatch.judge fills them (a JudgedScan's listeners).
     flags: tuple[Flag, ...] = ()
 
     @property
     def key(self) -> ListenerKey:
         """Identity across scans: pids change when a service restarts, the address does not."""
-        return (self.proto.value, self.address, self.port)
+        return ListenerKey(self.proto.value, self.address, self.port)
 
     @property
     def pids(self) -> tuple[int, ...]:

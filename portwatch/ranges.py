@@ -1,14 +1,12 @@
-"""Port classes: IANA's ranges, this OS's ephemeral range, exposure and service names. Pure but for OS reads."""
+"""Port classes: IANA's ranges, exposure and service names, and the parsers of the OS's range settings. Pure."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
 import socket
-import sys
-from pathlib import Path
 
-from portwatch.model import EphemeralRange, Exposure, PortRange, PortSpan, Proto
+from portwatch.model import Exposure, PortRange, PortSpan, Proto
 
 WELL_KNOWN_LAST = 1023
 REGISTERED_LAST = 49151
@@ -16,9 +14,6 @@ PORT_MAX = 65535
 
 #: RFC 6335's dynamic range: what BSD, macOS and Windows use, and our fallback when the OS will not say.
 IANA_DYNAMIC = PortSpan(REGISTERED_LAST + 1, PORT_MAX)
-
-LINUX_PORT_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
-LINUX_RESERVED_PORTS = Path("/proc/sys/net/ipv4/ip_local_reserved_ports")
 
 
 def iana_range(port: int) -> PortRange:
@@ -44,33 +39,6 @@ def parse_span_list(text: str) -> tuple[PortSpan, ...]:
     return tuple(spans)
 
 
-def _linux_ephemeral() -> EphemeralRange:
-    first, last = (int(v) for v in LINUX_PORT_RANGE.read_text().split())
-    try:
-        reserved = parse_span_list(LINUX_RESERVED_PORTS.read_text())
-    except (OSError, ValueError):
-        reserved = ()
-    return EphemeralRange(PortSpan(first, last), reserved, str(LINUX_PORT_RANGE))
-
-
-def _command(argv: list[str], timeout: float) -> str:
-    """A command's output; its failure as OSError. (subprocess is imported here: Linux never runs one for
-    this, and importing it would cost `portwatch list` ~4 ms of its start-up.)"""
-    import subprocess
-
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True).stdout
-    except subprocess.SubprocessError as error:
-        raise OSError(f"{argv[0]}: {error}") from error
-
-
-def _bsd_ephemeral() -> EphemeralRange:
-    values = []
-    for name in ("net.inet.ip.portrange.first", "net.inet.ip.portrange.last"):
-        values.append(int(_command(["sysctl", "-n", name], timeout=2).strip()))
-    return EphemeralRange(PortSpan(values[0], values[1]), (), "sysctl net.inet.ip.portrange")
-
-
 def parse_netsh_dynamicport(text: str) -> PortSpan:
     """Read `netsh int ipv4 show dynamicport tcp`: "Start Port : 49152" / "Number of Ports : 16384"."""
     numbers = [int(line.rsplit(":", 1)[1]) for line in text.splitlines() if ":" in line
@@ -79,26 +47,6 @@ def parse_netsh_dynamicport(text: str) -> PortSpan:
         raise ValueError("netsh output has no start port and count")
     start, count = numbers[0], numbers[1]
     return PortSpan(start, start + count - 1)
-
-
-def _windows_ephemeral() -> EphemeralRange:
-    out = _command(["netsh", "int", "ipv4", "show", "dynamicport", "tcp"], timeout=5)
-    return EphemeralRange(parse_netsh_dynamicport(out), (), "netsh int ipv4 show dynamicport tcp")
-
-
-@functools.lru_cache(maxsize=1)
-def os_ephemeral_range() -> EphemeralRange:
-    """This OS's automatic (ephemeral) port range, read once; IANA's 49152-65535 when it cannot be read."""
-    try:
-        if sys.platform.startswith("linux"):
-            return _linux_ephemeral()
-        if sys.platform == "darwin" or "bsd" in sys.platform:
-            return _bsd_ephemeral()
-        if sys.platform == "win32":
-            return _windows_ephemeral()
-    except (OSError, ValueError):
-        pass
-    return EphemeralRange(IANA_DYNAMIC, (), "default (IANA 49152-65535; the OS range could not be read)")
 
 
 @functools.lru_cache(maxsize=4096)

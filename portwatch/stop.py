@@ -1,7 +1,7 @@
 """Carrying out a stop: plan it from fresh facts, check and signal (or run the manager's stop), then wait a
 bounded time and say what happened. The TUI runs this in a thread worker; `portwatch stop` runs it inline.
 
-Nothing here reads the OS itself: facts and signals come from ``portwatch.collect.signals``, the decision from
+Nothing here reads the OS itself: facts and signals come from collect's Signaller (``get_signaller``), the decision from
 ``portwatch.stop_plan``, and whether the listener is still there from a scan of a private collector (the
 app's own collector belongs to its scan worker and is not thread-safe).
 """
@@ -13,8 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from portwatch.collect import Collector, get_collector, signals
+from portwatch.collect import Collector, Signaller, get_collector, get_signaller
 from portwatch.model import Listener
+from portwatch.stop_facts import Handle, Sent, StopRequest
 from portwatch.stop_plan import Method, Outcome, Result, StopPlan, holder_text, plan_stop, where
 from portwatch.text import safe
 
@@ -61,14 +62,20 @@ class Stopper:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         use_pidfd: bool | None = None,
+        signaller: Signaller | None = None,
     ) -> None:
         self.lookup: Lookup = lookup or ScanLookup()
         self.wait, self.poll, self._sleep, self._clock = wait, poll, sleep, clock
         self.use_pidfd = use_pidfd
+        self.signaller = signaller or get_signaller()
+
+    def request(self, listener: Listener) -> StopRequest:
+        """The facts a plan is made from, read now (reads /proc: call it from a worker thread)."""
+        return self.signaller.request(listener)
 
     def plan(self, listener: Listener, pick: int | None = None) -> StopPlan:
         """Read the holders' facts now and decide (reads /proc: call it from a worker thread)."""
-        return plan_stop(signals.stop_request(listener), pick)
+        return plan_stop(self.request(listener), pick)
 
     def execute(self, plan: StopPlan, method: Method, dry_run: bool = False) -> Outcome:
         """Carry out one option of ``plan``. Never raises for an outcome the user should read."""
@@ -79,10 +86,10 @@ class Stopper:
         what, who = where(plan.listener), holder_text(target)
         if dry_run:
             return Outcome(Result.DRY_RUN, f"would run `{option.command}` for {what}: {who}; nothing was done")
-        handle: signals.Handle | None = None
+        handle: Handle | None = None
         if method.is_signal:
-            sent = signals.send_signal(target, plan.listener, _SIGNALS[method], use_pidfd=self.use_pidfd)
-            if sent.sent is signals.Sent.GONE:
+            sent = self.signaller.send(target, plan.listener, _SIGNALS[method], use_pidfd=self.use_pidfd)
+            if sent.sent is Sent.GONE:
                 now = self.lookup(plan.listener)
                 if now is not None:
                     return Outcome(
@@ -93,20 +100,20 @@ class Stopper:
                 return Outcome(
                     Result.ALREADY_GONE, f"{who} had already exited and {what} is closed; nothing was signalled"
                 )
-            if sent.sent is signals.Sent.CHANGED:
+            if sent.sent is Sent.CHANGED:
                 return Outcome(
                     Result.CHANGED,
                     f"refused: {what} changed hands since it was chosen "
                     f"({safe(sent.reason, 200)}); nothing was signalled",
                 )
-            if sent.sent is signals.Sent.DENIED:
+            if sent.sent is Sent.DENIED:
                 return Outcome(
                     Result.DENIED,
                     f"permission denied sending {method.value} to {who}: run portwatch as root or as that user",
                 )
             handle = sent.handle
         else:
-            code, line = signals.run_manager(option.argv)
+            code, line = self.signaller.run(option.argv)
             if code != 0:
                 return Outcome(
                     Result.FAILED, f"`{option.command}` failed (exit {code})" + (f": {safe(line, 200)}" if line else "")
@@ -117,7 +124,7 @@ class Stopper:
             if handle is not None:
                 handle.close()
 
-    def _await(self, plan: StopPlan, method: Method, handle: signals.Handle | None) -> Outcome:
+    def _await(self, plan: StopPlan, method: Method, handle: Handle | None) -> Outcome:
         """Wait up to ``self.wait`` seconds for the listener to go."""
         what, who = where(plan.listener), holder_text(plan.target) if plan.target else "?"
         option = plan.option(method)

@@ -30,8 +30,13 @@ _EXIT = {
 }
 
 
-def add_parser(commands: Any, port_type: Callable[[str], int], seconds: Callable[[str], float]) -> None:
-    """Register `stop` on the CLI's subcommands."""
+def add_parser(
+    commands: Any,
+    port_type: Callable[[str], int],
+    seconds: Callable[[str], float],
+    shared: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """Register `stop` on the CLI's subcommands (``shared``: the options every subcommand takes)."""
     stop = commands.add_parser(
         "stop",
         help="stop the process listening on PORT (asks first; see --help)",
@@ -39,6 +44,7 @@ def add_parser(commands: Any, port_type: Callable[[str], int], seconds: Callable
         "(for a pre-fork server: its master), after checking it is still "
         "that process. Exit 0: gone; 1: still there; 2: refused.",
     )
+    shared(stop)
     stop.add_argument("port", type=port_type, metavar="PORT")
     stop.add_argument("--proto", choices=[p.value for p in Proto], help="only this protocol's listener")
     stop.add_argument("--address", metavar="ADDR", help="only the listener bound to this address")

@@ -20,56 +20,27 @@ import shlex
 from dataclasses import dataclass
 
 from portwatch.model import Listener, OwnerStatus
+from portwatch.stop_facts import Container, Holder, StopRequest
 from portwatch.text import safe
+
+__all__ = [
+    "Container",
+    "Holder",
+    "Method",
+    "Outcome",
+    "Result",
+    "StopOption",
+    "StopPlan",
+    "StopRequest",
+    "holder_text",
+    "master_of",
+    "plan_lines",
+    "plan_stop",
+    "where",
+]
 
 #: Longest process text quoted in a plan or an outcome.
 NAME_LIMIT = 120
-
-
-@dataclass(frozen=True, slots=True)
-class Container:
-    """A container a holder runs in, as far as attribution knows it."""
-
-    #: "podman" or "docker": the command that stops it.
-    engine: str
-    #: Its name, or its id where only the id is known (both commands accept either).
-    name: str
-    #: The holder only stands in for the container on the host (conmon, docker-proxy): signalling it would
-    #: leave the port dead while the container runs on.
-    placeholder: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Holder:
-    """One process that holds the listener's socket, read just before planning."""
-
-    pid: int
-    ppid: int | None
-    name: str
-    exe: str | None = None
-    user: str | None = None
-    #: The start time that identifies this process (Linux: clock ticks after boot, exact); None: unknown.
-    start: int | float | None = None
-    kernel_thread: bool = False
-    #: The scan's create time for it (seconds since the epoch): finds the scan's process object off Linux.
-    create_time: float | None = None
-    #: The systemd unit it belongs to ("nginx.service"), None when none is known.
-    unit: str | None = None
-    container: Container | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StopRequest:
-    """Everything a plan is decided from."""
-
-    listener: Listener
-    #: The scan's owners that are still the same process and still hold the socket, in the scan's order.
-    holders: tuple[Holder, ...]
-    #: Scan owners that exited, or whose pid now names another process or no longer holds the socket.
-    changed: tuple[int, ...] = ()
-    #: portwatch's own pid and its ancestors (parent first): never signalled.
-    own_pid: int = 0
-    ancestors: tuple[int, ...] = ()
 
 
 class Method(str, enum.Enum):

@@ -15,6 +15,11 @@ Markup is a separate danger: widgets must receive the result as ``rich.text.Text
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portwatch.model import Listener
+
 _NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 _BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 
@@ -60,3 +65,32 @@ def safe(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
 def safe_join(parts: tuple[str, ...] | list[str], limit: int | None = DEFAULT_LIMIT) -> str:
     """A cmdline for display: arguments joined by spaces (an empty one shown as ''), then made safe."""
     return safe(" ".join(part or "''" for part in parts), limit)
+
+
+def bracket(address: str) -> str:
+    """An IPv6 address in brackets (``[::1]``), as ss and browsers write it before a port; others unchanged."""
+    return f"[{address}]" if ":" in address else address
+
+
+def host_port(address: str, port: int) -> str:
+    """``127.0.0.1:8080`` / ``[::1]:8080``."""
+    return f"{bracket(address)}:{port}"
+
+
+def age(seconds: float) -> str:
+    """A compact duration: 45s, 12m 3s, 3h 5m, 2d 4h."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def describe(listener: Listener) -> str:
+    """``tcp 0.0.0.0:8000 (python3, pid 4242)``, made safe (plain text: show it without markup)."""
+    owner = f" ({listener.process_name}, pid {listener.pids[0]})" if listener.pids else ""
+    return safe(f"{listener.key.text}{owner}", 200)

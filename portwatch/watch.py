@@ -1,4 +1,7 @@
-"""One refresh of the live view, without Textual: collect, flag against the baseline, log opens and closes.
+"""One refresh of the live view, without Textual: collect, judge against the baseline, compare, log.
+
+collect -> judge (portwatch.judge) -> change feed (portwatch.changes) -> event log: the same judged pipeline
+every command uses, run here once per refresh in the TUI's scan worker.
 
 The TUI calls :meth:`Watcher.poll` in its scan worker thread (one at a time) and :meth:`Watcher.approve` in
 another worker thread; both touch the baseline only under a lock. The baseline file is re-read whenever it
@@ -17,12 +20,16 @@ from pathlib import Path
 
 from portwatch.baseline import Baseline, BaselineError, Match, load
 from portwatch.baseline_file import approve, default_path
+from portwatch.changes import ChangeFeed, Changes
 from portwatch.collect import Collector
-from portwatch.changes import ScanDiff, ScanDiffer
 from portwatch.events import Event, EventKind, EventLog
-from portwatch.flags import Flagger, alarming
-from portwatch.model import Listener, PortRange, Scan
-from portwatch.text import safe
+from portwatch.flags import alarming
+from portwatch.judge import Judge, JudgedScan
+from portwatch.model import FlagCode, Listener, PortRange, Scan
+from portwatch.text import describe, safe
+
+#: The shortest refresh interval the live view accepts (seconds): the CLI and the App both hold to it.
+MIN_INTERVAL = 0.5
 
 #: Events that can raise an alert: a listener that opened, and one another program took over (a restart of
 #: the same service keeps its flags, so it raises nothing unless it was alarming before).
@@ -36,7 +43,9 @@ Stamp = tuple[int, int, int] | None
 class Polled:
     """What one refresh produced."""
 
-    scan: Scan
+    judged: JudgedScan
+    #: This scan against the last one: the event log has consumed it, the table consumes it next.
+    changes: Changes
     #: Events this refresh added (none on the first).
     events: tuple[Event, ...]
     #: The whole log, oldest first (a copy made in the worker: the UI thread never reads the live log).
@@ -50,11 +59,13 @@ class Polled:
     #: A one-line message about the baseline file to show once (malformed, removed, reloaded).
     baseline_notice: str | None = None
     baseline_notice_is_error: bool = False
-    #: This scan against the last one, for the table (None: the caller works it out itself).
-    diff: ScanDiff | None = None
     #: Listeners per IANA range, and owners hidden for lack of privilege: the header's counts.
     range_counts: dict[PortRange, int] = field(default_factory=dict)
     hidden_owners: int = 0
+
+    @property
+    def scan(self) -> Scan:
+        return self.judged.scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +84,14 @@ def _stamp(path: Path) -> Stamp:
     return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-def describe(listener: Listener) -> str:
-    """``tcp 0.0.0.0:8000 (python3, pid 4242)``, made safe (plain text: show it without markup)."""
-    where = f"[{listener.address}]" if ":" in listener.address else listener.address
-    owner = f" ({listener.process_name}, pid {listener.pids[0]})" if listener.pids else ""
-    return safe(f"{listener.proto.value} {where}:{listener.port}{owner}", 200)
-
-
 class Watcher:
-    """Holds what must live as long as the app: the Flagger's caches, the event log, the baseline."""
+    """Holds what must live as long as the app: the judge's caches, the change feed, the event log, the baseline."""
 
-    def __init__(self, collector: Collector, baseline_path: Path | None = None, *,
-                 flagger: Flagger | None = None, max_events: int = 1000) -> None:
+    def __init__(self, collector: Collector, baseline_path: Path | None = None, *, max_events: int = 1000) -> None:
         self.collector = collector
-        self.flagger = flagger or Flagger()
+        self.judge = Judge()
         self.log = EventLog(max_events=max_events)
-        self.differ = ScanDiffer()
+        self.feed = ChangeFeed()
         self.baseline_path = baseline_path
         #: The user's default file is approved into with sudo protections (see baseline_file._target).
         self._explicit = baseline_path is not None and baseline_path != default_path()
@@ -128,13 +131,14 @@ class Watcher:
         """Collect, flag and log once. Exceptions from the collector propagate (the caller shows them)."""
         notice, is_error = self._reload()
         baseline = self.baseline
-        scan = self.flagger.flag_scan(self.collector.scan(), baseline)
-        events = tuple(self.log.update(scan))
+        judged = self.judge.judge(self.collector.scan(), baseline)
+        changes = self.feed.update(judged.scan)
+        events = tuple(self.log.update(changes))
         alarms = tuple(e.listener for e in events if e.kind in ALARM_KINDS and alarming(e.listener))
-        count = sum(1 for entry in scan.listeners if entry.flags and alarming(entry))
-        return Polled(scan, events, self.log.events, alarms, baseline is not None, count, notice, is_error,
-                      self.differ.diff(scan), dict(Counter(entry.port_range for entry in scan.listeners)),
-                      scan.hidden_owners)
+        listeners = judged.listeners
+        return Polled(judged, changes, events, self.log.events, alarms, baseline is not None,
+                      len(judged.unexpected), notice, is_error, dict(Counter(e.port_range for e in listeners)),
+                      judged.hidden_owners)
 
     # -- the approve key -----------------------------------------------------------------------------------
 
@@ -142,7 +146,7 @@ class Watcher:
         """Add an entry expecting ``listener`` to the baseline file. Never raises: the outcome is a message."""
         what = describe(listener)
         path = self.baseline_path
-        if any(flag.code == "udp-client" for flag in listener.flags):
+        if any(flag.code is FlagCode.UDP_CLIENT for flag in listener.flags):
             return Approval(False, f"{what} is a client's auto-bound UDP socket: its port is random, so there "
                                    "is nothing to approve")
         if path is None:
@@ -154,7 +158,7 @@ class Watcher:
         with self._lock:
             before = self.baseline
             if before is not None and before.match(listener) is Match.FULL:
-                rest = ", ".join(flag.code for flag in alarming(listener))
+                rest = ", ".join(flag.code.value for flag in alarming(listener))
                 tail = f"; its other flags ({rest}) are about the program and stay" if rest else ""
                 return Approval(False, f"{what} is already in the baseline{tail}")
             try:

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from portwatch import ranges
+from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.owners import OwnerResolver, user_name
-from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, Proto, Scan
+from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, ProcessDetails, Proto, Scan
+from portwatch.stop_facts import Holder, SendResult, StopRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,24 @@ class RawSocket:
     v6only: bool | None = None
 
 
+class Inspector(Protocol):
+    """Reads one process's details for the panel and `who`; a process that vanished is a state, not an error."""
+
+    def inspect(self, pid: int) -> ProcessDetails: ...
+
+
+class Signaller(Protocol):
+    """Reads the facts a stop is planned from, and signals only the process those facts name."""
+
+    def request(self, listener: Listener) -> StopRequest: ...
+
+    def send(self, holder: Holder, listener: Listener, signum: int, use_pidfd: bool | None = None) -> SendResult: ...
+
+    def run(self, argv: tuple[str, ...], timeout: float = 90.0) -> tuple[int, str]:
+        """A service manager's stop command: (exit code, its last line of output)."""
+        ...
+
+
 class Collector(Protocol):
     """Reads every listening socket on this machine. Implementations are not thread-safe: one scan at a time."""
 
@@ -45,8 +65,13 @@ def is_privileged() -> bool:
 
 
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
-               source: str, warnings: tuple[str, ...] = ()) -> Scan:
-    """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges."""
+               source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
+               autobound: set[tuple[str, int]] | None = None) -> Scan:
+    """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
+
+    ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
+    (address, port) it bound for UDP clients, None where the OS cannot say.
+    """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
         merged.setdefault((sock.proto, sock.address, sock.port), []).append(sock)
@@ -59,7 +84,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
         for pid in pids:
             owner = resolver.owner(pid)
             if owner is not None:
-                owners.append(owner)
+                owners.append(exe_inspector.attach(owner) if exe_inspector is not None else owner)
         uid = next((sock.uid for sock in group if sock.uid is not None), None)
         if owners:
             status = OwnerStatus.KNOWN
@@ -81,9 +106,13 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
+            autobound=None if proto is not Proto.UDP or autobound is None else (address, port) in autobound,
         ))
     listeners.sort(key=sort_key)
-    resolver.forget_except({pid for entry in listeners for pid in entry.pids})
+    live = {pid for entry in listeners for pid in entry.pids}
+    resolver.forget_except(live)
+    if exe_inspector is not None:
+        exe_inspector.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
 
 

@@ -8,35 +8,19 @@ every scan: on Linux that is one ``readlink`` of ``/proc/PID/exe``, which the ke
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import sys
 import tempfile
-from dataclasses import dataclass
 
-from portwatch.model import Owner
+from portwatch.collect.procfs import strip_deleted
+from portwatch.model import ExeFacts, Owner
 
 _LINUX = sys.platform.startswith("linux")
-_DELETED = " (deleted)"
 #: Places any local user, browser or dropper can write to.
 _TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/private/tmp", "/private/var/tmp")
 _DOWNLOADS = ("downloads", "download")
-
-
-@dataclass(frozen=True, slots=True)
-class ExeFacts:
-    """One owner's executable as seen this scan."""
-
-    #: The path the process was started from ("(deleted)" removed); None when unreadable or a kernel thread.
-    path: str | None = None
-    #: The file at ``path`` was unlinked after start.
-    deleted: bool = False
-    #: ...and something else now sits at that path (an upgrade that awaits a restart, or a swap).
-    replaced: bool = False
-    #: The process runs from an anonymous in-memory file (memfd_create + fexecve): no file on disk at all.
-    fileless: bool = False
-    #: Why the file's location is one anyone can write to, e.g. "/tmp" or "a world-writable directory".
-    risky_place: str | None = None
 
 
 def temp_place(path: str) -> str | None:
@@ -83,8 +67,7 @@ class ExeInspector:
             link = _read_link(owner.pid)
             if link is None:
                 return ExeFacts()
-            deleted = link.endswith(_DELETED) and not os.path.exists(link)
-            path = link[: -len(_DELETED)] if deleted else link
+            path, deleted = strip_deleted(link)
             if deleted and path.startswith("/memfd:"):
                 return ExeFacts(path=path, deleted=True, fileless=True)
             replaced = deleted and os.path.exists(path)
@@ -93,6 +76,11 @@ class ExeInspector:
                 return ExeFacts()
             path, deleted, replaced = owner.exe, not os.path.exists(owner.exe), False
         return ExeFacts(path, deleted, replaced, False, self._place(owner, path))
+
+    def attach(self, owner: Owner) -> Owner:
+        """``owner`` carrying this scan's facts (the same object when they did not change)."""
+        found = self.facts(owner)
+        return owner if found == owner.exe_facts else dataclasses.replace(owner, exe_facts=found)
 
     def _place(self, owner: Owner, path: str) -> str | None:
         key = (owner.pid, owner.create_time, path)

@@ -8,27 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from portwatch import ranges
 from portwatch.collect import netlink, procfs, procnet
+from portwatch.collect.autobound import autobound_udp
 from portwatch.collect.base import RawSocket, build_scan
+from portwatch.collect.ephemeral import os_ephemeral_range
+from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.inodes import SocketOwners
 from portwatch.collect.owners import OwnerResolver
-from portwatch.model import Owner, Scan
-
-
-def start_ticks(pid: int) -> bytes | None:
-    """The process's start time in clock ticks since boot, as /proc/PID/stat writes it; None once it exited.
-
-    With the pid it names one process (a reused pid starts later), and it costs one small read, where
-    psutil's create_time() also reads /proc/stat for the boot time on every call.
-    """
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            text = stat.read()
-    except OSError:
-        return None
-    fields = text[text.rfind(b")") + 2:].split(b" ", 20)  # fields 3.. of proc(5); starttime is field 22
-    return fields[19] if len(fields) > 19 else None
+from portwatch.model import Owner, Proto, Scan
 
 
 class LinuxOwnerResolver(OwnerResolver):
@@ -48,7 +35,7 @@ class LinuxOwnerResolver(OwnerResolver):
     def owner(self, pid: int) -> Owner | None:
         if pid in self._this_scan:
             return self._this_scan[pid]
-        ticks = start_ticks(pid)
+        ticks = procfs.start_ticks(pid, self._proc)
         checked = self._checked.get(pid)
         if ticks is not None and checked is not None and checked[0] == ticks:
             found = checked[1]
@@ -81,6 +68,7 @@ class LinuxCollector:
         self.source = "netlink" if use_netlink else "procfs"
         self.socket_owners = socket_owners or SocketOwners()
         self._resolver = LinuxOwnerResolver()
+        self.exe_inspector = ExeInspector()
         self._diag: netlink.DiagSocket | None = None
 
     @property
@@ -123,4 +111,7 @@ class LinuxCollector:
         holders = self.socket_owners.resolve({sock.inode for sock in sockets if sock.inode})
         owned = [dataclasses.replace(sock, pids=holders[sock.inode]) if sock.inode in holders else sock
                  for sock in sockets]
-        return build_scan(owned, self._resolver, ranges.os_ephemeral_range(), self.source, warnings)
+        # The kernel marks the UDP sockets it bound for a client: a fact to deliver, not a guess to make later.
+        autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
+        return build_scan(owned, self._resolver, os_ephemeral_range(), self.source, warnings,
+                          exe_inspector=self.exe_inspector, autobound=autobound)

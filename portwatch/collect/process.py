@@ -14,7 +14,9 @@ from typing import Any
 import psutil
 
 from portwatch.collect.inodes import socket_links
+from portwatch.collect.procfs import strip_deleted
 from portwatch.model import ProcessDetails, ProcessLink, ProcessState
+from portwatch.text import host_port
 
 _ATTRS = ["name", "exe", "cmdline", "cwd", "username", "create_time", "status", "memory_info",
           "memory_percent", "num_threads"]
@@ -35,7 +37,7 @@ def exe_deleted(pid: int, exe: str | None) -> bool:
             target = os.readlink(f"/proc/{pid}/exe")
         except OSError:
             return False
-        return target.endswith(" (deleted)") and not os.path.exists(target)
+        return strip_deleted(target)[1]
     return bool(exe) and not os.path.exists(exe or "")
 
 
@@ -68,8 +70,7 @@ def _sockets(proc: psutil.Process) -> Sockets:
     for conn in proc.net_connections("inet"):
         proto = "tcp" if conn.type == socket.SOCK_STREAM else "udp"
         if (proto == "tcp" and conn.status == psutil.CONN_LISTEN) or (proto == "udp" and not conn.raddr):
-            host = f"[{conn.laddr.ip}]" if ":" in conn.laddr.ip else conn.laddr.ip
-            listening.append(f"{proto} {host}:{conn.laddr.port}")
+            listening.append(f"{proto} {host_port(conn.laddr.ip, conn.laddr.port)}")
         else:
             states[conn.status if proto == "tcp" else "UDP-CONNECTED"] += 1
     return tuple(sorted(set(listening))), tuple(sorted(states.items()))

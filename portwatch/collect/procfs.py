@@ -1,9 +1,10 @@
 """A process's identity read straight from /proc (Linux), as psutil would report it, without importing psutil.
 
-`portwatch list` on Linux runs the Linux collector start to finish; importing psutil alone was ~12 ms of a
-command that must keep up with `ss`. These reads mirror psutil's Linux rules (name completed from the
-cmdline when the kernel cut it at 15 bytes, user from the real uid, " (deleted)" dropped from a missing exe,
-a cmdline rewritten with spaces split on them), and tests compare them with psutil on real processes.
+`portwatch list` on Linux runs the Linux collector start to finish; importing psutil alone is a measurable share
+of a command that must keep up with `ss` (README, Performance). These reads mirror psutil's Linux rules (name
+completed from the cmdline when the kernel cut it at 15 bytes, user from the real uid, " (deleted)" dropped
+from a missing exe, a cmdline rewritten with spaces split on them), and tests compare them with psutil
+on real processes.
 Two differences are deliberate: a zombie is no owner (it holds no fds, so no socket), and a carriage return
 in a cmdline is kept as such (psutil's text-mode read turns it into a newline; safe() shows it as ``\r``).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 
 from portwatch.collect.owners import user_name
 from portwatch.model import Owner
@@ -39,6 +41,52 @@ def boot_time(proc: str = PROC) -> float:
     raise RuntimeError(f"no btime line in {proc}/stat")
 
 
+DELETED_SUFFIX = " (deleted)"
+
+
+def strip_deleted(link: str) -> tuple[str, bool]:
+    """The path an exe link names, and whether the kernel marked the file deleted.
+
+    Linux appends " (deleted)" to /proc/PID/exe once the file is unlinked; a file really named so exists.
+    """
+    if link.endswith(DELETED_SUFFIX) and not os.path.exists(link):
+        return link[: -len(DELETED_SUFFIX)], True
+    return link, False
+
+
+@dataclass(frozen=True, slots=True)
+class StatFields:
+    """What portwatch uses of /proc/PID/stat (proc(5)): the comm sits in parentheses and may hold anything."""
+
+    name: bytes
+    state: bytes
+    ppid: int
+    #: Clock ticks since boot; with the pid it names one process (a reused pid starts later).
+    start_ticks: bytes
+
+
+def parse_stat(raw: bytes) -> StatFields | None:
+    """Split one /proc/PID/stat line; None when it is cut short."""
+    close = raw.rfind(b")")
+    fields = raw[close + 2 :].split(b" ", 20)  # fields 3.. of proc(5); starttime is field 22
+    if close < 0 or len(fields) < 20:
+        return None
+    return StatFields(raw[raw.find(b"(") + 1 : close], fields[0], int(fields[1]), fields[19])
+
+
+def start_ticks(pid: int, proc: str = PROC) -> bytes | None:
+    """The process's start time in clock ticks since boot; None once it exited.
+
+    One small read, where psutil's create_time() also reads /proc/stat for the boot time on every call.
+    """
+    try:
+        raw = _read(f"{proc}/{pid}/stat")
+    except OSError:
+        return None
+    fields = parse_stat(raw)
+    return fields.start_ticks if fields else None
+
+
 def cmdline(pid: int, proc: str = PROC) -> tuple[str, ...]:
     """argv as the process left it: NUL-separated, or split on spaces when it rewrote itself into one string."""
     data = _decode(_read(f"{proc}/{pid}/cmdline"))
@@ -63,10 +111,7 @@ def exe(pid: int, proc: str = PROC) -> str | None:
         if os.path.lexists(f"{proc}/{pid}"):
             return ""
         raise
-    path = path.split("\x00")[0]
-    if path.endswith(" (deleted)") and not os.path.exists(path):
-        path = path[: -len(" (deleted)")]
-    return path
+    return strip_deleted(path.split("\x00")[0])[0]
 
 
 def read_owner(pid: int, proc: str = PROC, boot: float | None = None) -> Owner | None:
@@ -83,11 +128,10 @@ def read_owner(pid: int, proc: str = PROC, boot: float | None = None) -> Owner |
         return None
     except PermissionError:
         return Owner(pid=pid, name="")
-    close = stat.rfind(b")")
-    fields = stat[close + 2:].split()
-    if not fields or fields[0] == b"Z":
+    fields = parse_stat(stat)
+    if fields is None or fields.state == b"Z":
         return None
-    name = _decode(stat[stat.find(b"(") + 1: close])
+    name = _decode(fields.name)
     try:
         argv: tuple[str, ...] | None = cmdline(pid, proc)
     except PermissionError:
@@ -103,6 +147,6 @@ def read_owner(pid: int, proc: str = PROC, boot: float | None = None) -> Owner |
         if extended.startswith(name):
             name = extended
     uid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith(b"Uid:")), None)
-    started = int(fields[19]) / os.sysconf("SC_CLK_TCK") + (boot if boot is not None else boot_time(proc))
+    started = int(fields.start_ticks) / os.sysconf("SC_CLK_TCK") + (boot if boot is not None else boot_time(proc))
     return Owner(pid=pid, name=name, user=user_name(uid) if uid is not None else None, exe=path or None,
                  cmdline=argv or (), create_time=started)

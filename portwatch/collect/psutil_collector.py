@@ -12,8 +12,9 @@ from typing import Any
 
 import psutil
 
-from portwatch import ranges
 from portwatch.collect.base import RawSocket, build_scan
+from portwatch.collect.ephemeral import os_ephemeral_range
+from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.owners import OwnerResolver
 from portwatch.model import Family, Proto, Scan
 
@@ -51,6 +52,7 @@ class PsutilCollector:
 
     def __init__(self) -> None:
         self._resolver = OwnerResolver()
+        self.exe_inspector = ExeInspector()
 
     def raw_sockets(self) -> tuple[list[RawSocket], tuple[str, ...]]:
         try:
@@ -63,4 +65,5 @@ class PsutilCollector:
 
     def scan(self) -> Scan:
         sockets, warnings = self.raw_sockets()
-        return build_scan(sockets, self._resolver, ranges.os_ephemeral_range(), self.source, warnings)
+        return build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
+                          exe_inspector=self.exe_inspector, autobound=None)

@@ -18,7 +18,6 @@ Elsewhere (or with no pidfd support): psutil's send_signal on the Process object
 
 from __future__ import annotations
 
-import enum
 import errno
 import os
 import select
@@ -26,14 +25,13 @@ import signal
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from portwatch.collect.inodes import matching_fds, socket_link
 from portwatch.collect.owners import scan_process
 from portwatch.collect.stop_attribution import attribution
 from portwatch.model import Listener, Owner
-from portwatch.stop_plan import Holder, StopRequest
+from portwatch.stop_facts import Holder, SendResult, Sent, StopRequest
 
 PROC = "/proc"
 LINUX = sys.platform.startswith("linux")
@@ -193,30 +191,6 @@ def stop_request(listener: Listener, proc: str = PROC) -> StopRequest:
     return StopRequest(listener, tuple(holders), tuple(changed), os.getpid(), ancestors(proc=proc))
 
 
-class Sent(str, enum.Enum):
-    SENT = "sent"
-    DENIED = "denied"
-    #: The process exited before the signal.
-    GONE = "gone"
-    #: The pid names another process, or the process no longer holds the socket.
-    CHANGED = "changed"
-
-
-class Handle(Protocol):
-    def alive(self) -> bool: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass
-class SendResult:
-    sent: Sent
-    #: Why, in one line, for CHANGED and DENIED.
-    reason: str = ""
-    #: Watches the signalled process (SENT only); the caller closes it.
-    handle: Handle | None = None
-
-
 class PidfdHandle:
     """A pidfd, readable once its process has ended (a zombie counts as ended)."""
 
@@ -320,3 +294,16 @@ def run_manager(argv: tuple[str, ...], timeout: float = 90.0) -> tuple[int, str]
         return 124, f"{argv[0]} did not finish within {timeout:.0f} s"
     lines = (done.stderr or done.stdout or "").strip().splitlines()
     return done.returncode, lines[-1] if lines else ""
+
+
+class ProcSignaller:
+    """The Signaller of collect/__init__.py: facts from /proc (psutil elsewhere), signals by pidfd."""
+
+    def request(self, listener: Listener) -> StopRequest:
+        return stop_request(listener)
+
+    def send(self, holder: Holder, listener: Listener, signum: int, use_pidfd: bool | None = None) -> SendResult:
+        return send_signal(holder, listener, signum, use_pidfd=use_pidfd)
+
+    def run(self, argv: tuple[str, ...], timeout: float = 90.0) -> tuple[int, str]:
+        return run_manager(argv, timeout)

@@ -4,14 +4,15 @@ Only what the cgroup path says for certain: a system unit (``…/system.slice/ng
 ``user@UID.service`` is left out, as ``systemctl stop`` without ``--user`` would not find it) and a container
 id (Podman's ``libpod-<id>``/``libpod-conmon-<id>``, Docker's ``docker-<id>.scope`` or ``/docker/<id>``);
 both stop commands accept the id where the name is not known. Namespace attribution (issue 11) may name
-containers better; its names feed the same :class:`portwatch.stop_plan.Container`.
+containers better; its names feed the same :class:`portwatch.stop_facts.Container`.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 
-from portwatch.stop_plan import Container
+from portwatch.stop_facts import Container
 
 PROC = "/proc"
 _ID = r"([0-9a-f]{64})"
@@ -73,7 +74,7 @@ def container_from_cmdline(cmdline: tuple[str, ...]) -> Container | None:
     if not cmdline or cmdline[0].rsplit("/", 1)[-1] != "conmon":
         return None
     values: dict[str, str] = {}
-    for flag, value in zip(cmdline, cmdline[1:]):
+    for flag, value in itertools.pairwise(cmdline):
         if flag in ("-n", "--name", "-c", "--cid", "--exit-command") and flag not in values:
             values[flag] = value
     if not values.get("--exit-command", "").endswith("podman"):

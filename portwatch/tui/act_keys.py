@@ -62,9 +62,7 @@ class ActKeys(ViewKeys):
 
     @work(thread=True, group="stop-plan", exclusive=True, exit_on_error=False)
     def _plan_worker(self, listener: Listener) -> None:
-        from portwatch.collect.signals import stop_request
-
-        self.post_message(StopPlanned(stop_request(listener)))
+        self.post_message(StopPlanned(self.stopper.request(listener)))
 
     def on_stop_planned(self, message: StopPlanned) -> None:
         if not self.is_running or isinstance(self.screen, StopDialog):

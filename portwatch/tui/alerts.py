@@ -13,8 +13,9 @@ from __future__ import annotations
 from textual.app import App
 
 from portwatch.flags import alarming
-from portwatch.model import Listener
-from portwatch.watch import Polled, describe
+from portwatch.model import Listener, ListenerKey
+from portwatch.text import describe
+from portwatch.watch import Polled
 
 #: At most this many listeners get a notification each; beyond, one notification sums them up.
 MAX_SEPARATE = 3
@@ -26,7 +27,7 @@ class Alerts:
     def __init__(self, app: App[None], bell: bool = False) -> None:
         self.app = app
         self.bell = bell
-        self._announced: set[tuple[tuple[str, str, int], str]] = set()
+        self._announced: set[tuple[ListenerKey, str]] = set()
         #: Every alert raised, newest last (what the notifications said), for the curious and for tests.
         self.raised: list[str] = []
 

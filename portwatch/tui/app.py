@@ -26,26 +26,22 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from portwatch.tui.alerts import Alerts
-from portwatch.collect import Collector
+from portwatch.collect import Collector, Inspector, get_inspector
 from portwatch.events import Event
-from portwatch.tui.executor import DaemonExecutor
-from portwatch.flags import Flagger
-from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
-from portwatch.model import Listener, Scan
-from portwatch.collect.process import ProcessInspector
-from portwatch.text import safe
+from portwatch.model import Listener, ListenerKey, Scan
 from portwatch.stop import Stopper
+from portwatch.text import safe
 from portwatch.tui.act_keys import ActKeys
-from portwatch.watch import Watcher
+from portwatch.tui.alerts import Alerts
+from portwatch.tui.executor import DaemonExecutor
+from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
+from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.events_screen import EventsScreen
 from portwatch.tui.widgets.filter_input import FilterInput
-from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.process_panel import ProcessPanel
-from portwatch.tui.table.rows import row_key
 from portwatch.tui.widgets.summary_bar import SummaryBar
+from portwatch.watch import MIN_INTERVAL, Watcher
 
-MIN_INTERVAL = 0.5
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75
 
@@ -56,22 +52,21 @@ class PortwatchApp(ActKeys):
     CSS_PATH = "portwatch.tcss"
     TITLE = "portwatch"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
-    def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
+    def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 baseline_path: Path | None = None, bell: bool = False, flagger: Flagger | None = None,
-                 stopper: Stopper | None = None) -> None:
+                 baseline_path: Path | None = None, bell: bool = False, stopper: Stopper | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
-        ``bell``: ring the terminal bell with each alert. ``flagger``: tests inject one with fixed facts.
+        ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
         ``stopper``: carries out the stop key's choices (its own collector checks the listener went)."""
         super().__init__()
         self.collector = collector
-        self.watcher = Watcher(collector, baseline_path, flagger=flagger)
+        self.watcher = Watcher(collector, baseline_path)
         self.stopper = stopper or Stopper()
         self.alerts = Alerts(self, bell)
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
         self.interval = max(MIN_INTERVAL, interval)
-        self.inspector = inspector or ProcessInspector()
+        self.inspector = inspector or get_inspector()
         self.new_for, self.gone_for = new_for, gone_for
         #: Wall clock for ages shown in the panel; tests and screenshots fix it.
         self.clock = clock
@@ -85,7 +80,7 @@ class PortwatchApp(ActKeys):
         self._highlighted: Listener | None = None
         # Kept, not queried: a query would search whichever screen is on top (help, command palette).
         self.summary = SummaryBar(id="summary")
-        self.table = ListenerTable(id="listeners", new_for=new_for, gone_for=gone_for)
+        self.table = ListenerTable(id="listeners", new_for=new_for, gone_for=gone_for, clock=clock)
         self.panel = ProcessPanel(id="panel")
         self.filter_box = FilterInput(id="filter")
 
@@ -138,10 +133,7 @@ class PortwatchApp(ActKeys):
             return
         polled = message.polled
         self.scanning, self.failed, self.scan, self.history = False, False, polled.scan, polled.history
-        if polled.diff is not None:
-            self.table.show_changes(polled.diff)
-        else:
-            self.table.show_listeners(polled.scan.listeners)
+        self.table.show_changes(polled.changes)
         self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners)
         self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
         self.panel.has_baseline = polled.has_baseline
@@ -205,10 +197,10 @@ class PortwatchApp(ActKeys):
         listener, pid = self._highlighted, self._current_pid()
         self.panel.show_listener(listener, pid)
         if listener is not None and pid is not None:
-            self._details_worker(row_key(listener), listener.pids, pid)
+            self._details_worker(listener.key, listener.pids, pid)
 
     @work(thread=True, group="details", exclusive=True, exit_on_error=False)
-    def _details_worker(self, row_key: str, pids: tuple[int, ...], pid: int) -> None:
+    def _details_worker(self, row_key: ListenerKey, pids: tuple[int, ...], pid: int) -> None:
         details = self.inspector.inspect(pid)
         if not get_current_worker().is_cancelled:
             self.post_message(DetailsLoaded(row_key, pids, details))
@@ -217,7 +209,7 @@ class PortwatchApp(ActKeys):
         if not self.is_running:
             return
         listener = self._highlighted
-        if listener is None or row_key(listener) != message.row_key \
+        if listener is None or listener.key != message.row_key \
                 or message.details.pid != self._current_pid():
             return  # a stale answer for a row the user has moved away from
         self.panel.show_details(message.pids, message.details, self.clock())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from portwatch.model import ProcessDetails, Scan
+from portwatch.model import ListenerKey, ProcessDetails, Scan
 from portwatch.stop_plan import StopRequest
 from portwatch.watch import Approval, Polled
 
@@ -37,7 +37,7 @@ class ScanFailed(Message):
 class DetailsLoaded(Message):
     """Process details for the row ``row_key`` (which may no longer be highlighted: the receiver checks)."""
 
-    row_key: str
+    row_key: ListenerKey
     pids: tuple[int, ...]
     details: ProcessDetails
 

@@ -9,9 +9,10 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
-from ui_helpers import row_key, wait_for
+from ui_helpers import wait_for
 
 from portwatch.collect import get_collector
+from portwatch.model import ListenerKey
 from portwatch.stop import Stopper
 from portwatch.stop_plan import Result
 from portwatch.tui.app import PortwatchApp
@@ -30,7 +31,7 @@ def live_app(wait: float = 5.0) -> PortwatchApp:
 
 
 async def open_dialog(app: PortwatchApp, pilot: Pilot[None], port: int, owners: int = 1) -> StopDialog:
-    key = row_key("tcp", "127.0.0.1", port)
+    key = ListenerKey("tcp", "127.0.0.1", port)
     rows = app.table.model.rows
     await wait_for(pilot, lambda: key in rows and len(rows[key].listener.owners) >= owners)
     app.table.move_cursor(row=app.table.get_row_index(key))
@@ -58,7 +59,7 @@ async def choose(pilot: Pilot[None], dialog: StopDialog, button_id: str) -> None
 
 
 def row_went(app: PortwatchApp, port: int) -> bool:
-    row = app.table.model.rows.get(row_key("tcp", "127.0.0.1", port))
+    row = app.table.model.rows.get(ListenerKey("tcp", "127.0.0.1", port))
     return row is None or row.state is RowState.GONE
 
 
@@ -143,7 +144,7 @@ async def test_pid_reuse_race_signals_nothing_and_shows_why(stop_children: Child
             dialog = await open_dialog(app, pilot, first.port)
             first.stop()  # A exits while the dialog is open...
             second = stop_children(lambda: start_plain(first.port))  # ...and B takes its port
-            key = row_key("tcp", "127.0.0.1", second.port)
+            key = ListenerKey("tcp", "127.0.0.1", second.port)
             await wait_for(pilot, lambda: second.pid in app.table.model.tracker.rows[key].listener.pids)
             await choose(pilot, dialog, "stop-term")
             await wait_for(pilot, lambda: dialog.outcome is not None)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from portwatch import export, ranges
-from portwatch.model import Family, Flag, Listener, Owner, OwnerStatus, Proto
+from portwatch.model import Family, Flag, FlagCode, Listener, Owner, OwnerStatus, Proto
 
 CONTROL = {chr(c) for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
 
@@ -27,7 +27,7 @@ def listener(name: str, cmdline: tuple[str, ...] = (), port: int = 8080, user: s
         os_ephemeral=False,
         exposure=ranges.exposure("127.0.0.1"),
         owners=(Owner(4242, name, user, "/usr/bin/srv", cmdline),),
-        flags=(Flag("dynamic-exposed", "why"),),
+        flags=(Flag(FlagCode.DYNAMIC_EXPOSED, "why"),),
     )
 
 

@@ -1,41 +1,40 @@
 """The live listener table: a Line API widget that draws only the lines on screen, each from cached segments.
 
-Why not DataTable: every add, update or sort bumps its update count, which re-renders every visible cell
-through Rich, and each new row is re-measured on idle. With 5,000 listeners and 1 % of them changing per scan,
-that was ~120 ms on the event loop per refresh. Here a refresh costs the rows that changed, one re-sort of
-keys when some row moved, and the lines on screen that show a change.
-
-The table keeps the cursor on its listener (by key) through refreshes, sorts, filters and removals, and when
-that row goes it lands on the neighbour at the same position.
+Not DataTable: every add, update or sort there re-renders every visible cell through Rich, and each new row
+is re-measured on idle; here a refresh costs the rows that changed (README, "The live view at scale").
+The cursor stays on its listener (by key) through refreshes, sorts, filters and removals; when that row
+goes it lands on the neighbour at the same position.
 """
-
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from portwatch.changes import ScanDiff
-from portwatch.model import Listener
-from portwatch.tui.table.row_paint import ROW_CLASSES, ComponentPalette, row_strip
-from portwatch.tui.table.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter, key_text
+from portwatch.changes import Changes
+from portwatch.model import Listener, ListenerKey
+from portwatch.tui.table.row_paint import ROW_CLASSES, ComponentPalette, LinePainter
+from portwatch.tui.table.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter
 from portwatch.tui.table.table_model import TableModel
 
 #: Rendered rows kept: several screens' worth, so scrolling back and forth re-renders nothing.
-STRIP_CACHE = 1024
+
+
+#: What the table "reported" before its first report, so that one always goes out.
+_NOTHING_REPORTED = object()
 
 
 class ListenerTable(ScrollView, can_focus=True):
-    """Listeners, one row each, keyed by ``proto|address|port``; a header line that stays on top."""
+    """Listeners, one row each, keyed by ``Listener.key``; a header line that stays on top."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"listeners--header", "listeners--cursor"} | ROW_CLASSES
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -46,52 +45,30 @@ class ListenerTable(ScrollView, can_focus=True):
         Binding("home", "cursor_to(0)", "First", show=False),
         Binding("end", "cursor_to(-1)", "Last", show=False),
     ]
-    DEFAULT_CSS = """
-    ListenerTable {
-        background: $surface;
-        color: $foreground;
-        & > .listeners--header { text-style: bold; background: $panel; color: $foreground; }
-        & > .listeners--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus > .listeners--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-    }
-    """
-
     @dataclass
     class Highlighted(Message):
         """The highlighted listener changed (by cursor, sort, filter or its row going away)."""
 
-        row_key: str | None
+        row_key: ListenerKey | None
         listener: Listener | None
 
-    def __init__(self, *, new_for: float = 10.0, gone_for: float = 5.0, id: str | None = None) -> None:
+    def __init__(self, *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
+                 id: str | None = None) -> None:
+        """``clock``: the app's clock, which ages rows (tests advance it instead of sleeping)."""
         super().__init__(id=id)
+        self.clock = clock
         self.model = TableModel(RowTracker(new_for=new_for, gone_for=gone_for))
         self.cursor_row = 0
         self.palette = ComponentPalette(self)
-        self._strips: LRUCache[str, Strip] = LRUCache(STRIP_CACHE)
-        self._header: Strip | None = None
-        self._reported: str | None = ""  # "" = nothing reported yet, so the first report always goes out
+        self.painter = LinePainter(self.model, self.palette)
+        self._reported: ListenerKey | object | None = _NOTHING_REPORTED  # so the first report always goes out
 
     # -- what the app calls -------------------------------------------------------------------------------
 
-    def show_listeners(self, listeners: tuple[Listener, ...], now: float | None = None) -> None:
-        """Take a whole scan's listeners and redraw what changed (the diff is worked out here)."""
+    def show_changes(self, changes: Changes, now: float | None = None) -> None:
+        """Take what a scan changed (the change feed, worked out in the scan worker): only those rows are looked at."""
         now = self._now(now)
-        self.refresh_rows(now, self.model.tracker.update(listeners, now))
-
-    def show_changes(self, diff: ScanDiff, now: float | None = None) -> None:
-        """Take what a scan changed, worked out in the scan worker: only those rows are looked at."""
-        now = self._now(now)
-        closed = [key_text(key) for key in diff.closed]
-        self.refresh_rows(now, self.model.tracker.apply(diff.changed, closed, now))
+        self.refresh_rows(now, self.model.tracker.apply(changes, now))
 
     def age(self, now: float | None = None) -> None:
         """Let time pass: new rows lose their mark, closed rows leave. Costs nothing when nothing is pending."""
@@ -120,7 +97,7 @@ class ListenerTable(ScrollView, can_focus=True):
         return self.model.row_count
 
     @property
-    def highlighted_key(self) -> str | None:
+    def highlighted_key(self) -> ListenerKey | None:
         return self.model.order[self.cursor_row] if self.model.order else None
 
     @property
@@ -134,20 +111,20 @@ class ListenerTable(ScrollView, can_focus=True):
         tracked = self.model.tracker.rows
         return [tracked[key].listener for key in self.model.order if key in tracked]
 
-    def get_row_index(self, key: str) -> int:
+    def get_row_index(self, key: ListenerKey) -> int:
         return self.model.index_of(key)
 
-    def key_at(self, index: int) -> str:
+    def key_at(self, index: int) -> ListenerKey:
         return self.model.order[index]
 
     def column_x(self, column_key: str) -> int:
         """Where a column starts, in cells from the table's left edge (before horizontal scrolling)."""
         return self.model.column_x(column_key)
 
-    def get_row(self, key: str) -> tuple[Cell, ...]:
+    def get_row(self, key: ListenerKey) -> tuple[Cell, ...]:
         return self.model.rows[key].cells
 
-    def get_cell(self, key: str, column_key: str) -> Cell:
+    def get_cell(self, key: ListenerKey, column_key: str) -> Cell:
         return self.model.rows[key].cells[COLUMN_KEYS.index(column_key)]
 
     def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
@@ -164,7 +141,7 @@ class ListenerTable(ScrollView, can_focus=True):
 
     # -- the diff -----------------------------------------------------------------------------------------
 
-    def refresh_rows(self, now: float | None = None, only: set[str] | None = None) -> None:
+    def refresh_rows(self, now: float | None = None, only: set[ListenerKey] | None = None) -> None:
         """Make the table show the tracker's rows that pass the filter (``only``: the keys a scan or tick
         touched; None: all). When the rows on screen stay where they were, only lines that changed are
         repainted."""
@@ -172,11 +149,9 @@ class ListenerTable(ScrollView, can_focus=True):
         keep, keep_index = self.highlighted_key, self.cursor_row
         on_screen, follow = self._on_screen(), self._cursor_on_screen()
         change = self.model.update(now, only, self.palette)
-        for key in (*change.changed, *change.removed):
-            self._strips.discard(key)
+        self.painter.forget(*change.changed, *change.removed)
         if change.widened:
-            self._header = None
-            self._strips.clear()
+            self.painter.clear()
         self._resize()
         if change.moved or change.removed:
             self._restore_cursor(keep, keep_index, follow)
@@ -187,12 +162,12 @@ class ListenerTable(ScrollView, can_focus=True):
                 self._refresh_row(self.model.index_of(key))
         self._report()
 
-    def _on_screen(self) -> tuple[int, list[str]]:
+    def _on_screen(self) -> tuple[int, list[ListenerKey]]:
         """The cursor's index and the keys of the rows on screen, to tell whether a diff moved any line."""
         top = round(self.scroll_y)
         return self.cursor_row, self.model.order[top: top + self._page]
 
-    def _restore_cursor(self, key: str | None, index: int, follow: bool = True) -> None:
+    def _restore_cursor(self, key: ListenerKey | None, index: int, follow: bool = True) -> None:
         """Put the cursor back on ``key``; if that row went, on its neighbour at the same position.
 
         ``follow``: scroll to keep the cursor on screen. A refresh passes whether the cursor was on screen
@@ -277,8 +252,7 @@ class ListenerTable(ScrollView, can_focus=True):
 
     def _redraw_all(self) -> None:
         """Columns or colours changed: every line is drawn again."""
-        self._header = None
-        self._strips.clear()
+        self.painter.clear()
         self._resize()
         self.refresh()
 
@@ -305,33 +279,9 @@ class ListenerTable(ScrollView, can_focus=True):
             return False
         return None
 
-    def _strip(self, cells: tuple[Cell, ...], base: Style, over: Style | None) -> Strip:
-        return row_strip(cells, self.model.widths, self.model.width, base, over)
-
-    def _header_strip(self) -> Strip:
-        if self._header is None:
-            header = self.palette.base() + self.palette("listeners--header")
-            self._header = self._strip(self.model.header_cells(), header, None)
-        return self._header
-
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        scroll_x = round(self.scroll_x)
-        base = self.palette.base()
-        if y == 0:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, base)
         index = round(self.scroll_y) + y - 1
-        if index >= self.row_count:
-            return Strip.blank(width, base)
-        key = self.model.order[index]
-        if index == self.cursor_row:
-            cursor = self.palette("listeners--cursor")
-            return self._strip(self.model.rows[key].cells, base, cursor).crop_extend(scroll_x, scroll_x + width,
-                                                                              base + cursor)
-        cached = self._strips.get(key)
-        if cached is None:
-            cached = self._strips[key] = self._strip(self.model.rows[key].cells, base, None)
-        return cached.crop_extend(scroll_x, scroll_x + width, base)
+        return self.painter.line(y, index, index == self.cursor_row, round(self.scroll_x), self.size.width)
 
     # -- colours from the .tcss ---------------------------------------------------------------------------
 
@@ -347,6 +297,5 @@ class ListenerTable(ScrollView, can_focus=True):
             self.model.recolour(self.palette)
         self._redraw_all()
 
-    @staticmethod
-    def _now(now: float | None) -> float:
-        return time.time() if now is None else now
+    def _now(self, now: float | None) -> float:
+        return self.clock() if now is None else now

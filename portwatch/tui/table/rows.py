@@ -7,7 +7,7 @@ that the table draws as it is, never parsed as markup.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,19 +15,9 @@ from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
+from portwatch.changes import Changes
 from portwatch.model import Exposure, Listener, ListenerKey, OwnerStatus, PortRange, Proto
 from portwatch.text import safe
-
-
-def row_key(listener: Listener) -> str:
-    """The table's row key: a listener's identity across scans (pids change on restart, this does not)."""
-    return f"{listener.proto.value}|{listener.address}|{listener.port}"  # "|".join(map(str, key)), 3x faster
-
-
-def key_text(key: ListenerKey) -> str:
-    """The row key of a listener known only by its Listener.key (a closed one, from a ScanDiff)."""
-    proto, address, port = key
-    return f"{proto}|{address}|{port}"
 
 
 class RowState(str, enum.Enum):
@@ -61,26 +51,18 @@ class RowTracker:
 
     new_for: float = 10.0
     gone_for: float = 5.0
-    rows: dict[str, Row] = field(default_factory=dict)
+    rows: dict[ListenerKey, Row] = field(default_factory=dict)
     scans: int = 0
     #: Rows that time alone will change (marked new, or closed and lingering).
-    _pending: set[str] = field(default_factory=set)
+    _pending: set[ListenerKey] = field(default_factory=set)
 
-    def update(self, listeners: Iterable[Listener], now: float) -> set[str]:
-        """Take a whole scan: work out what changed against the rows held, then :meth:`apply` it."""
-        current = {row_key(listener): listener for listener in listeners}
-        changed = [listener for key, listener in current.items()
-                   if (row := self.rows.get(key)) is None or row.gone_since is not None or row.listener != listener]
-        closed = [key for key, row in self.rows.items() if key not in current and row.gone_since is None]
-        return self.apply(changed, closed, now)
-
-    def apply(self, changed: Iterable[Listener], closed: Iterable[str], now: float) -> set[str]:
-        """Take what one scan changed: listeners new or different, and the keys of those that closed."""
+    def apply(self, changes: Changes, now: float) -> set[ListenerKey]:
+        """Take what one scan changed (the change feed): new or different listeners, and those that closed."""
         first = self.scans == 0
         self.scans += 1
-        touched: set[str] = set()
-        for listener in changed:
-            key = row_key(listener)
+        touched: set[ListenerKey] = set()
+        for listener in changes.current:
+            key = listener.key
             row = self.rows.get(key)
             if row is None or row.gone_since is not None:
                 self.rows[key] = Row(listener, new_until=None if first else now + self.new_for)
@@ -91,7 +73,8 @@ class RowTracker:
             else:
                 row.listener = listener
             touched.add(key)
-        for key in closed:
+        for gone in changes.closed:
+            key = gone.key
             row = self.rows.get(key)
             if row is not None and row.gone_since is None:
                 row.gone_since = now
@@ -99,9 +82,9 @@ class RowTracker:
                 touched.add(key)
         return touched | self.expire(now)
 
-    def expire(self, now: float) -> set[str]:
+    def expire(self, now: float) -> set[ListenerKey]:
         """Drop closed rows past their grace, and take the mark off new rows past theirs."""
-        touched: set[str] = set()
+        touched: set[ListenerKey] = set()
         for key in list(self._pending):
             row = self.rows[key]
             if row.gone_since is not None:
@@ -139,7 +122,7 @@ class ViewFilter:
         if needle == "!":  # "!" alone: only what the flags column marks "!"
             return bool(flag_rank(listener) == 0)
         haystack = (str(listener.port), listener.address, listener.process_name or "", listener.user or "",
-                    listener.service or "", *map(str, listener.pids), *(flag.code for flag in listener.flags))
+                    listener.service or "", *map(str, listener.pids), *(flag.code.value for flag in listener.flags))
         return any(needle in part.lower() for part in haystack)
 
 

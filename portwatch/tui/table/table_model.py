@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.style import Style
 
-from portwatch.model import Listener
+from portwatch.model import Listener, ListenerKey
 from portwatch.tui.table.rows import (
     COLUMN_KEYS,
     COLUMNS,
@@ -47,9 +47,9 @@ class Change:
     #: A row arrived or its sort value moved: the order was sorted again.
     moved: bool
     #: Keys of rows that left (closed past their grace, or filtered out).
-    removed: tuple[str, ...]
+    removed: tuple[ListenerKey, ...]
     #: Keys of rows whose cells were rebuilt.
-    changed: tuple[str, ...]
+    changed: tuple[ListenerKey, ...]
     #: A column grew: every line must be drawn again at the new widths.
     widened: bool
 
@@ -62,10 +62,10 @@ class TableModel:
         self.view_filter = ViewFilter()
         self.sort_column = "port"
         self.sort_reverse = False
-        self.rows: dict[str, ShownRow] = {}
-        self.order: list[str] = []
+        self.rows: dict[ListenerKey, ShownRow] = {}
+        self.order: list[ListenerKey] = []
         self.widths = self._label_widths()
-        self._index: dict[str, int] | None = None
+        self._index: dict[ListenerKey, int] | None = None
 
     @property
     def row_count(self) -> int:
@@ -76,7 +76,7 @@ class TableModel:
         """The table's width in cells, padding included."""
         return sum(self.widths) + 2 * PAD * len(self.widths)
 
-    def index_of(self, key: str) -> int:
+    def index_of(self, key: ListenerKey) -> int:
         if self._index is None:
             self._index = {row_key: index for index, row_key in enumerate(self.order)}
         return self._index[key]
@@ -92,7 +92,7 @@ class TableModel:
         return tuple(Cell.of(column.label + (mark if column.key == self.sort_column else ""), Style.null())
                      for column in COLUMNS)
 
-    def update(self, now: float, only: set[str] | None, palette: Palette) -> Change:
+    def update(self, now: float, only: set[ListenerKey] | None, palette: Palette) -> Change:
         """Follow the tracker: rebuild rows whose listener or state changed, add and drop rows, re-sort if
         some row arrived or moved. ``only``: the keys a scan or tick touched (None: every row, as after a
         filter change). A row whose listener and state are unchanged is skipped before its cells are built."""
@@ -109,7 +109,7 @@ class TableModel:
                 elif key in self.rows:
                     removed.append(key)
         moved = widened = False
-        changed: list[str] = []
+        changed: list[ListenerKey] = []
         widths = self.widths
         for key, row in wanted.items():
             state, shown = row.state(now), self.rows.get(key)

@@ -19,8 +19,7 @@ from textual.widgets import DataTable, Static
 
 from portwatch.events import Event, EventKind
 from portwatch.flags import alarming
-from portwatch.text import safe
-from portwatch.tui.widgets.process_view import age
+from portwatch.text import age, safe
 from portwatch.tui.table.rows import SortableText
 
 KIND_WORDS = {EventKind.OPENED: "+ opened", EventKind.CLOSED: "- closed", EventKind.OWNER_CHANGED: "~ new owner"}
@@ -30,8 +29,7 @@ COLUMNS = (("time", "Time"), ("kind", "Event"), ("listener", "Listener"), ("proc
 
 def listener_text(event: Event) -> str:
     entry = event.listener
-    where = f"[{entry.address}]" if ":" in entry.address else entry.address
-    return safe(f"{entry.proto.value} {where}:{entry.port}", 80)
+    return safe(entry.key.text, 80)
 
 
 def process_text(event: Event) -> str:

@@ -7,7 +7,7 @@ import time
 from textual.content import Content
 
 from portwatch.model import Listener, OwnerStatus, ProcessDetails, ProcessState
-from portwatch.text import safe, safe_join
+from portwatch.text import age, bracket, safe, safe_join
 from portwatch.tui.table.rows import EXPOSURE_WORDS, RANGE_GLYPHS
 
 #: A cmdline longer than this is cut, with a note saying how much (text.safe adds it).
@@ -41,18 +41,6 @@ def plain(value: object, limit: int | None = 256) -> Content:
     return Content(safe(value, limit))
 
 
-def age(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
-
-
 def size(count: int) -> str:
     value = float(count)
     for unit in ("B", "KiB", "MiB", "GiB"):
@@ -64,9 +52,7 @@ def size(count: int) -> str:
 
 def socket_line(listener: Listener) -> Content:
     """The highlighted socket, in words: where it listens, its range, who can reach it."""
-    address = plain(listener.address, 64)
-    if ":" in listener.address:  # IPv6: [::1]:8080, as ss and browsers write it
-        address = Content.assemble("[", address, "]")
+    address = plain(bracket(listener.address), 66)
     parts: list[str | Content | tuple[str, str]] = [
         (f"{listener.proto.value} ", "bold"),
         address,
