@@ -80,10 +80,9 @@ def _method(args: argparse.Namespace, plan: StopPlan) -> Method | None:
 
 
 def _confirm(question: str) -> bool:
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
-        return False
+    sys.stderr.write(f"{question} [y/N] ")  # stderr: the question reaches the terminal even if stdout is piped
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -106,7 +105,7 @@ def run_stop(args: argparse.Namespace, listeners: tuple[Listener, ...]) -> int:
     refused = next((plan for plan in plans if plan.refusal is not None), None)
     targets = {plan.target.pid for plan in plans if plan.target is not None}
     plan = plans[0]
-    print("\n".join(plan_lines(plan)))
+    print("\n".join(plan_lines(plan, refusal=False)))  # a refusal is the one line on stderr
     for other in plans[1:]:
         print(f"also:     {where(other.listener)}")
     if refused is not None:

@@ -254,8 +254,9 @@ class Outcome:
         return self.result in (Result.GONE, Result.ALREADY_GONE)
 
 
-def plan_lines(plan: StopPlan) -> list[str]:
-    """What a stop would do, in lines already safe to print: the listener, the target, its notes, options."""
+def plan_lines(plan: StopPlan, refusal: bool = True) -> list[str]:
+    """What a stop would do, in lines already safe to print: the listener, the target, its notes, options
+    (and the refusal, unless ``refusal`` is False because the caller says it on its own line)."""
     lines = [f"listener: {where(plan.listener)}"]
     for holder in plan.holders:
         mark = "target" if plan.target is not None and holder.pid == plan.target.pid else "holder"
@@ -267,7 +268,7 @@ def plan_lines(plan: StopPlan) -> list[str]:
         if holder.container is not None:
             lines.append(f"          {holder.container.engine} container {safe(holder.container.name, NAME_LIMIT)}")
     lines.extend(f"note:     {note}" for note in plan.notes)
-    if plan.refusal is not None:
+    if refusal and plan.refusal is not None:
         lines.append(f"refused:  {plan.refusal}")
     for option in plan.options:
         lines.append(f"{option.method.value + ':':<10}{option.command}")

@@ -100,3 +100,20 @@ async def test_export_refuses_a_name_that_is_not_csv_or_json(tmp_path: Path) -> 
         status = dialog.query_one("#export-status", Static)
         await wait_for(pilot, lambda: "must end in" in str(status.content))
     assert not (tmp_path / "x.txt").exists()
+
+
+async def test_stop_on_a_hidden_owner_gives_the_reason_and_no_choice() -> None:
+    from portwatch.tui.widgets.stop_dialog import StopDialog
+
+    app = fixed_app()
+    key = ListenerKey("udp", "0.0.0.0", 5353)  # the fixed scan's hidden owner: no pid to signal
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: key in app.table.model.rows)
+        app.table.move_cursor(row=app.table.get_row_index(key))
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: isinstance(app.screen, StopDialog))
+        dialog = app.screen
+        assert isinstance(dialog, StopDialog)
+        assert "hidden" in str(dialog.query_one("#stop-plan", Static).content)
+        assert not [button for button in ("#stop-term", "#stop-kill") if dialog.query_one(button).display]
+        assert app.focused is not None and app.focused.id == "stop-cancel"
