@@ -132,6 +132,7 @@ class Stopper:
         start = self._clock()
         deadline = start + self.wait
         ended_at: float | None = None
+        delay = min(self.poll, 0.02)
         while True:
             now = self.lookup(plan.listener)
             if now is None:
@@ -141,7 +142,8 @@ class Stopper:
                 ended_at = moment
             if moment >= deadline or (ended_at is not None and moment - ended_at >= LINGER):
                 break
-            self._sleep(self.poll)
+            self._sleep(delay)
+            delay = min(self.poll, delay * 2)  # a quick exit is seen at once; a slow one costs few scans
         alive = handle.alive() if handle is not None else None
         if alive and method is Method.TERM:
             return Outcome(
