@@ -206,8 +206,8 @@ def plan_stop(request: StopRequest, pick: int | None = None) -> StopPlan:
         target = master
         workers = [h for h in holders if h.pid != master.pid]
         notes.append(
-            f"pre-fork group: pid {master.pid} is the master and its workers ({_pids(workers)}) "
-            "share the socket; the master is signalled, as its workers would be restarted by it"
+            f"pre-fork group: pid {master.pid} is the master of {_pids(workers)}; the master is signalled "
+            "(a worker alone would just be replaced)"
         )
     if target.container is not None and target.container.placeholder:
         notes.append(
@@ -267,9 +267,9 @@ def plan_lines(plan: StopPlan, refusal: bool = True) -> list[str]:
             lines.append(f"          unit {safe(holder.unit, NAME_LIMIT)}")
         if holder.container is not None:
             lines.append(f"          {holder.container.engine} container {safe(holder.container.name, NAME_LIMIT)}")
-    lines.extend(f"note:     {note}" for note in plan.notes)
     if refusal and plan.refusal is not None:
         lines.append(f"refused:  {plan.refusal}")
     for option in plan.options:
         lines.append(f"{option.method.value + ':':<10}{option.command}")
+    lines.extend(f"note:     {note}" for note in plan.notes)
     return lines

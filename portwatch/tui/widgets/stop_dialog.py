@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -42,13 +42,16 @@ class StopDialog(ModalScreen[Outcome | None]):
 
     DEFAULT_CSS = """
     StopDialog { align: center middle; }
-    #stop-box { width: 100; max-width: 100%; height: auto; max-height: 90%; border: round $error;
+    #stop-box { width: 100; max-width: 100%; height: auto; max-height: 100%; border: round $error;
                 background: $surface; padding: 0 1; }
     #stop-title { text-style: bold; }
-    #stop-plan { margin: 1 0 0 0; }
-    #stop-status { margin: 1 0 0 0; color: $text-warning; }
+    /* the plan scrolls when it is long (many holders, a narrow terminal): the choices stay on screen */
+    #stop-plan-box { height: auto; max-height: 40vh; margin: 1 0 0 0; }
+    #stop-status { margin: 1 0 0 0; color: $text-warning; display: none; }
+    #stop-status.-shown { display: block; }
     #stop-status.-ok { color: $text-success; }
-    #stop-buttons, #stop-picks { height: auto; margin: 1 0 0 0; }
+    #stop-buttons { height: auto; margin: 1 0 0 0; }
+    #stop-picks { height: auto; }
     #stop-box Button { width: auto; min-width: 10; margin: 0 1 0 0; }
     """
     AUTO_FOCUS = "#stop-cancel"
@@ -65,7 +68,8 @@ class StopDialog(ModalScreen[Outcome | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="stop-box"):
             yield Static(Content(f"Stop {where(self.request.listener)}?"), id="stop-title")
-            yield Static(self._plan_text(), id="stop-plan")
+            with VerticalScroll(id="stop-plan-box"):
+                yield Static(self._plan_text(), id="stop-plan")
             yield Static(Content(""), id="stop-status")
             with Horizontal(id="stop-buttons"):
                 yield Button("Cancel", id="stop-cancel", variant="primary")
@@ -101,6 +105,7 @@ class StopDialog(ModalScreen[Outcome | None]):
         status = self.query_one("#stop-status", Static)
         status.update(Content(text))
         status.set_class(ok, "-ok")
+        status.add_class("-shown")
 
     # -- choices ------------------------------------------------------------------------------------------
 
