@@ -183,8 +183,9 @@ class PortwatchApp(ActKeys):
             or message.listener.key != self._highlighted.key
         if changed:
             self.owner_index = 0
+        # No refresh_bindings here: it rebuilds the Footer, and doing that on every cursor move grew memory
+        # and slowed each key over a long session. The keys stay the same whatever row is highlighted.
         self._highlighted = message.listener
-        self.refresh_bindings()
         self._load_details()
 
     def _current_pid(self) -> int | None:
@@ -194,6 +195,8 @@ class PortwatchApp(ActKeys):
         return listener.pids[self.owner_index % len(listener.pids)]
 
     def _load_details(self) -> None:
+        if not self.panel.display:  # folded away: showing it (`p`) loads the details then
+            return
         listener, pid = self._highlighted, self._current_pid()
         self.panel.show_listener(listener, pid)
         if listener is not None and pid is not None:
@@ -235,13 +238,15 @@ class PortwatchApp(ActKeys):
         self.call_after_refresh(self._load_details)  # a panel just shown may hold stale details
 
     def action_next_owner(self) -> None:
+        listener = self._highlighted
+        if listener is None or len(listener.pids) < 2:
+            self.notify("This listener has one owner: `o` steps through the owners of a shared socket.",
+                        timeout=3)
+            return
         self.owner_index += 1
         self._load_details()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next_owner":
-            return self._highlighted is not None and len(self._highlighted.pids) > 1
-        return True
+
 
     def action_events(self) -> None:
         if not isinstance(self.screen, EventsScreen):
