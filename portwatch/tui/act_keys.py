@@ -14,7 +14,7 @@ from pathlib import Path
 
 from textual import work
 
-from portwatch import export
+from portwatch import view_export
 from portwatch.model import Listener, Owner
 from portwatch.stop import Stopper
 from portwatch.stop_plan import StopRequest
@@ -96,7 +96,7 @@ class ActKeys(ViewKeys):
         if listener is None:
             self.notify("No listener highlighted.", severity="warning", timeout=3)
             return
-        self._copied("the row", export.row_text(listener))
+        self._copied("the row", view_export.row_text(listener))
 
     def _current_owner(self, listener: Listener) -> Owner | None:
         if not listener.owners:
@@ -109,7 +109,7 @@ class ActKeys(ViewKeys):
         if owner is None:
             self.notify("No owner process known for this row: nothing to copy.", severity="warning", timeout=4)
             return
-        self._copied(f"pid {owner.pid}'s command line", export.cmdline_text(owner))
+        self._copied(f"pid {owner.pid}'s command line", view_export.cmdline_text(owner))
 
     # -- export ---------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import textwrap
 DATA_MODULES = ["portwatch.model", "portwatch.ranges", "portwatch.text", "portwatch.collect",
                 "portwatch.collect.psutil_collector", "portwatch.collect.process", "portwatch.listing", "portwatch.cli",
                 "portwatch.watch", "portwatch.stop", "portwatch.stop_plan", "portwatch.stop_command",
-                "portwatch.export", "portwatch.collect.signals"]
+                "portwatch.view_export", "portwatch.collect.signals"]
 
 
 def loaded_modules(code: str) -> set[str]:

@@ -1,6 +1,6 @@
 """The export dialog (`x`): a file name (default portwatch-YYYYmmdd-HHMMSS.csv in the working directory; .json
 for JSON), written in a thread worker. An existing file is never replaced unless the user presses Overwrite
-for that very path; only regular files are written, atomically (portwatch.export.write_new).
+for that very path; only regular files are written, atomically (portwatch.view_export.write_new).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from portwatch import export
+from portwatch import view_export
 from portwatch.model import Listener
 from portwatch.text import safe
 
@@ -52,7 +52,7 @@ class ExportDialog(ModalScreen[Path | None]):
     def __init__(self, listeners: Sequence[Listener], folder: Path, now: datetime) -> None:
         super().__init__()
         self.listeners = tuple(listeners)
-        self.default = folder / export.default_name(now)
+        self.default = folder / view_export.default_name(now)
         #: The path the user agreed to overwrite (pressing Overwrite for it), if any.
         self.confirmed: Path | None = None
 
@@ -111,11 +111,11 @@ class ExportDialog(ModalScreen[Path | None]):
     @work(thread=True, group="export", exclusive=True, exit_on_error=False)
     def _worker(self, path: Path, overwrite: bool) -> None:
         try:
-            data = export.render(self.listeners, export.format_of(path))
-            export.write_new(path, data, overwrite=overwrite)
-        except export.ExportExists:
+            data = view_export.render(self.listeners, view_export.format_of(path))
+            view_export.write_new(path, data, overwrite=overwrite)
+        except view_export.ExportExists:
             self.post_message(ExportDone(path, exists=True))
-        except export.ExportError as error:
+        except view_export.ExportError as error:
             self.post_message(ExportDone(path, error=str(error)))
         except (OSError, UnicodeError) as error:
             self.post_message(ExportDone(path, error=safe(f"{type(error).__name__}: {error}", 300)))
