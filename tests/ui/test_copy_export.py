@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.ui.fixed_data import NOW, FixedCollector, FixedInspector, sample_scan
 from textual.widgets import Input, Static
-from tests.ui.ui_helpers import wait_for
 
 from portwatch.model import ListenerKey
 from portwatch.tui.app import PortwatchApp
 from portwatch.tui.widgets.export_dialog import ExportDialog
+from tests.ui.fixed_data import NOW, FixedCollector, FixedInspector, sample_scan
+from tests.ui.ui_helpers import wait_for
 
 CONTROL = {chr(c) for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
 HOSTILE_KEY = ListenerKey("tcp", "127.0.0.1", 31337)

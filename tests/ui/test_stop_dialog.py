@@ -9,7 +9,6 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
-from tests.ui.ui_helpers import wait_for
 
 from portwatch.collect import get_collector
 from portwatch.model import ListenerKey
@@ -20,6 +19,7 @@ from portwatch.tui.table.rows import RowState
 from portwatch.tui.widgets.stop_dialog import StopDialog
 from tests.stop_support import ended, start_ignoring, start_plain, start_prefork
 from tests.support import Child
+from tests.ui.ui_helpers import wait_for
 
 Children = Callable[[Callable[[], Child]], Child]
 
