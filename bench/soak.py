@@ -95,10 +95,10 @@ def soak(minutes: float) -> list[Series]:
                         entry.samples.append((now - began, proc.memory_info().rss))
         return series
     finally:
-        for proc in churners:
-            if proc.stdin:
-                proc.stdin.close()
-            proc.wait(timeout=5)
+        for churner in churners:
+            if churner.stdin:
+                churner.stdin.close()
+            churner.wait(timeout=5)
         for session, maybe in sessions.items():
             _end(session, maybe)
         load.stop()

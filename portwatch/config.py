@@ -241,3 +241,18 @@ def save_theme(path: Path, theme: str) -> None:
     if problems and not parse(before, str(path)).problems:
         raise ValueError(f"{problems[0]}: the theme is not saved")
     atomic_write(path, after.encode("utf-8"), invoking_user())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the CLI resolved: the merged config (options already over the files), the files' problems, and
+    the user's file where a theme choice is kept (None: never written, as in tests)."""
+
+    config: Config = field(default_factory=Config)
+    problems: tuple[str, ...] = ()
+    path: Path | None = None
+
+    @property
+    def hidden_columns(self) -> frozenset[str]:
+        shown = self.config.columns
+        return frozenset() if shown is None else frozenset(COLUMN_NAMES) - frozenset(shown)

@@ -1,14 +1,15 @@
 """Every read of the OS. Outside this package, only these factories and records are used:
 :func:`get_collector` picks the best socket reader for this platform, :func:`get_inspector` reads process
 details for the panel and `who`; for another host, :func:`get_ssh_transport` runs commands there through the
-system ssh client and :func:`get_fallback_collector` reads a host that has no portwatch (ss and /proc)."""
+system ssh client and :func:`get_fallback_collector` reads a host that has no portwatch (ss and /proc);
+:func:`get_signaller` reads a stop's facts and sends its signal."""
 
 from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING
 
-from portwatch.collect.base import Collector, Inspector, RawSocket, build_scan
+from portwatch.collect.base import Collector, Inspector, RawSocket, Signaller, build_scan
 from portwatch.collect.ssh import (
     REFUSED,
     Ran,
@@ -31,6 +32,7 @@ __all__ = [
     "Ran",
     "RawSocket",
     "RemoteReadError",
+    "Signaller",
     "SshError",
     "SshProblem",
     "SshTarget",
@@ -40,6 +42,7 @@ __all__ = [
     "get_collector",
     "get_fallback_collector",
     "get_inspector",
+    "get_signaller",
     "get_ssh_transport",
 ]
 
@@ -47,17 +50,19 @@ __all__ = [
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
 
 
-def get_collector(name: str = "auto") -> Collector:
-    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere."""
+def get_collector(name: str = "auto", *, packages: bool = True, package_budget: int | None = None) -> Collector:
+    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere. ``packages``:
+    owners also carry their executable's package and whether it still matches it (dpkg/rpm; slower);
+    ``package_budget``: at most that many bytes of executables checksummed per scan (the live view)."""
     if name not in COLLECTOR_NAMES:
         raise ValueError(f"unknown collector {name!r} (choose from {', '.join(COLLECTOR_NAMES)})")
     if name == "linux" or (name == "auto" and sys.platform.startswith("linux")):
         from portwatch.collect.linux import LinuxCollector
 
-        return LinuxCollector()
+        return LinuxCollector(packages=packages, package_budget=package_budget)
     from portwatch.collect.psutil_collector import PsutilCollector
 
-    return PsutilCollector()
+    return PsutilCollector(packages=packages, package_budget=package_budget)
 
 
 def get_inspector() -> Inspector:
@@ -79,3 +84,10 @@ def get_fallback_collector(transport: SshTransport) -> FallbackCollector:
     from portwatch.collect.remote_fallback import FallbackCollector
 
     return FallbackCollector(transport)
+
+
+def get_signaller() -> Signaller:
+    """Stop facts and signals: /proc and pidfds on Linux, psutil's scan-time process objects elsewhere."""
+    from portwatch.collect.signals import ProcSignaller
+
+    return ProcSignaller()

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from portwatch import ranges
+from portwatch.collect.attribution import Attribution
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.owners import OwnerResolver
 from portwatch.collect.owners import user_name as local_user_name
 from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, ProcessDetails, Proto, Scan
+from portwatch.stop_facts import Holder, SendResult, StopRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,18 @@ class Inspector(Protocol):
     """Reads one process's details for the panel and `who`; a process that vanished is a state, not an error."""
 
     def inspect(self, pid: int) -> ProcessDetails: ...
+
+
+class Signaller(Protocol):
+    """Reads the facts a stop is planned from, and signals only the process those facts name."""
+
+    def request(self, listener: Listener) -> StopRequest: ...
+
+    def send(self, holder: Holder, listener: Listener, signum: int, use_pidfd: bool | None = None) -> SendResult: ...
+
+    def run(self, argv: tuple[str, ...], timeout: float = 90.0) -> tuple[int, str]:
+        """A service manager's stop command: (exit code, its last line of output)."""
+        ...
 
 
 class Collector(Protocol):
@@ -67,12 +81,14 @@ class Viewer:
 
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
-               autobound: set[tuple[str, int]] | None = None, viewer: Viewer | None = None) -> Scan:
+               autobound: set[tuple[str, int]] | None = None, attribution: Attribution | None = None,
+               viewer: Viewer | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
-    (address, port) it bound for UDP clients, None where the OS cannot say. ``viewer``: who read the sockets,
-    when not this process (a remote host's reader, over ssh).
+    (address, port) it bound for UDP clients, None where the OS cannot say. ``attribution`` names each owner's
+    unit, container, pod (and package, when asked) and says why a socket has no owner we can see.
+    ``viewer``: who read the sockets, when not this process (a remote host's reader, over ssh).
     """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
@@ -85,8 +101,13 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
         owners: list[Owner] = []
         for pid in pids:
             owner = resolver.owner(pid)
-            if owner is not None:
-                owners.append(exe_inspector.attach(owner) if exe_inspector is not None else owner)
+            if owner is None:
+                continue
+            if attribution is not None:
+                owner = attribution.occupy(owner)
+            if exe_inspector is not None:
+                owner = exe_inspector.attach(owner)
+            owners.append(attribution.package(owner) if attribution is not None else owner)
         uid = next((sock.uid for sock in group if sock.uid is not None), None)
         if owners:
             status = OwnerStatus.KNOWN
@@ -105,6 +126,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             service=ranges.service_name(port, proto),
             owners=tuple(owners),
             owner_status=status,
+            owner_reason=attribution.unowned(proto.value, address, port)
+            if attribution is not None and status is OwnerStatus.UNKNOWN else None,
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
@@ -115,6 +138,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
     resolver.forget_except(live)
     if exe_inspector is not None:
         exe_inspector.forget_except(live)
+    if attribution is not None:
+        attribution.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
 
 

@@ -4,29 +4,13 @@ choice written back to the user's file (in a thread: it is file I/O), saved filt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
 
-from portwatch.config import COLUMN_NAMES, Config, save_theme
+from portwatch.config import Settings, save_theme
 from portwatch.text import safe
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """What the CLI resolved: the merged config (options already over the files), the files' problems, and
-    the user's file where a theme choice is kept (None: never written, as in tests)."""
-
-    config: Config = field(default_factory=Config)
-    problems: tuple[str, ...] = ()
-    path: Path | None = None
-
-    @property
-    def hidden_columns(self) -> frozenset[str]:
-        shown = self.config.columns
-        return frozenset() if shown is None else frozenset(COLUMN_NAMES) - frozenset(shown)
 
 
 class ThemeKeeper:

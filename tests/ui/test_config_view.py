@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 from portwatch import config
-from portwatch.config import Config
-from portwatch.tui.settings import Settings
+from portwatch.config import Config, Settings
 from portwatch.tui.table.rows import COLUMN_KEYS
 from tests.ui.fixed_data import FixedCollector, FixedInspector, sample_listeners
 from tests.ui.ui_helpers import RecordingApp, wait_for

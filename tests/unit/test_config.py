@@ -166,7 +166,7 @@ def test_save_theme_never_replaces_a_fifo_or_a_symlink(tmp_path: Path) -> None:
 def test_save_theme_leaves_a_malformed_file_alone(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text("interval = = 3\n")
-    with pytest.raises(ValueError, match="config.toml:1"):
+    with pytest.raises(ValueError, match=r"config\.toml:1"):
         config.save_theme(path, "nord")
     assert path.read_text() == "interval = = 3\n"
 

@@ -16,7 +16,7 @@ HELP = """\
 
 [b]Keys[/b]
   ↑ ↓ PgUp PgDn   move; the process panel follows the highlighted row
-  /               filter by port, address, process, user, service or flag code
+  /               filter by port, address, process, user, unit/container, service or flag code
                   (! alone: unexpected only; Enter keeps the filter, Esc clears it)
   s               sort by the next column (click a header to sort by it; again to reverse)
   t               show TCP and UDP / TCP only / UDP only
@@ -25,6 +25,11 @@ HELP = """\
   o               next owner process, when several share a socket
   a               approve: add the highlighted listener to the baseline file. No confirmation:
                   it only adds an entry (the old file is kept as .bak; delete the entry to undo)
+  k, F9           stop the highlighted listener's process: a dialog names the target (a pre-fork
+                  server's master), its exe, user, unit or container, and each choice's command;
+                  Cancel is focused (Enter cancels). The process is re-checked before the signal
+  c / C           copy the row / the owner's full command line (OSC 52; tmux: set-clipboard on)
+  x               export the rows shown (filter and sort applied) as CSV or JSON
   e               events: every listener opened / closed / re-owned since start, how long it lived
   space           pause / resume refreshing
   ctrl+r, F5      refresh now
@@ -38,9 +43,11 @@ HELP = """\
                   ALL+v4: an IPv6 [::] socket that takes IPv4 connections too
   Port            its glyph is its IANA class: ■ well-known · ● registered · ▲ dynamic
   Process / PID   (hidden: sudo) and ? mean the owner is not yours to see: run with sudo
+  Unit/Container  the owner's Kubernetes pod, container (name, or short id) or systemd unit, from its
+                  cgroup; the panel adds the image, the package and whether the binary still matches it
   Range           IANA class: well-known 0-1023 · registered 1024-49151 · dynamic 49152-65535
   Eph             inside this OS's ephemeral (automatic) port range: often a client, not a server
-  ← →             at 80 columns, Range, Eph and Service are a scroll to the right
+  ← →             at 80 columns, Unit/Container, Range, Eph and Service are a scroll to the right
 
 [b]Alerts[/b]
   A listener that opens with a "!" flag, or an address another flagged program took over, raises one
