@@ -60,8 +60,25 @@ def _exit_status(command: str) -> list[str]:
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
-    usage = " ".join(parser.format_usage().removeprefix("usage: ").split())
-    return roff(usage)
+    """The synopsis, built from the actions (argparse's own usage text changes between Python versions)."""
+    parts = [parser.prog]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parts.append(f"{action.metavar or 'COMMAND'} ...")
+        elif not action.option_strings:
+            parts.append(str(action.metavar or action.dest))
+        elif action.help != argparse.SUPPRESS:
+            toggles = isinstance(action, argparse.BooleanOptionalAction)  # --bell | --no-bell; -h/--help: one
+            names = " | ".join(action.option_strings) if toggles else action.option_strings[-1]
+            if action.nargs != 0:
+                shown = (
+                    "{" + ",".join(map(str, action.choices)) + "}"
+                    if action.choices and not action.metavar
+                    else str(action.metavar or action.dest.upper())
+                )
+                names += f" {shown}"
+            parts.append(f"[{names}]" if not action.required else names)
+    return roff(" ".join(parts))
 
 
 def render(parser: argparse.ArgumentParser | None = None) -> str:
