@@ -49,6 +49,7 @@ COLUMN_NAMES = (
     "process",
     "pids",
     "user",
+    "occupant",
     "range",
     "ephemeral",
     "service",
