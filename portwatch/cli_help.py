@@ -46,9 +46,11 @@ EXIT_STATUS: dict[str, tuple[tuple[int, str], ...]] = {
         (2, "refused: the file exists (give --merge or --force), is malformed, or is not a regular file"),
         (3, "the scan failed"),
     ),
-    "stop": ((0, "the listener is gone (or nothing listened there; or --dry-run)"),
-             (1, "it is still there: the signal was ignored or denied, or the service came back"),
-             (2, "bad input, a refusal (the holder changed, no terminal without --yes), or no confirmation")),
+    "stop": (
+        (0, "the listener is gone (or nothing listened there; or --dry-run)"),
+        (1, "it is still there: the signal was ignored or denied, or the service came back"),
+        (2, "bad input, a refusal (the holder changed, no terminal without --yes), or no confirmation"),
+    ),
     "stream": ((0, "--count scans were sent"), (2, "bad input: --baseline does not exist")),
     "metrics": (
         (0, "the metrics were written"),
@@ -78,7 +80,7 @@ DESCRIPTION: dict[str, str] = {
     "existing file is refused unless --merge (add what is missing, keep your entries and "
     "comments) or --force (replace it, keeping the old one as .bak).",
     "stop": "Signal the process that holds the listening socket on PORT (for a pre-fork server: its master), "
-            "after checking it is still that process; --unit/--container stop its systemd unit or container.",
+    "after checking it is still that process; --unit/--container stop its systemd unit or container.",
     "stream": "Machine mode for --host on another machine: one judged scan per line (JSON lines), flushed.",
     "metrics": "The judged scan in Prometheus's text format, on stdout or atomically into a node_exporter textfile.",
     "serve": "An HTTP endpoint for Prometheus to scrape: /metrics, scanning at most every --min-interval seconds.",
