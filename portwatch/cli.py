@@ -1,4 +1,4 @@
-"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`.
+"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `events`.
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -40,6 +40,30 @@ def _interval(text: str) -> float:
     return value
 
 
+def _capture_interval(text: str) -> float:
+    from portwatch.sentinel import MIN_CAPTURE_INTERVAL
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value == 0:
+        return 0.0
+    if not MIN_CAPTURE_INTERVAL <= value <= 60:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text} is outside {MIN_CAPTURE_INTERVAL}-60 seconds (0 turns it off)")
+    return value
+
+
+def _queue_size(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text, 10)
@@ -68,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
                         help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
     parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
+    parser.add_argument("--capture-interval", type=_capture_interval, default=None, metavar="SECONDS",
+                        help="TUI: how often the sentinel looks for listeners that open and close between "
+                             "refreshes (default 0.2; 0 turns it off: events as refreshes see them)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     list_cmd = commands.add_parser("list", help="print every listener, sorted by port")
@@ -100,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     existing = save.add_mutually_exclusive_group()
     existing.add_argument("--merge", action="store_true", help="add to an existing file, keeping its entries")
     existing.add_argument("--force", action="store_true", help="replace an existing file (kept as .bak)")
+    events = commands.add_parser("events", help="write each listener opened, closed or taken over as it "
+                                                 "happens, until stopped (one line each)")
+    _shared_options(events, top=False)
+    events.add_argument("--jsonl", action="store_true", help="one JSON object per line (schemas/events.schema.json)")
+    events.add_argument("--capture-interval", type=_capture_interval, default=argparse.SUPPRESS,
+                        metavar="SECONDS", help="how often the kernel's socket list is read (default 0.2)")
+    events.add_argument("--max-queue", type=_queue_size, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -210,6 +244,31 @@ def run_baseline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_events(args: argparse.Namespace) -> int:
+    from portwatch.baseline import BaselineError
+    from portwatch.judge import find_baseline
+    from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL
+    from portwatch.stream import DEFAULT_QUEUE, run_stream
+
+    try:
+        baseline, _note = find_baseline(args.baseline)
+    except BaselineError as error:
+        print(f"portwatch: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    interval = args.capture_interval or DEFAULT_CAPTURE_INTERVAL
+    if args.capture_interval == 0:
+        print("portwatch: error: events needs the sentinel: --capture-interval 0 would capture nothing",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+    def started(count: int) -> None:
+        if sys.stderr.isatty():
+            print(f"portwatch: watching {count} listeners every {interval:g} s; Ctrl-C stops", file=sys.stderr)
+
+    return run_stream(get_collector(args.collector), baseline, interval=interval, jsonl=args.jsonl,
+                      queue_limit=args.max_queue or DEFAULT_QUEUE, on_start=started)
+
+
 def run_tui(args: argparse.Namespace) -> int:
     from portwatch.baseline_file import default_path
     from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
@@ -219,14 +278,20 @@ def run_tui(args: argparse.Namespace) -> int:
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
+    from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL
+
+    capture = DEFAULT_CAPTURE_INTERVAL if args.capture_interval is None else args.capture_interval
+    # The sentinel gets a collector of its own: collectors are not thread-safe, and it scans between refreshes.
     PortwatchApp(collector=get_collector(args.collector), interval=args.interval,
-                 baseline_path=args.baseline or default_path(), bell=args.bell).run()
+                 baseline_path=args.baseline or default_path(), bell=args.bell,
+                 capture=get_collector(args.collector) if capture else None, capture_interval=capture).run()
     return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline, None: run_tui}
+    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
+                "events": run_events, None: run_tui}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

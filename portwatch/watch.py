@@ -87,8 +87,12 @@ def _stamp(path: Path) -> Stamp:
 class Watcher:
     """Holds what must live as long as the app: the judge's caches, the change feed, the event log, the baseline."""
 
-    def __init__(self, collector: Collector, baseline_path: Path | None = None, *, max_events: int = 1000) -> None:
+    def __init__(self, collector: Collector, baseline_path: Path | None = None, *, max_events: int = 1000,
+                 log_events: bool = True) -> None:
+        """``log_events=False``: the refresh only draws; events come from elsewhere (portwatch.sentinel),
+        so a listener the sentinel logged is not logged again when a refresh first draws it."""
         self.collector = collector
+        self.log_events = log_events
         self.judge = Judge()
         self.log = EventLog(max_events=max_events)
         self.feed = ChangeFeed()
@@ -133,10 +137,10 @@ class Watcher:
         baseline = self.baseline
         judged = self.judge.judge(self.collector.scan(), baseline)
         changes = self.feed.update(judged.scan)
-        events = tuple(self.log.update(changes))
+        events = tuple(self.log.update(changes)) if self.log_events else ()
         alarms = tuple(e.listener for e in events if e.kind in ALARM_KINDS and alarming(e.listener))
         listeners = judged.listeners
-        return Polled(judged, changes, events, self.log.events, alarms, baseline is not None,
+        return Polled(judged, changes, events, self.log.events if self.log_events else (), alarms, baseline is not None,
                       len(judged.unexpected), notice, is_error, dict(Counter(e.port_range for e in listeners)),
                       judged.hidden_owners)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from portwatch.collect.base import Collector, RawSocket, build_scan
+from portwatch.collect.base import Collector, Fingerprint, RawSocket, build_scan, fingerprint_of
 
-__all__ = ["COLLECTOR_NAMES", "Collector", "RawSocket", "build_scan", "get_collector"]
+__all__ = ["COLLECTOR_NAMES", "Collector", "Fingerprint", "RawSocket", "build_scan", "fingerprint_of", "get_collector"]
 
 #: Names accepted by ``--collector``; "auto" picks the fastest that works here.
 COLLECTOR_NAMES = ("auto", "linux", "psutil")

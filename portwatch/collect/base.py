@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,6 +37,17 @@ class Collector(Protocol):
     source: str
 
     def scan(self) -> Scan: ...
+
+
+#: What a cheap look at the sockets returns: equal values mean nothing opened or closed in between.
+Fingerprint = frozenset[tuple[str, str, int, int | None]]
+
+
+def fingerprint_of(collector: Collector) -> Callable[[], Fingerprint] | None:
+    """The collector's cheap socket listing without owners (Linux: the bare netlink dump), or None where
+    the platform has none and only a full scan can tell that something changed."""
+    probe = getattr(collector, "fingerprint", None)
+    return probe if callable(probe) else None
 
 
 def is_privileged() -> bool:

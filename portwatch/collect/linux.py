@@ -105,6 +105,12 @@ class LinuxCollector:
         why = "; ".join(problems)
         return sockets, source, (f"netlink sock_diag refused ({why}): read /proc/net instead",)
 
+    def fingerprint(self) -> frozenset[tuple[str, str, int, int | None]]:
+        """(proto, address, port, inode) of every listening socket, owners not named: one netlink dump per
+        table (~0.3 ms for all four at 250 listeners). A new inode behind a known address is a new socket."""
+        sockets, _source, _warnings = self.raw_sockets()
+        return frozenset((sock.proto.value, sock.address, sock.port, sock.inode) for sock in sockets)
+
     def scan(self) -> Scan:
         sockets, self.source, warnings = self.raw_sockets()
         self._resolver.new_scan()

@@ -5,7 +5,10 @@ details load in a second, exclusive worker group, and a result for a row that is
 dropped: the latest selection wins.
 
 Each refresh runs the :class:`portwatch.watch.Watcher` in the scan worker: collect, flag against the baseline,
-log opens and closes. The event loop only draws the result and raises alerts (portwatch.tui.alerts).
+compare with the last refresh. The event loop only draws the result and raises alerts (portwatch.tui.alerts).
+With a capture collector, a :class:`portwatch.sentinel.Sentinel` runs in a thread of its own from the first
+refresh on, looking several times a second: it alone logs events (and their alerts), so a listener that lived
+between two refreshes is in the events view, and one a refresh also drew is logged once.
 """
 
 from __future__ import annotations
@@ -26,21 +29,23 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from portwatch.tui.alerts import Alerts
 from portwatch.collect import Collector
-from portwatch.events import Event
-from portwatch.tui.executor import DaemonExecutor
-from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
-from portwatch.model import Listener, ListenerKey, Scan
 from portwatch.collect.process import ProcessInspector
+from portwatch.events import Event
+from portwatch.flags import alarming
+from portwatch.model import Listener, ListenerKey, Scan
+from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL, Captured, Sentinel
 from portwatch.text import safe
+from portwatch.tui.alerts import Alerts
 from portwatch.tui.bindings import ViewKeys
-from portwatch.watch import MIN_INTERVAL, Watcher
-from portwatch.tui.widgets.events_screen import EventsScreen
-from portwatch.tui.widgets.filter_input import FilterInput
+from portwatch.tui.executor import DaemonExecutor
+from portwatch.tui.messages import Approved, CaptureFailed, CaptureLogged, DetailsLoaded, ScanCompleted, ScanFailed
 from portwatch.tui.table.listener_table import ListenerTable
+from portwatch.tui.widgets.events_screen import REFRESH_HINT, EventsScreen, capture_hint
+from portwatch.tui.widgets.filter_input import FilterInput
 from portwatch.tui.widgets.process_panel import ProcessPanel
 from portwatch.tui.widgets.summary_bar import SummaryBar
+from portwatch.watch import ALARM_KINDS, MIN_INTERVAL, Watcher
 
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75
@@ -54,16 +59,24 @@ class PortwatchApp(ViewKeys):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 baseline_path: Path | None = None, bell: bool = False) -> None:
+                 baseline_path: Path | None = None, bell: bool = False, capture: Collector | None = None,
+                 capture_interval: float = DEFAULT_CAPTURE_INTERVAL) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
-        ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it)."""
+        ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
+        ``capture``: a second collector (they are not thread-safe) for the sentinel, which polls it every
+        ``capture_interval`` s and logs every event; None: events are what the refreshes see."""
         super().__init__()
         self.collector = collector
-        self.watcher = Watcher(collector, baseline_path)
+        self.interval = max(MIN_INTERVAL, interval)
+        self.watcher = Watcher(collector, baseline_path, log_events=capture is None)
+        self.sentinel = None if capture is None else Sentinel(
+            capture, interval=capture_interval, baseline=lambda: self.watcher.baseline,
+            short_lived_under=self.interval)
+        self._capture_stop = threading.Event()
+        self._capture_thread: threading.Thread | None = None
         self.alerts = Alerts(self, bell)
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
-        self.interval = max(MIN_INTERVAL, interval)
         self.inspector = inspector or ProcessInspector()
         self.new_for, self.gone_for = new_for, gone_for
         #: Wall clock for ages shown in the panel; tests and screenshots fix it.
@@ -130,15 +143,16 @@ class PortwatchApp(ViewKeys):
         if not self.is_running:  # a worker's result landing while the app shuts down
             return
         polled = message.polled
-        self.scanning, self.failed, self.scan, self.history = False, False, polled.scan, polled.history
+        self.scanning, self.failed, self.scan = False, False, polled.scan
         self.table.show_changes(polled.changes)
         self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners)
         self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
         self.panel.has_baseline = polled.has_baseline
         self.alerts.on_refresh(polled)
-        for screen in self.screen_stack:
-            if isinstance(screen, EventsScreen):
-                screen.show(polled.history)
+        if self.sentinel is None:
+            self._show_history(polled.history)
+        elif self._capture_thread is None:  # from the first screen on: start-up is not slowed by a second scan
+            self._start_capture(self.sentinel)
         self._after_scan()
         # The highlighted row's listener as this scan saw it: new flags, a restarted service's new pids.
         current = self.table.highlighted_listener
@@ -146,6 +160,41 @@ class PortwatchApp(ViewKeys):
             self._highlighted = current
         if self.panel.display:  # the panel refreshes while shown: CPU %, sockets, the process still alive
             self._load_details()
+
+    def _show_history(self, history: tuple[Event, ...]) -> None:
+        self.history = history
+        for screen in self.screen_stack:
+            if isinstance(screen, EventsScreen):
+                screen.show(history)
+
+    # -- the sentinel -------------------------------------------------------------------------------------
+
+    def _start_capture(self, sentinel: Sentinel) -> None:
+        """The sentinel's own thread (never the event loop); results cross back only by post_message."""
+
+        def deliver(captured: Captured) -> None:
+            if captured.events:
+                self.post_message(CaptureLogged(captured))
+
+        def failed(error: Exception) -> None:
+            self.post_message(CaptureFailed(f"{type(error).__name__}: {error}"))
+
+        self._capture_thread = threading.Thread(target=sentinel.run, args=(self._capture_stop, deliver, failed),
+                                                name="portwatch-sentinel", daemon=True)
+        self._capture_thread.start()
+
+    def on_capture_logged(self, message: CaptureLogged) -> None:
+        if not self.is_running:
+            return
+        captured = message.captured
+        self._show_history(captured.history)
+        self.alerts.announce(tuple(event.listener for event in captured.events
+                                   if event.kind in ALARM_KINDS and alarming(event.listener)))
+
+    def on_capture_failed(self, message: CaptureFailed) -> None:
+        if self.is_running:
+            self.summary.show_notes([Content.assemble(("capture failed: ", "bold $text-error"),
+                                                      Content(safe(message.error, 300)))])
 
     def on_scan_failed(self, message: ScanFailed) -> None:
         if not self.is_running:
@@ -243,7 +292,8 @@ class PortwatchApp(ViewKeys):
 
     def action_events(self) -> None:
         if not isinstance(self.screen, EventsScreen):
-            self.push_screen(EventsScreen(self.history))
+            hint = REFRESH_HINT if self.sentinel is None else capture_hint(self.sentinel.interval)
+            self.push_screen(EventsScreen(self.history, hint))
 
     def action_approve(self) -> None:
         """No confirmation: approving only adds an entry (the old file is kept as .bak; delete it to undo)."""
@@ -280,6 +330,7 @@ class PortwatchApp(ViewKeys):
             loop.add_signal_handler(signum, self.exit)
 
     def on_unmount(self) -> None:
+        self._capture_stop.set()
         if self.is_headless or sys.platform == "win32":
             return
         loop = asyncio.get_running_loop()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from portwatch.model import ListenerKey, ProcessDetails, Scan
+from portwatch.sentinel import Captured
 from portwatch.watch import Approval, Polled
 
 
@@ -46,3 +47,18 @@ class Approved(Message):
     """The approve key's write finished (or was refused): say so, and refresh so the flag goes."""
 
     approval: Approval
+
+
+@dataclass
+class CaptureLogged(Message):
+    """The sentinel logged events between refreshes (opened, closed, taken over): never replaced, each
+    may carry an alert."""
+
+    captured: Captured
+
+
+@dataclass
+class CaptureFailed(Message):
+    """A sentinel poll raised; shown once in the header, and capture goes on."""
+
+    error: str
