@@ -51,14 +51,14 @@ def wait_for(seen: list[Event], port: int, kind: EventKind, timeout: float = 5.0
 
 
 def test_a_listener_that_lives_300_ms_is_logged_with_its_owner_and_lifetime(
-        running: tuple[Sentinel, list[Event]]) -> None:
+    running: tuple[Sentinel, list[Event]],
+) -> None:
     _sentinel, seen = running
     brief = open_briefly(0.3)
     opened = wait_for(seen, brief.port, EventKind.OPENED)
     closed = wait_for(seen, brief.port, EventKind.CLOSED)
     [owner] = opened.listener.owners
-    assert (owner.pid, owner.exe, opened.seen_by) == (brief.pid, os.path.realpath(sys.executable),
-                                                       EventSource.SENTINEL)
+    assert (owner.pid, owner.exe, opened.seen_by) == (brief.pid, os.path.realpath(sys.executable), EventSource.SENTINEL)
     assert closed.listener.pids == (brief.pid,) and closed.short_lived
     assert closed.lifetime is not None and 0.0 < closed.lifetime < 1.0
 

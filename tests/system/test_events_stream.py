@@ -31,8 +31,12 @@ class Stream:
 
     def __init__(self, *args: str) -> None:
         env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "portwatch", "events", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "portwatch", "events", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
         self.buffer = b""
 
     def lines(self, timeout: float) -> Iterator[str]:
@@ -89,6 +93,7 @@ def for_port(port: int, kind: str):  # type: ignore[no-untyped-def]
     def matches(line: str) -> bool:
         document = json.loads(line)
         return bool(document.get("kind") == kind and document.get("listener", {}).get("port") == port)
+
     return matches
 
 
@@ -167,8 +172,7 @@ def rss_kib(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def test_a_reader_that_never_reads_costs_bounded_memory_and_is_told_what_was_dropped(
-        streams: list[Stream]) -> None:
+def test_a_reader_that_never_reads_costs_bounded_memory_and_is_told_what_was_dropped(streams: list[Stream]) -> None:
     stream = Stream("--jsonl", "--max-queue", "100")
     streams.append(stream)
     stream.started()

@@ -20,8 +20,17 @@ SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "portwatch/schemas/ev
 
 
 def listener(port: int, pid: int = 10, name: str = "app") -> Listener:
-    return Listener(Proto.TCP, Family.IPV4, "127.0.0.1", port, PortRange.REGISTERED, False, Exposure.LOOPBACK,
-                    owners=(Owner(pid=pid, name=name, exe="/usr/bin/app"),), inodes=(port * 10,))
+    return Listener(
+        Proto.TCP,
+        Family.IPV4,
+        "127.0.0.1",
+        port,
+        PortRange.REGISTERED,
+        False,
+        Exposure.LOOPBACK,
+        owners=(Owner(pid=pid, name=name, exe="/usr/bin/app"),),
+        inodes=(port * 10,),
+    )
 
 
 class FakeCollector:
@@ -124,14 +133,17 @@ def test_the_queue_drops_the_oldest_and_says_how_many() -> None:
 
 
 def test_event_objects_follow_the_schema_with_and_without_a_baseline() -> None:
-    closed = Event(EventKind.CLOSED, listener(4444), 1796163674.25, 0.3, seen_by=EventSource.SENTINEL,
-                   short_lived=True)
+    closed = Event(EventKind.CLOSED, listener(4444), 1796163674.25, 0.3, seen_by=EventSource.SENTINEL, short_lived=True)
     for has_baseline in (False, True):
         jsonschema.validate(event_json(closed, has_baseline), SCHEMA)
     jsonschema.validate(dropped_json(12, 1796163674.25), SCHEMA)
     document = event_json(closed, True)
-    assert (document["kind"], document["lifetime"], document["expected"], document["time"]) == \
-        ("closed", 0.3, True, "2026-12-01T22:21:14.250Z")
+    assert (document["kind"], document["lifetime"], document["expected"], document["time"]) == (
+        "closed",
+        0.3,
+        True,
+        "2026-12-01T22:21:14.250Z",
+    )
 
 
 def test_a_readable_line_shows_a_hostile_name_escaped() -> None:
