@@ -40,7 +40,7 @@ class Collector(Protocol):
 
 
 #: What a cheap look at the sockets returns: equal values mean nothing opened or closed in between.
-Fingerprint = frozenset[tuple[str, str, int, int | None]]
+Fingerprint = frozenset[tuple[str, int]]
 
 
 def fingerprint_of(collector: Collector) -> Callable[[], Fingerprint] | None:
