@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from portwatch import __version__, listing
-from portwatch.collect import COLLECTOR_NAMES, get_collector
+from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
 from portwatch.model import Family, Listener, PortRange, Proto
 from portwatch.watch import MIN_INTERVAL
 
@@ -187,10 +187,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_who(args: argparse.Namespace) -> int:
-    from portwatch.collect.process import ProcessInspector
-
     found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
-    inspector = ProcessInspector()
+    inspector = get_inspector()
     details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
     if args.json:
         _dump_json(listing.who_json(found, details))

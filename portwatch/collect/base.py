@@ -11,7 +11,7 @@ from typing import Protocol
 from portwatch import ranges
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.owners import OwnerResolver, user_name
-from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, Proto, Scan
+from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, ProcessDetails, Proto, Scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,12 @@ class RawSocket:
     inode: int | None = None
     #: IPV6_V6ONLY as the kernel reports it (netlink); None where the reader cannot tell.
     v6only: bool | None = None
+
+
+class Inspector(Protocol):
+    """Reads one process's details for the panel and `who`; a process that vanished is a state, not an error."""
+
+    def inspect(self, pid: int) -> ProcessDetails: ...
 
 
 class Collector(Protocol):

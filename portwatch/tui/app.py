@@ -29,8 +29,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from portwatch.collect import Collector
-from portwatch.collect.process import ProcessInspector
+from portwatch.collect import Collector, Inspector, get_inspector
 from portwatch.events import Event
 from portwatch.flags import alarming
 from portwatch.model import Listener, ListenerKey, Scan
@@ -57,7 +56,7 @@ class PortwatchApp(ViewKeys):
     CSS_PATH = "portwatch.tcss"
     TITLE = "portwatch"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
-    def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
+    def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
                  baseline_path: Path | None = None, bell: bool = False, capture: Collector | None = None,
                  capture_interval: float = DEFAULT_CAPTURE_INTERVAL) -> None:
@@ -77,7 +76,7 @@ class PortwatchApp(ViewKeys):
         self.alerts = Alerts(self, bell)
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
-        self.inspector = inspector or ProcessInspector()
+        self.inspector = inspector or get_inspector()
         self.new_for, self.gone_for = new_for, gone_for
         #: Wall clock for ages shown in the panel; tests and screenshots fix it.
         self.clock = clock

@@ -11,8 +11,8 @@ from textual.widgets import Label, Static
 
 from portwatch.model import PortRange, Scan
 from portwatch.text import safe
-from portwatch.tui.widgets import show
 from portwatch.tui.table.rows import RANGE_GLYPHS, ViewFilter
+from portwatch.tui.widgets import show
 
 
 class SummaryBar(Vertical):
