@@ -269,20 +269,24 @@ def run_events(args: argparse.Namespace) -> int:
 
 def run_tui(args: argparse.Namespace) -> int:
     from portwatch.baseline_file import default_path
-    from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
+    from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL
+    from portwatch.watch import Watcher, poll_in_background
 
     if args.baseline is not None and not args.baseline.exists():  # as `check`: an explicit file must exist
         print(f"portwatch: no baseline at {args.baseline}: `portwatch baseline save {args.baseline}` "
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
-    from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL
-
     capture = DEFAULT_CAPTURE_INTERVAL if args.capture_interval is None else args.capture_interval
+    collector = get_collector(args.collector)
+    watcher = Watcher(collector, args.baseline or default_path(), log_events=not capture)
+    first_scan = poll_in_background(watcher)  # runs while Textual is imported: the first paint shows the table
+    from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
+
     # The sentinel gets a collector of its own: collectors are not thread-safe, and it scans between refreshes.
-    PortwatchApp(collector=get_collector(args.collector), interval=args.interval,
-                 baseline_path=args.baseline or default_path(), bell=args.bell,
-                 capture=get_collector(args.collector) if capture else None, capture_interval=capture).run()
+    PortwatchApp(collector=collector, interval=args.interval, baseline_path=watcher.baseline_path, bell=args.bell,
+                 capture=get_collector(args.collector) if capture else None, capture_interval=capture,
+                 watcher=watcher, first_scan=first_scan).run()
     return EXIT_OK
 
 

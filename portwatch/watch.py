@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,3 +173,18 @@ class Watcher:
             self._stamp = _stamp(path)
         hidden = "" if listener.owners else " (owner not visible: the entry matches port, user and exposure)"
         return Approval(True, f"approved {what} into {safe(path)}{hidden}")
+
+
+def poll_in_background(watcher: Watcher) -> Future[Polled]:
+    """The first refresh started in a daemon thread now, so it overlaps what comes before the first screen
+    (the TUI's imports): the app draws the table with its first paint instead of an empty one first."""
+    future: Future[Polled] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(watcher.poll())
+        except Exception as error:  # the app reports it as a failed scan
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="portwatch-first-scan", daemon=True).start()
+    return future

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from textual import work
@@ -38,13 +39,14 @@ from portwatch.text import safe
 from portwatch.tui.alerts import Alerts
 from portwatch.tui.bindings import ViewKeys
 from portwatch.tui.executor import DaemonExecutor
+from portwatch.tui.heap import HeapKeeper
 from portwatch.tui.messages import Approved, CaptureFailed, CaptureLogged, DetailsLoaded, ScanCompleted, ScanFailed
 from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.events_screen import REFRESH_HINT, EventsScreen, capture_hint
 from portwatch.tui.widgets.filter_input import FilterInput
 from portwatch.tui.widgets.process_panel import ProcessPanel
 from portwatch.tui.widgets.summary_bar import SummaryBar
-from portwatch.watch import ALARM_KINDS, MIN_INTERVAL, Watcher
+from portwatch.watch import ALARM_KINDS, MIN_INTERVAL, Polled, Watcher
 
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75
@@ -59,21 +61,27 @@ class PortwatchApp(ViewKeys):
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
                  baseline_path: Path | None = None, bell: bool = False, capture: Collector | None = None,
-                 capture_interval: float = DEFAULT_CAPTURE_INTERVAL) -> None:
+                 capture_interval: float = DEFAULT_CAPTURE_INTERVAL, watcher: Watcher | None = None,
+                 first_scan: Future[Polled] | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
         ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
         ``capture``: a second collector (they are not thread-safe) for the sentinel, which polls it every
-        ``capture_interval`` s and logs every event; None: events are what the refreshes see."""
+        ``capture_interval`` s and logs every event; None: events are what the refreshes see.
+        ``watcher`` and ``first_scan``: the CLI starts the first refresh before importing Textual
+        (watch.poll_in_background) so the first paint already shows the table."""
         super().__init__()
         self.collector = collector
         self.interval = max(MIN_INTERVAL, interval)
-        self.watcher = Watcher(collector, baseline_path, log_events=capture is None)
+        self.watcher = watcher or Watcher(collector, baseline_path, log_events=capture is None)
+        self._first_scan = first_scan
         self.sentinel = None if capture is None else Sentinel(
             capture, interval=capture_interval, baseline=lambda: self.watcher.baseline,
             short_lived_under=self.interval)
         self._capture_stop = threading.Event()
         self._capture_thread: threading.Thread | None = None
         self.alerts = Alerts(self, bell)
+        #: Full garbage collections between refreshes, not inside them (tui/heap.py).
+        self.heap = HeapKeeper()
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
         self.inspector = inspector or get_inspector()
@@ -88,6 +96,7 @@ class PortwatchApp(ViewKeys):
         self._next_scan: Timer | None = None
         self._slow_scan: Timer | None = None
         self._highlighted: Listener | None = None
+        self._showed_next_owner = False
         # Kept, not queried: a query would search whichever screen is on top (help, command palette).
         self.summary = SummaryBar(id="summary")
         self.table = ListenerTable(id="listeners", new_for=new_for, gone_for=gone_for, clock=clock)
@@ -108,7 +117,23 @@ class PortwatchApp(ViewKeys):
         self.table.focus()
         self._install_signal_handlers()
         self.set_interval(1.0, self._age_rows)
-        self.start_scan()
+        first, self._first_scan = self._first_scan, None
+        if first is None:
+            self.start_scan()
+        elif first.done():  # the usual case: it ran during the imports; the table fills before the first paint
+            self.scanning = True
+            self._first_scan_done(first)
+        else:
+            self.scanning = True
+            self._slow_scan = self.set_timer(SLOW_SCAN, self._show_state)
+            first.add_done_callback(lambda done: self.call_from_thread(self._first_scan_done, done))
+
+    def _first_scan_done(self, first: Future[Polled]) -> None:
+        error = first.exception()
+        if error is not None:
+            self.on_scan_failed(ScanFailed(f"{type(error).__name__}: {error}"))
+        else:
+            self.on_scan_completed(ScanCompleted(first.result()))
 
     # -- scanning -----------------------------------------------------------------------------------------
 
@@ -152,6 +177,8 @@ class PortwatchApp(ViewKeys):
             self._show_history(polled.history)
         elif self._capture_thread is None:  # from the first screen on: start-up is not slowed by a second scan
             self._start_capture(self.sentinel)
+        if not self.heap.active:
+            self.call_after_refresh(self._settle_heap)
         self._after_scan()
         # The highlighted row's listener as this scan saw it: new flags, a restarted service's new pids.
         current = self.table.highlighted_listener
@@ -159,6 +186,10 @@ class PortwatchApp(ViewKeys):
             self._highlighted = current
         if self.panel.display:  # the panel refreshes while shown: CPU %, sockets, the process still alive
             self._load_details()
+
+    def _settle_heap(self) -> None:
+        self.heap.settle()
+        self.set_interval(self.heap.every, self.heap.collect)
 
     def _show_history(self, history: tuple[Event, ...]) -> None:
         self.history = history
@@ -230,7 +261,10 @@ class PortwatchApp(ViewKeys):
         if changed:
             self.owner_index = 0
         self._highlighted = message.listener
-        self.refresh_bindings()
+        several = self._several_owners()
+        if several != self._showed_next_owner:  # the Footer rebuilds all its keys: ~40 ms, so only on a change
+            self._showed_next_owner = several
+            self.refresh_bindings()
         self._load_details()
 
     def _current_pid(self) -> int | None:
@@ -284,9 +318,12 @@ class PortwatchApp(ViewKeys):
         self.owner_index += 1
         self._load_details()
 
+    def _several_owners(self) -> bool:
+        return self._highlighted is not None and len(self._highlighted.pids) > 1
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_owner":
-            return self._highlighted is not None and len(self._highlighted.pids) > 1
+            return self._several_owners()
         return True
 
     def action_events(self) -> None:
@@ -330,6 +367,7 @@ class PortwatchApp(ViewKeys):
 
     def on_unmount(self) -> None:
         self._capture_stop.set()
+        self.heap.restore()
         if self.is_headless or sys.platform == "win32":
             return
         loop = asyncio.get_running_loop()

@@ -86,10 +86,10 @@ def flags_content(listener: Listener, has_baseline: bool) -> Content:
     lines = [status, Content.styled("Flags" if listener.flags else "Flags: none", "bold")]
     for flag in listener.flags:
         if flag.informational:
-            lines.append(Content.assemble(("· ", "$text-muted"), (f"{flag.code} (info): ", "bold $text-muted"),
+            lines.append(Content.assemble(("· ", "$text-muted"), (f"{flag.code.value} (info): ", "bold $text-muted"),
                                           Content.styled(flag.reason, "$text-muted")))
         else:
-            lines.append(Content.assemble(("! ", "bold $text-error"), (f"{flag.code}: ", "bold $text-error"),
+            lines.append(Content.assemble(("! ", "bold $text-error"), (f"{flag.code.value}: ", "bold $text-error"),
                                           Content(flag.reason)))
     return Content("\n").join(lines)
 
