@@ -50,8 +50,7 @@ def install(venv: Path) -> Path:
     script = venv / "bin" / "portwatch"
     if not script.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(REPO)], check=True,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(REPO)], check=True, stderr=subprocess.DEVNULL)
     return script
 
 
@@ -62,8 +61,9 @@ def first_screen(name: str, command: str, drawn: Callable[[str], bool]) -> float
     subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "160", "-y", "45", command], check=True)
     try:
         while time.perf_counter() - start < TIMEOUT:
-            pane = subprocess.run([*TMUX, "capture-pane", "-p", "-t", session], capture_output=True, text=True,
-                                  check=False).stdout
+            pane = subprocess.run(
+                [*TMUX, "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
+            ).stdout
             if drawn(pane):
                 return time.perf_counter() - start
             time.sleep(0.005)
@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         # A home of its own: no baseline file, no btop config from earlier runs; the same for all three.
         env = f"env HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color"
         programs: dict[str, tuple[str, Callable[[str], bool]]] = {
-            "portwatch": (f"exec {env} {script}", _portwatch_drawn)}
+            "portwatch": (f"exec {env} {script}", _portwatch_drawn)
+        }
         for peer, drawn in (("htop", _htop_drawn), ("btop", _btop_drawn)):
             if shutil.which(peer):
                 programs[peer] = (f"exec {env} {peer}", drawn)
@@ -104,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
                         times[name].append(took)
         finally:
             subprocess.run([*TMUX, "kill-server"], stderr=subprocess.DEVNULL, check=False)
-    print(f"# First screen, tmux 160x45, {args.rounds} interleaved rounds, {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]} (portwatch from a regular install)\n")
+    print(
+        f"# First screen, tmux 160x45, {args.rounds} interleaved rounds, {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]} (portwatch from a regular install)\n"
+    )
     reference = statistics.median(times["portwatch"]) if times["portwatch"] else float("nan")
     print("| program | median s | min s | max s | × portwatch | missed |\n|---|---:|---:|---:|---:|---:|")
     for name, found in times.items():
@@ -113,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {name} | - | - | - | - | {missed[name]} |")
             continue
         median = statistics.median(found)
-        print(f"| {name} | {median:.3f} | {min(found):.3f} | {max(found):.3f} | {median / reference:.2f}× | "
-              f"{missed[name]} |")
+        print(
+            f"| {name} | {median:.3f} | {min(found):.3f} | {max(found):.3f} | {median / reference:.2f}× | "
+            f"{missed[name]} |"
+        )
     print(f"\nTarget: portwatch ≤ {TARGET} s.")
     return 0
 

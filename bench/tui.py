@@ -39,8 +39,8 @@ from textual.widget import Widget  # noqa: E402
 from bench.idle import IdleResult, idle_table, measure_idle  # noqa: E402
 from bench.load import Load  # noqa: E402
 from bench.synthetic import HOLDER, SyntheticCollector  # noqa: E402
-from portwatch.tui.app import PortwatchApp  # noqa: E402
 from portwatch.collect import Collector, get_collector  # noqa: E402
+from portwatch.tui.app import PortwatchApp  # noqa: E402
 from portwatch.tui.table.listener_table import ListenerTable  # noqa: E402
 
 LOOP_TARGET = 0.050

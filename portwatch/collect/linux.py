@@ -6,7 +6,6 @@ socket's uid, so the user is known even when the process is not ours to see.
 
 from __future__ import annotations
 
-
 from portwatch.collect import netlink, procfs, procnet
 from portwatch.collect.autobound import autobound_udp
 from portwatch.collect.base import RawSocket, build_scan
