@@ -64,11 +64,12 @@ def is_privileged() -> bool:
 
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
-               autobound: set[tuple[str, int]] | None = None) -> Scan:
+               autobound: set[tuple[str, int]] | None = None, partial: bool = False) -> Scan:
     """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
-    (address, port) it bound for UDP clients, None where the OS cannot say.
+    (address, port) it bound for UDP clients, None where the OS cannot say. ``partial``: these are some of the
+    sockets only (caches of the owners not among them are kept).
     """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
@@ -107,10 +108,11 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             autobound=None if proto is not Proto.UDP or autobound is None else (address, port) in autobound,
         ))
     listeners.sort(key=sort_key)
-    live = {pid for entry in listeners for pid in entry.pids}
-    resolver.forget_except(live)
-    if exe_inspector is not None:
-        exe_inspector.forget_except(live)
+    if not partial:  # a partial scan (the sentinel's news) sees only some listeners: keep the others' caches
+        live = {pid for entry in listeners for pid in entry.pids}
+        resolver.forget_except(live)
+        if exe_inspector is not None:
+            exe_inspector.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
 
 

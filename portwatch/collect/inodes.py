@@ -146,6 +146,36 @@ class SocketOwners:
             del self._unmatched[inode]
         return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
 
+    def resolve_some(self, inodes: Collection[int]) -> dict[int, tuple[int, ...]]:
+        """:meth:`resolve` for a few inodes among many (new sockets the sentinel saw): their cached holders
+        confirmed, else new processes, listening processes and processes started since the last full walk
+        walked for them; never a full walk, and what is known of every other inode is kept."""
+        wanted = set(inodes)
+        for inode in wanted & self._holders.keys():
+            link = socket_link(inode)
+            holders = self._holders[inode]
+            for pid, fd in list(holders.items()):
+                try:
+                    still = os.readlink(f"{self.proc}/{pid}/fd/{fd}") == link
+                except OSError:
+                    still = False
+                if not still:
+                    del holders[pid]
+            if not holders:
+                del self._holders[inode]
+        missing = wanted - self._holders.keys()
+        if missing:
+            pids = list_pids(self.proc)
+            new = pids - self._pids_last
+            self._walk(new, missing)
+            for walk in ({pid for holders in self._holders.values() for pid in holders} - new,
+                         pids - self._pids_at_full_walk - new):
+                missing = wanted - self._holders.keys()
+                if not missing:
+                    break
+                self._walk(walk, missing)
+        return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
+
     def _confirm(self, wanted: set[int]) -> None:
         """Keep a cached holder only if its fd still links to the inode: one readlink each."""
         for inode in list(self._holders):

@@ -150,3 +150,49 @@ def test_a_readable_line_shows_a_hostile_name_escaped() -> None:
     hostile = Event(EventKind.OPENED, listener(4444, name="\x1b[2J[/]evil"), 1796163674.0)
     line = event_line(hostile, has_baseline=False)
     assert "\x1b" not in line and "\\x1b[2J[/]evil" in line and line.startswith(iso_time(1796163674.0))
+
+
+class PartialCollector(FakeCollector):
+    """A FakeCollector that can also scan only some sockets, as the Linux collector does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.partial: list[set[int]] = []
+
+    def scan_inodes(self, inodes: set[int]) -> Scan:
+        self.partial.append(set(inodes))
+        chosen = tuple(
+            dataclasses.replace(e, inodes=tuple(i for i in e.inodes if i in inodes))
+            for e in self.live
+            if set(e.inodes) & inodes
+        )
+        return Scan(chosen, EphemeralRange(PortSpan(32768, 60999)), True, "fake", self.now)
+
+    def fingerprint(self) -> frozenset[tuple[str, int]]:  # type: ignore[override]
+        return frozenset((e.proto.value, inode) for e in self.live for inode in e.inodes)
+
+
+def test_between_rescans_only_the_new_sockets_are_read_and_merged() -> None:
+    collector = PartialCollector()
+    collector.live = [listener(22), listener(80)]
+    sentinel, clock = sentinel_on(collector)
+    sentinel.step()
+    collector.live, clock[0] = [listener(22), listener(80), listener(4444, pid=9)], 0.2
+    [opened] = sentinel.step().events
+    collector.live, clock[0] = [listener(22), listener(80)], 0.4
+    [closed] = sentinel.step().events
+    assert (opened.kind, opened.listener.pids, closed.kind) == (EventKind.OPENED, (9,), EventKind.CLOSED)
+    assert (collector.scans, sentinel.stats.partial_scans, collector.partial[0]) == (1, 2, {44440})
+
+
+def test_a_partial_scan_tells_a_takeover_and_a_worker_joining_apart() -> None:
+    collector = PartialCollector()
+    collector.live = [listener(8080, pid=1), listener(9090, pid=5)]
+    sentinel, clock = sentinel_on(collector)
+    sentinel.step()
+    taken = dataclasses.replace(listener(8080, pid=2, name="evil"), inodes=(999,))
+    joined = dataclasses.replace(listener(9090, pid=5), inodes=(90900, 777), owners=(Owner(5, "app"), Owner(6, "app")))
+    collector.live, clock[0] = [taken, joined], 0.2
+    [event] = sentinel.step().events  # the worker joining is a change of owners, not news
+    assert (event.kind, event.key.port, event.previous_pids) == (EventKind.OWNER_CHANGED, 8080, (1,))
+    assert {90900, 777} <= collector.partial[-1]  # the group was read whole, not only its new socket
