@@ -146,10 +146,12 @@ class SocketOwners:
             del self._unmatched[inode]
         return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
 
-    def resolve_some(self, inodes: Collection[int]) -> dict[int, tuple[int, ...]]:
+    def resolve_some(self, inodes: Collection[int], limit: int = 64) -> dict[int, tuple[int, ...]]:
         """:meth:`resolve` for a few inodes among many (new sockets the sentinel saw): their cached holders
-        confirmed, else new processes, listening processes and processes started since the last full walk
-        walked for them; never a full walk, and what is known of every other inode is kept."""
+        confirmed, else at most ``limit`` processes walked, newest first (pids grow), among those started
+        since the last full walk and those that already listen; never a full walk, and what is known of
+        every other inode is kept. An owner not found so (a socket that closed at once, an old process
+        opening one more socket) waits for the next :meth:`resolve`."""
         wanted = set(inodes)
         for inode in wanted & self._holders.keys():
             link = socket_link(inode)
@@ -165,15 +167,16 @@ class SocketOwners:
                 del self._holders[inode]
         missing = wanted - self._holders.keys()
         if missing:
-            pids = list_pids(self.proc)
-            new = pids - self._pids_last
-            self._walk(new, missing)
-            for walk in ({pid for holders in self._holders.values() for pid in holders} - new,
-                         pids - self._pids_at_full_walk - new):
-                missing = wanted - self._holders.keys()
+            listening = {pid for holders in self._holders.values() for pid in holders}
+            recent = sorted(list_pids(self.proc) - self._pids_at_full_walk, reverse=True)
+            links = {socket_link(inode): inode for inode in missing}
+            for pid in [*recent, *sorted(listening - set(recent), reverse=True)][:limit]:
+                self.processes_walked += 1
+                for fd, inode in matching_fds(pid, links, self.proc):
+                    self._holders.setdefault(inode, {})[pid] = fd
+                    missing.discard(inode)
                 if not missing:
                     break
-                self._walk(walk, missing)
         return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
 
     def _confirm(self, wanted: set[int]) -> None:
