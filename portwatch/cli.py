@@ -1,4 +1,5 @@
-"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `events`.
+"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `events`,
+`metrics`, `serve --metrics ADDR:PORT`.
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -85,6 +86,47 @@ def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
                         help="baseline file to judge against (default: your config dir)")
 
 
+def _listen_address(text: str) -> tuple[str, int]:
+    """ADDR:PORT for `serve --metrics`: an explicit address, IPv6 in brackets; no wildcard by default."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"{text!r}: give ADDR:PORT with the address to listen on, e.g. "
+                                         "127.0.0.1:9105 (0.0.0.0:PORT only if every interface is meant)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise argparse.ArgumentTypeError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:9105")
+    return host, _port(port_text)
+
+
+def _min_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"--min-interval {text} is negative")
+    return value
+
+
+def _add_metrics_parsers(commands: argparse._SubParsersAction[OneLineParser]) -> None:
+    per_listener = {"choices": ("all", "unexpected", "none"), "default": "unexpected",
+                    "help": "which listeners get a series of their own (default: unexpected)"}
+    metrics = commands.add_parser("metrics", help="the judged scan in Prometheus's text format")
+    metrics.add_argument("--textfile", type=Path, metavar="PATH.prom",
+                         help="write it atomically to PATH.prom (node_exporter's textfile collector) instead of "
+                              "stdout")
+    _shared_options(metrics, top=False)
+    metrics.add_argument("--per-listener", **per_listener)  # type: ignore[arg-type]
+    serve = commands.add_parser("serve", help="an HTTP endpoint for Prometheus to scrape")
+    serve.add_argument("--metrics", type=_listen_address, required=True, metavar="ADDR:PORT",
+                       help="where to listen, e.g. 127.0.0.1:9105 (required: no wildcard default)")
+    serve.add_argument("--min-interval", type=_min_interval, default=15.0, metavar="SECONDS",
+                       help="scan at most this often however often scraped (default 15; 0 scans every scrape)")
+    _shared_options(serve, top=False)
+    serve.add_argument("--per-listener", **per_listener)  # type: ignore[arg-type]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="portwatch", description="What is listening on this machine, and should it be?")
     parser.add_argument("--version", action="version", version=f"portwatch {__version__}")
@@ -134,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--capture-interval", type=_capture_interval, default=argparse.SUPPRESS,
                         metavar="SECONDS", help="how often the kernel's socket list is read (default 0.2)")
     events.add_argument("--max-queue", type=_queue_size, default=None, help=argparse.SUPPRESS)
+    _add_metrics_parsers(commands)
     return parser
 
 
@@ -290,10 +333,22 @@ def run_tui(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_metrics(args: argparse.Namespace) -> int:
+    from portwatch.metrics_commands import run_metrics
+
+    return run_metrics(args)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from portwatch.metrics_commands import run_serve
+
+    return run_serve(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
-                "events": run_events, None: run_tui}
+                "events": run_events, "metrics": run_metrics, "serve": run_serve, None: run_tui}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

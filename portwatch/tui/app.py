@@ -96,7 +96,6 @@ class PortwatchApp(ViewKeys):
         self._next_scan: Timer | None = None
         self._slow_scan: Timer | None = None
         self._highlighted: Listener | None = None
-        self._showed_next_owner = False
         # Kept, not queried: a query would search whichever screen is on top (help, command palette).
         self.summary = SummaryBar(id="summary")
         self.table = ListenerTable(id="listeners", new_for=new_for, gone_for=gone_for, clock=clock)
@@ -260,11 +259,9 @@ class PortwatchApp(ViewKeys):
             or message.listener.key != self._highlighted.key
         if changed:
             self.owner_index = 0
+        # No refresh_bindings here: it rebuilds the Footer, and doing that on every cursor move grew memory
+        # and slowed each key over a long session. The keys stay the same whatever row is highlighted.
         self._highlighted = message.listener
-        several = self._several_owners()
-        if several != self._showed_next_owner:  # the Footer rebuilds all its keys: ~40 ms, so only on a change
-            self._showed_next_owner = several
-            self.refresh_bindings()
         self._load_details()
 
     def _current_pid(self) -> int | None:
@@ -274,6 +271,8 @@ class PortwatchApp(ViewKeys):
         return listener.pids[self.owner_index % len(listener.pids)]
 
     def _load_details(self) -> None:
+        if not self.panel.display:  # folded away: showing it (`p`) loads the details then
+            return
         listener, pid = self._highlighted, self._current_pid()
         self.panel.show_listener(listener, pid)
         if listener is not None and pid is not None:
@@ -315,16 +314,15 @@ class PortwatchApp(ViewKeys):
         self.call_after_refresh(self._load_details)  # a panel just shown may hold stale details
 
     def action_next_owner(self) -> None:
+        listener = self._highlighted
+        if listener is None or len(listener.pids) < 2:
+            self.notify("This listener has one owner: `o` steps through the owners of a shared socket.",
+                        timeout=3)
+            return
         self.owner_index += 1
         self._load_details()
 
-    def _several_owners(self) -> bool:
-        return self._highlighted is not None and len(self._highlighted.pids) > 1
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next_owner":
-            return self._several_owners()
-        return True
 
     def action_events(self) -> None:
         if not isinstance(self.screen, EventsScreen):
