@@ -147,9 +147,10 @@ async def refresh(app: PortwatchApp, probe: Probe, pilot: Any) -> Cost:
 
 
 async def drive(label: str, collector: Collector, refreshes: int,
-                churn: Callable[[], None] | None = None) -> LoopResult:
+                churn: Callable[[], None] | None = None, capture: Collector | None = None) -> LoopResult:
     probe = Probe()
-    app = PortwatchApp(collector, interval=3600)  # the bench triggers scans; the app's timer stays out of it
+    # The bench triggers scans; the app's timer stays out of it. ``capture``: the sentinel runs too.
+    app = PortwatchApp(collector, interval=3600, capture=capture)
     with probe.installed():
         start, cpu = time.perf_counter(), time.thread_time()
         async with app.run_test(size=(160, 45)) as pilot:
@@ -170,7 +171,7 @@ async def drive(label: str, collector: Collector, refreshes: int,
     return LoopResult(label, rows, first, samples, [t for _, t in probe.ages[ages_before:]], app.heap.worst)
 
 
-def real_listeners(count: int, refreshes: int) -> LoopResult:
+def real_listeners(count: int, refreshes: int, sentinel: bool = False) -> LoopResult:
     """The app on the real collector, with ``count`` TCP listeners on 127.0.0.1 held and churned by a child."""
     load = Load()
     try:
@@ -186,7 +187,9 @@ def real_listeners(count: int, refreshes: int) -> LoopResult:
         collector = get_collector()
         try:
             label = f"real, {count} TCP on 127.0.0.1 (+ this host's own)"
-            return asyncio.run(drive(label, collector, refreshes, churn))
+            if sentinel:
+                label += ", sentinel on"
+            return asyncio.run(drive(label, collector, refreshes, churn, get_collector() if sentinel else None))
         finally:
             close = getattr(collector, "close", None)
             if close is not None:
@@ -253,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10 refreshes per configuration, 12 s idle sample")
     parser.add_argument("--sizes", default="250,1000,5000", help="synthetic listener counts")
     parser.add_argument("--real", type=int, default=5000, help="real loopback listeners (0: skip)")
+    parser.add_argument("--sentinel", action="store_true", help="the real run again with the sentinel on")
     parser.add_argument("--idle-listeners", type=int, default=250, help="real listeners while idle (0: skip idle)")
     parser.add_argument("--refreshes", type=int, default=None)
     parser.add_argument("--idle-seconds", type=float, default=None)
@@ -268,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                for size in (int(part) for part in args.sizes.split(",") if part.strip())]
     if args.real:
         results.append(real_listeners(args.real, refreshes))
+        if args.sentinel:
+            results.append(real_listeners(args.real, refreshes, sentinel=True))
     print("## Event loop per refresh (1% of listeners closed and opened, 0.5% owners restarted, per scan)\n")
     print("\n".join(loop_table(results)) + "\n", flush=True)
     print("## The tail: p95 and worst refresh (loop CPU)\n")
