@@ -81,8 +81,9 @@ class LinuxCollector:
             self._diag.close()
             self._diag = None
 
-    def raw_sockets(self) -> tuple[list[RawSocket], str, tuple[str, ...]]:
-        """Listening sockets without owners, the source that gave them, and why netlink was not used."""
+    def raw_sockets(self, only: Collection[int] | None = None) -> tuple[list[RawSocket], str, tuple[str, ...]]:
+        """Listening sockets without owners, the source that gave them, and why netlink was not used.
+        ``only``: the sockets of these inodes (netlink decodes no other; /proc/net is filtered after)."""
         sockets: list[RawSocket] = []
         sources: set[str] = set()
         problems: list[str] = []
@@ -91,13 +92,13 @@ class LinuxCollector:
                 try:
                     if self._diag is None:
                         self._diag = netlink.DiagSocket()
-                    sockets.extend(self._diag.listeners(proto, family))
+                    sockets.extend(self._diag.listeners(proto, family, only))
                     sources.add("netlink")
                     continue
                 except OSError as error:
                     problems.append(f"{proto.value}/{family.value}: {error.strerror or error}")
                     self.close()  # a half-read dump leaves replies behind: start afresh
-            sockets.extend(procnet.listeners(proto, family))
+            sockets.extend(sock for sock in procnet.listeners(proto, family) if only is None or sock.inode in only)
             sources.add("procfs")
         source = "+".join(sorted(sources))
         if not problems:
@@ -124,7 +125,7 @@ class LinuxCollector:
         """A scan of only the sockets with these inodes (the sentinel's news: a few new sockets among 5,000),
         their owners found as a refresh finds them, the caches of every other socket left as they are."""
         wanted = set(inodes)
-        sockets = [sock for sock in self.raw_sockets()[0] if sock.inode in wanted]
+        sockets = self.raw_sockets(wanted)[0]
         self._resolver.new_scan()
         holders = self.socket_owners.resolve_some({sock.inode for sock in sockets if sock.inode})
         owned = [RawSocket(sock.proto, sock.family, sock.address, sock.port, holders[sock.inode], sock.uid,

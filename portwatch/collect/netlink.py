@@ -13,7 +13,7 @@ import errno
 import os
 import socket
 import struct
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from portwatch.collect.base import RawSocket
 from portwatch.model import Family, Proto
@@ -61,9 +61,10 @@ class DiagSocket:
     def close(self) -> None:
         self._sock.close()
 
-    def listeners(self, proto: Proto, family: Family) -> list[RawSocket]:
-        """Every listening socket of one protocol and family in this network namespace."""
-        return self.dump(proto, family, _STATES[proto])
+    def listeners(self, proto: Proto, family: Family, only: Collection[int] | None = None) -> list[RawSocket]:
+        """Every listening socket of one protocol and family in this network namespace (``only``: of those
+        inodes only; the others are not decoded)."""
+        return self.dump(proto, family, _STATES[proto], only)
 
     def inodes(self, proto: Proto, family: Family) -> list[int]:
         """The inodes of :meth:`listeners`, nothing else decoded (the sentinel's poll: ~4x cheaper)."""
@@ -107,7 +108,8 @@ class DiagSocket:
                     continue
                 yield body, length
 
-    def dump(self, proto: Proto, family: Family, states: int) -> list[RawSocket]:
+    def dump(self, proto: Proto, family: Family, states: int,
+             only: Collection[int] | None = None) -> list[RawSocket]:
         """Sockets whose state bit is set in ``states``; for UDP only those with no remote port."""
         self._request(proto, family, states)
         found: list[RawSocket] = []
@@ -119,11 +121,13 @@ class DiagSocket:
             remote_port = (buffer[body + 6] << 8) | buffer[body + 7]
             if proto is Proto.UDP and remote_port:
                 continue  # connected: has a peer, so it is not serving anyone
+            uid, inode = _UID_INODE.unpack_from(buffer, body + 64)
+            if only is not None and inode not in only:
+                continue
             raw = bytes(buffer[body + 8:body + 8 + width])
             address = addresses.get(raw)
             if address is None:
                 address = addresses[raw] = socket.inet_ntop(af, raw)
-            uid, inode = _UID_INODE.unpack_from(buffer, body + 64)
             v6only = _v6only(buffer, body + _MSG_LEN, body - _HEADER.size + length) if width == 16 else None
             found.append(RawSocket(proto, family, address, (buffer[body + 4] << 8) | buffer[body + 5],
                                    uid=uid, inode=inode, v6only=v6only))
