@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 from pathlib import Path
 
 import jsonschema
@@ -196,3 +198,27 @@ def test_a_partial_scan_tells_a_takeover_and_a_worker_joining_apart() -> None:
     [event] = sentinel.step().events  # the worker joining is a change of owners, not news
     assert (event.kind, event.key.port, event.previous_pids) == (EventKind.OWNER_CHANGED, 8080, (1,))
     assert {90900, 777} <= collector.partial[-1]  # the group was read whole, not only its new socket
+
+
+class CostlyCollector(FakeCollector):
+    """Each look burns ~5 ms of CPU, as a dump of thousands of listeners does."""
+
+    def fingerprint(self) -> frozenset[tuple[str, int]]:  # type: ignore[override]
+        start = time.thread_time()
+        while time.thread_time() - start < 0.005:
+            pass
+        return frozenset()
+
+
+def test_looks_that_cost_more_than_the_budget_stretch_the_interval() -> None:
+    sentinel = Sentinel(CostlyCollector(), interval=0.02, budget=0.01)  # type: ignore[arg-type]
+    stop = threading.Event()
+    thread = threading.Thread(target=sentinel.run, args=(stop, lambda captured: None), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while sentinel.stats.polls < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(5)
+    # 5 ms a look within 1% of a core: a look every ~0.5 s at most, not every 0.02 s.
+    assert sentinel.stats.polls >= 3 and sentinel.stats.effective_interval > 0.1
