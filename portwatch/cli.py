@@ -286,28 +286,9 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 
 def run_events(args: argparse.Namespace) -> int:
-    from portwatch.baseline import BaselineError
-    from portwatch.judge import find_baseline
-    from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL
-    from portwatch.stream import DEFAULT_QUEUE, run_stream
+    from portwatch.stream import run_command
 
-    try:
-        baseline, _note = find_baseline(args.baseline)
-    except BaselineError as error:
-        print(f"portwatch: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    interval = args.capture_interval or DEFAULT_CAPTURE_INTERVAL
-    if args.capture_interval == 0:
-        print("portwatch: error: events needs the sentinel: --capture-interval 0 would capture nothing",
-              file=sys.stderr)
-        return EXIT_USAGE
-
-    def started(count: int) -> None:
-        if sys.stderr.isatty():
-            print(f"portwatch: watching {count} listeners every {interval:g} s; Ctrl-C stops", file=sys.stderr)
-
-    return run_stream(get_collector(args.collector), baseline, interval=interval, jsonl=args.jsonl,
-                      queue_limit=args.max_queue or DEFAULT_QUEUE, on_start=started)
+    return run_command(args)
 
 
 def run_tui(args: argparse.Namespace) -> int:

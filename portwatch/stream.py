@@ -11,6 +11,7 @@ pointed at /dev/null first, so the interpreter's last flush has nowhere to fail 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -22,11 +23,12 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import IO
 
-from portwatch.baseline import Baseline
-from portwatch.collect import Collector
+from portwatch.baseline import Baseline, BaselineError
+from portwatch.collect import Collector, get_collector
 from portwatch.event_json import dropped_json, dropped_line, event_json, event_line
 from portwatch.events import Event
-from portwatch.sentinel import Captured, Sentinel
+from portwatch.judge import find_baseline
+from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL, Captured, Sentinel
 from portwatch.text import safe
 
 #: Events held for a reader that is behind; beyond this the oldest go (about 2 KiB each).
@@ -137,3 +139,31 @@ def run_stream(
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`portwatch events`: --baseline (an explicit file must parse), --capture-interval, --jsonl, --collector."""
+    try:
+        baseline, _note = find_baseline(args.baseline)
+    except BaselineError as error:
+        print(f"portwatch: {error}", file=sys.stderr)
+        return 2
+    if args.capture_interval == 0:
+        print(
+            "portwatch: error: events needs the sentinel: --capture-interval 0 would capture nothing", file=sys.stderr
+        )
+        return 2
+    interval = args.capture_interval or DEFAULT_CAPTURE_INTERVAL
+
+    def started(count: int) -> None:
+        if sys.stderr.isatty():
+            print(f"portwatch: watching {count} listeners every {interval:g} s; Ctrl-C stops", file=sys.stderr)
+
+    return run_stream(
+        get_collector(args.collector),
+        baseline,
+        interval=interval,
+        jsonl=args.jsonl,
+        queue_limit=args.max_queue or DEFAULT_QUEUE,
+        on_start=started,
+    )

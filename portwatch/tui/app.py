@@ -34,10 +34,11 @@ from portwatch.collect import Collector, Inspector, get_inspector
 from portwatch.events import Event
 from portwatch.flags import alarming
 from portwatch.model import Listener, ListenerKey, Scan
-from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL, Captured, Sentinel
+from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL, Sentinel
 from portwatch.text import safe
 from portwatch.tui.alerts import Alerts
 from portwatch.tui.bindings import ViewKeys
+from portwatch.tui.capture import CaptureThread
 from portwatch.tui.executor import DaemonExecutor
 from portwatch.tui.heap import HeapKeeper
 from portwatch.tui.messages import Approved, CaptureFailed, CaptureLogged, DetailsLoaded, ScanCompleted, ScanFailed
@@ -77,8 +78,7 @@ class PortwatchApp(ViewKeys):
         self.sentinel = None if capture is None else Sentinel(
             capture, interval=capture_interval, baseline=lambda: self.watcher.baseline,
             short_lived_under=self.interval)
-        self._capture_stop = threading.Event()
-        self._capture_thread: threading.Thread | None = None
+        self.capture = None if self.sentinel is None else CaptureThread(self, self.sentinel)
         self.alerts = Alerts(self, bell)
         #: Full garbage collections between refreshes, not inside them (tui/heap.py).
         self.heap = HeapKeeper()
@@ -174,8 +174,8 @@ class PortwatchApp(ViewKeys):
         self.alerts.on_refresh(polled)
         if self.sentinel is None:
             self._show_history(polled.history)
-        elif self._capture_thread is None:  # from the first screen on: start-up is not slowed by a second scan
-            self._start_capture(self.sentinel)
+        elif self.capture is not None:  # from the first screen on: start-up is not slowed by a second scan
+            self.capture.start()
         if not self.heap.active:
             self.call_after_refresh(self._settle_heap)
         self._after_scan()
@@ -197,20 +197,6 @@ class PortwatchApp(ViewKeys):
                 screen.show(history)
 
     # -- the sentinel -------------------------------------------------------------------------------------
-
-    def _start_capture(self, sentinel: Sentinel) -> None:
-        """The sentinel's own thread (never the event loop); results cross back only by post_message."""
-
-        def deliver(captured: Captured) -> None:
-            if captured.events:
-                self.post_message(CaptureLogged(captured))
-
-        def failed(error: Exception) -> None:
-            self.post_message(CaptureFailed(f"{type(error).__name__}: {error}"))
-
-        self._capture_thread = threading.Thread(target=sentinel.run, args=(self._capture_stop, deliver, failed),
-                                                name="portwatch-sentinel", daemon=True)
-        self._capture_thread.start()
 
     def on_capture_logged(self, message: CaptureLogged) -> None:
         if not self.is_running:
@@ -364,7 +350,8 @@ class PortwatchApp(ViewKeys):
             loop.add_signal_handler(signum, self.exit)
 
     def on_unmount(self) -> None:
-        self._capture_stop.set()
+        if self.capture is not None:
+            self.capture.stop()
         self.heap.restore()
         if self.is_headless or sys.platform == "win32":
             return
