@@ -152,9 +152,9 @@ class SocketOwners:
     def resolve_some(self, inodes: Collection[int], limit: int = 64) -> dict[int, tuple[int, ...]]:
         """:meth:`resolve` for a few inodes among many (new sockets the sentinel saw): their cached holders
         confirmed, else at most ``limit`` processes walked: the most recently listed first (a new socket's
-        process is usually new), then those that already listen; never a full walk, and what is known of
-        every other inode is kept. An owner not found so (a socket that closed at once, an old process
-        opening one more socket) waits for the next :meth:`resolve`."""
+        process is usually new), then those that already listen; what is known of
+        every other inode is kept. Still missing, every process is walked if the last full walk is at
+        least ``full_walk_min_interval`` old (an old process opening one more socket), as :meth:`resolve` does."""
         wanted = set(inodes)
         for inode in wanted & self._holders.keys():
             link = socket_link(inode)
@@ -183,6 +183,12 @@ class SocketOwners:
                     missing.discard(inode)
                 if not missing:
                     break
+            now = self._clock()
+            missing = {inode for inode in missing if self._unmatched.get(inode, now) <= now}
+            if missing and now - self._last_full_walk >= self.full_walk_min_interval:
+                # An older process opened it (a running server adding a port): as a refresh would, walk
+                # everything, at most once every full_walk_min_interval seconds.
+                self._full_walk(pids, missing, now)
         return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
 
     def _note(self, pids: set[int], now: float) -> None:

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 
 from portwatch.events import Event, EventKind
 from portwatch.flags import alarming
+from portwatch.model import OwnerStatus
 from portwatch.text import duration, safe
 from portwatch.tui.table.rows import SortableText
 
@@ -47,7 +48,7 @@ def listener_text(event: Event) -> str:
 def process_text(event: Event) -> str:
     entry = event.listener
     if not entry.owners:
-        return "(hidden)" if entry.socket_user else "(no process)"
+        return "(hidden)" if entry.owner_status is OwnerStatus.HIDDEN else "(no process)"
     more = f" +{len(entry.pids) - 1}" if len(entry.pids) > 1 else ""
     return f"{safe(entry.process_name, 24)} {entry.pids[0]}{more}"
 
