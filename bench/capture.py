@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -121,8 +122,8 @@ def capture(per_lifetime: int, seed: int = 14) -> tuple[dict[float, tuple[int, i
             found = [
                 read_at
                 for read_at, document in by_port.get(brief.port, [])
-                if brief.pid in document["listener"]["pids"]
-            ]  # type: ignore[index]
+                if brief.pid in cast(dict[str, list[int]], document["listener"])["pids"]
+            ]
             if found:
                 hits += 1
                 latencies.append(found[0] - brief.at)

@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         programs: dict[str, tuple[str, Callable[[str], bool]]] = {
             "portwatch": (f"exec {env} {script}", _portwatch_drawn)
         }
-        for peer, drawn in (("htop", _htop_drawn), ("btop", _btop_drawn)):
+        peers: tuple[tuple[str, Callable[[str], bool]], ...] = (("htop", _htop_drawn), ("btop", _btop_drawn))
+        for peer, drawn in peers:
             if shutil.which(peer):
                 programs[peer] = (f"exec {env} {peer}", drawn)
         times: dict[str, list[float]] = {name: [] for name in programs}

@@ -1,5 +1,6 @@
 """Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `events`,
-`metrics`, `serve --metrics ADDR:PORT`.
+`metrics`, `serve --metrics ADDR:PORT`, and `stream --jsonl` (the machine mode `--host` reads; remote hosts:
+portwatch.remote).
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -7,20 +8,24 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from portwatch import __version__, listing
+from portwatch import __version__, arguments, listing, streams
 from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
-from portwatch.model import Family, Listener, PortRange, Proto
+from portwatch.model import Family, Listener, PortRange, Proto, Scan
+from portwatch.remote import commands as remote_cli
+from portwatch.text import safe
 from portwatch.watch import MIN_INTERVAL
 
 if TYPE_CHECKING:
     from portwatch.judge import JudgedScan
 
-EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE = 0, 1, 2
+#: 3 is the monitoring convention's UNKNOWN: the scan failed, or the answer could not be written.
+EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 RANGE_CHOICES = (*(r.value for r in PortRange), "ephemeral")
 
 
@@ -28,51 +33,31 @@ class OneLineParser(argparse.ArgumentParser):
     """Bad input gets one line naming what is wrong, not a usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {safe(message, 400)} (see --help)\n")
+
+
+class ScanFailed(Exception):
+    """The collector could not read the sockets; str() is one line."""
 
 
 def _interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= MIN_INTERVAL:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text} is below the minimum of {MIN_INTERVAL} seconds")
-    return value
+    return arguments.seconds(text, MIN_INTERVAL)
 
 
 def _capture_interval(text: str) -> float:
     from portwatch.sentinel import MIN_CAPTURE_INTERVAL
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value == 0:
-        return 0.0
-    if not MIN_CAPTURE_INTERVAL <= value <= 60:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text} is outside {MIN_CAPTURE_INTERVAL}-60 seconds (0 turns it off)")
+    value = arguments.seconds(text, 0.0, 60.0, "capture interval ")
+    if value and value < MIN_CAPTURE_INTERVAL:
+        raise argparse.ArgumentTypeError(f"capture interval {text} is below {MIN_CAPTURE_INTERVAL:g} seconds "
+                                         "(0 turns it off)")
     return value
 
 
 def _queue_size(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is below 1")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port {text!r} is not an integer in 0-65535") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is outside 0-65535")
-    return value
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of events, at least 1")
+    return int(text)
 
 
 def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
@@ -96,17 +81,11 @@ def _listen_address(text: str) -> tuple[str, int]:
         host = host[1:-1]
     elif ":" in host:
         raise argparse.ArgumentTypeError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:9105")
-    return host, _port(port_text)
+    return host, arguments.port(port_text)
 
 
 def _min_interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"--min-interval {text} is negative")
-    return value
+    return arguments.seconds(text, 0.0, what="--min-interval ")
 
 
 def _add_metrics_parsers(commands: argparse._SubParsersAction[OneLineParser]) -> None:
@@ -137,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--capture-interval", type=_capture_interval, default=None, metavar="SECONDS",
                         help="TUI: how often the sentinel looks for listeners that open and close between "
                              "refreshes (default 0.2; 0 turns it off: events as refreshes see them)")
+    remote_cli.add_arguments(parser, arguments.port)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     list_cmd = commands.add_parser("list", help="print every listener, sorted by port")
@@ -148,15 +128,29 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     list_cmd.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
                           help="one IANA range, or this OS's ephemeral range")
+    remote_cli.add_arguments(list_cmd, arguments.port)
+    list_cmd.add_argument("--no-packages", dest="packages", action="store_false",
+                          help="skip naming each executable's package and checking its checksum (faster; "
+                               "exe-modified cannot be told then, and the output says so)")
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
     _shared_options(who, top=False)
-    who.add_argument("port", type=_port, metavar="PORT")
+    who.add_argument("port", type=arguments.port, metavar="PORT")
     who.add_argument("--json", action="store_true", help="JSON instead of text")
+    remote_cli.add_arguments(who, arguments.port)
 
     check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")
     _shared_options(check, top=False)
     check.add_argument("--json", action="store_true", help="JSON instead of text")
+    remote_cli.add_arguments(check, arguments.port)
+
+    stream = commands.add_parser("stream", help="machine mode for --host: one judged scan per line, flushed")
+    _shared_options(stream, top=False)
+    stream.add_argument("--jsonl", action="store_true", required=True, help="JSON lines (the portwatch.remote.wire format)")
+    stream.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS", help="between scans")
+    stream.add_argument("--count", type=int, default=0, metavar="N", help="stop after N scans (default: never)")
+    stream.add_argument("--details-port", type=arguments.port, metavar="PORT",
+                        help="also send the process details of PORT's owners (for `who --host`)")
 
     baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
     actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
@@ -198,17 +192,34 @@ def select(args: argparse.Namespace) -> Callable[[Listener], bool]:
 
 def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
     """Collect and judge, against --baseline or the user's default file. ``strict``: a baseline that cannot
-    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why."""
+    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why.
+    Owners carry their package (and exe-modified is judged) unless `list --no-packages` said otherwise."""
     from portwatch.baseline import BaselineError
-    from portwatch.judge import find_baseline, judge_now
+    from portwatch.judge import find_baseline, judge
 
     try:
         baseline, note = find_baseline(args.baseline)
     except BaselineError as error:
         if strict:
             raise
-        baseline, note = None, f"baseline not used: {error}"
-    return judge_now(get_collector(args.collector), baseline, (note,) if note else ())
+        baseline, note = None, f"baseline not used: {safe(str(error), 400)}"
+    packages = getattr(args, "packages", True) or (baseline is not None and baseline.needs_packages)
+    notes = [note] if note else []
+    if not packages:
+        notes.append("--no-packages: executables were not checked against their packages (no exe-modified)")
+    return judge(_scan(args.collector, packages), baseline, tuple(notes))
+
+
+def _scan(collector: str, packages: bool = True) -> Scan:
+    """One scan; ScanFailed (one line) when the OS would not say which sockets exist."""
+    try:
+        return get_collector(collector, packages=packages).scan()
+    except Exception as error:  # whatever the collector hit, the answer is "unknown", not a traceback
+        if isinstance(error, OSError) and error.strerror:
+            reason = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+        else:
+            reason = f"{type(error).__name__}: {error}"
+        raise ScanFailed(f"the scan failed ({collector} collector): {safe(reason, 400)}") from None
 
 
 def _dump_json(document: object) -> None:
@@ -219,6 +230,8 @@ def _dump_json(document: object) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_list(args, select(args))
     judged = _judged(args, strict=False)
     chosen = judged.only(select(args))
     if args.json:
@@ -230,6 +243,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_who(args: argparse.Namespace) -> int:
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_who(args)
     found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
     inspector = get_inspector()
     details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
@@ -249,10 +264,12 @@ def run_check(args: argparse.Namespace) -> int:
     from portwatch import check
     from portwatch.baseline import BaselineError
 
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_check(args)
     try:
         judged = _judged(args, strict=True)
     except BaselineError as error:
-        print(f"portwatch: {error}", file=sys.stderr)
+        print(f"portwatch: {safe(str(error), 400)}", file=sys.stderr)
         return EXIT_USAGE
     result = check.evaluate(judged)
     if args.json:
@@ -266,14 +283,13 @@ def run_check(args: argparse.Namespace) -> int:
 def run_baseline(args: argparse.Namespace) -> int:
     from portwatch import baseline_file
     from portwatch.baseline import BaselineError
-    from portwatch.judge import judge_now
-    from portwatch.text import safe
+    from portwatch.judge import judge
 
-    judged = judge_now(get_collector(args.collector))  # flags tell client sockets (nothing to approve) apart
+    judged = judge(_scan(args.collector))  # flags tell client sockets apart; packages are recorded too
     try:
         saved = baseline_file.save(judged.listeners, args.path or args.baseline, merge=args.merge, force=args.force)
     except BaselineError as error:
-        print(f"portwatch: {error}", file=sys.stderr)
+        print(f"portwatch: {safe(str(error), 400)}", file=sys.stderr)
         return EXIT_USAGE
     notes = [f"portwatch: {saved.added} entr{'y' if saved.added == 1 else 'ies'} written to {safe(saved.path)}"]
     if saved.backup:
@@ -286,31 +302,77 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 
 def run_events(args: argparse.Namespace) -> int:
-    from portwatch.stream import run_command
+    from portwatch.event_stream import run_command
 
     return run_command(args)
 
 
+def run_stream(args: argparse.Namespace) -> int:
+    from portwatch.remote import stream
+
+    return stream.run(args)
+
+
 def run_tui(args: argparse.Namespace) -> int:
+    if remote_cli.option(args, "hosts"):
+        return _run_remote_tui(args)
     from portwatch.baseline_file import default_path
     from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL
     from portwatch.watch import Watcher, poll_in_background
 
     if args.baseline is not None and not args.baseline.exists():  # as `check`: an explicit file must exist
-        print(f"portwatch: no baseline at {args.baseline}: `portwatch baseline save {args.baseline}` "
+        print(f"portwatch: no baseline at {safe(args.baseline)}: `portwatch baseline save {safe(args.baseline)}` "
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
     capture = DEFAULT_CAPTURE_INTERVAL if args.capture_interval is None else args.capture_interval
-    collector = get_collector(args.collector)
+    # packages on: looked up in the scan worker, cached per executable, never on the event loop; at most
+    # 64 MiB of executables checksummed per refresh, so the first table does not wait for every big binary
+    collector = get_collector(args.collector, packages=True, package_budget=64 * 1024 * 1024)
     watcher = Watcher(collector, args.baseline or default_path(), log_events=not capture)
     first_scan = poll_in_background(watcher)  # runs while Textual is imported: the first paint shows the table
     from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
 
-    # The sentinel gets a collector of its own: collectors are not thread-safe, and it scans between refreshes.
+    # The sentinel gets a collector of its own (collectors are not thread-safe; it names owners without package
+    # look-ups, which would slow its looks).
     PortwatchApp(collector=collector, interval=args.interval, baseline_path=watcher.baseline_path, bell=args.bell,
                  capture=get_collector(args.collector) if capture else None, capture_interval=capture,
                  watcher=watcher, first_scan=first_scan).run()
+    return EXIT_OK
+
+
+def _run_remote_tui(args: argparse.Namespace) -> int:
+    """`portwatch --host HOST`: one host per view (its cursor, panel, events and alerts are one machine's).
+
+    The first refresh happens before the terminal is taken over, so a refused host key or an unreachable
+    host is one line and an exit code, as with the commands; afterwards failures are states in the header.
+    """
+    from portwatch.remote.host import RemoteError
+    from portwatch.remote.live import Prejudged, RemoteCollector, RemoteInspector
+    from portwatch.text import safe
+
+    refused = remote_cli.local_baseline_refused(args.baseline)
+    if refused is not None:
+        return refused
+    hosts = remote_cli.hosts(args)
+    if len(hosts) != 1:
+        print("portwatch: the live view watches one --host; `portwatch list --host A --host B` lists several",
+              file=sys.stderr)
+        return EXIT_USAGE
+    collector = RemoteCollector(hosts[0], args.interval)
+    try:
+        collector.scan()
+    except RemoteError as error:
+        print(f"portwatch: {safe(str(error), 500)}", file=sys.stderr)
+        collector.close()
+        return remote_cli.EXIT_REFUSED if error.refused else remote_cli.EXIT_UNREACHABLE
+    from portwatch.tui.app import PortwatchApp
+
+    try:
+        PortwatchApp(collector=collector, interval=args.interval, inspector=RemoteInspector(collector),
+                     judge=Prejudged(), baseline_path=None, bell=args.bell, host=hosts[0].label).run()
+    finally:
+        collector.close()
     return EXIT_OK
 
 
@@ -328,12 +390,29 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command is None:
+        return run_tui(args)
+    with streams.tolerant():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
-                "events": run_events, "metrics": run_metrics, "serve": run_serve, None: run_tui}
+                "events": run_events, "metrics": run_metrics, "serve": run_serve, "stream": run_stream,
+                None: run_tui}
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush
+        return code
+    except ScanFailed as error:
+        print(f"portwatch: {error}", file=sys.stderr)
+        return EXIT_UNKNOWN
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `portwatch list | head`
-        sys.stderr.close()
-        return EXIT_OK
+    except streams.OutputFailed as error:
+        streams.discard_stdout()
+        if error.broken_pipe and args.command != "check":  # `portwatch list | head`: the reader had enough
+            return EXIT_OK
+        # stdout full or closed: the answer was not given. `check` never says 1 ("unexpected found") then.
+        print(f"portwatch: cannot write the output: {safe(str(error))}", file=sys.stderr)
+        return EXIT_UNKNOWN

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from portwatch.baseline import Baseline, BaselineError, Match, load
-from portwatch.baseline_file import approve, default_path
+from portwatch.baseline_file import approve, default_path, invoking_user
 from portwatch.changes import ChangeFeed, Changes
 from portwatch.collect import Collector
 from portwatch.events import Event, EventKind, EventLog
@@ -89,12 +89,13 @@ class Watcher:
     """Holds what must live as long as the app: the judge's caches, the change feed, the event log, the baseline."""
 
     def __init__(self, collector: Collector, baseline_path: Path | None = None, *, max_events: int = 1000,
-                 log_events: bool = True) -> None:
-        """``log_events=False``: the refresh only draws; events come from elsewhere (portwatch.sentinel),
+                 judge: Judge | None = None, log_events: bool = True) -> None:
+        """``judge``: how each scan is judged (default: a fresh Judge; a remote host's arrive judged).
+        ``log_events=False``: the refresh only draws; events come from elsewhere (portwatch.sentinel),
         so a listener the sentinel logged is not logged again when a refresh first draws it."""
         self.collector = collector
         self.log_events = log_events
-        self.judge = Judge()
+        self.judge = judge or Judge()
         self.log = EventLog(max_events=max_events)
         self.feed = ChangeFeed()
         self.baseline_path = baseline_path
@@ -124,7 +125,7 @@ class Watcher:
                 return (f"baseline {safe(path)} was removed: flags no longer say what is expected", False) \
                     if had else (None, False)
             try:
-                self.baseline = load(path)
+                self.baseline = load(path, None if self._explicit else invoking_user())
             except BaselineError as error:
                 keep = "" if first or self.baseline is None else " (keeping the baseline read before)"
                 return f"{safe(str(error), 400)}{keep}", True

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from portwatch.collect import netlink, procfs, procnet
+from portwatch.collect.attribution import Attribution
 from portwatch.collect.autobound import autobound_udp
 from portwatch.collect.base import RawSocket, build_scan
 from portwatch.collect.ephemeral import os_ephemeral_range
@@ -62,13 +63,18 @@ class LinuxOwnerResolver(OwnerResolver):
 class LinuxCollector:
     """Reads listeners through netlink when the kernel allows it, else through /proc/net, table by table."""
 
-    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None) -> None:
+    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None, *,
+                 packages: bool = False, package_budget: int | None = None,
+                 attribution: Attribution | None = None) -> None:
+        """``packages``: also name each owner's package and check its executable against it (dpkg/rpm);
+        ``package_budget``: bytes checksummed per scan at most (None: all at once)."""
         self.use_netlink = use_netlink
         #: What the last scan read: "netlink", "procfs", or "netlink+procfs" when some tables fell back.
         self.source = "netlink" if use_netlink else "procfs"
         self.socket_owners = socket_owners or SocketOwners()
         self._resolver = LinuxOwnerResolver()
         self.exe_inspector = ExeInspector()
+        self.attribution = attribution or Attribution(packages=packages, package_budget=package_budget)
         self._diag: netlink.DiagSocket | None = None
 
     @property
@@ -98,7 +104,13 @@ class LinuxCollector:
                 except OSError as error:
                     problems.append(f"{proto.value}/{family.value}: {error.strerror or error}")
                     self.close()  # a half-read dump leaves replies behind: start afresh
-            sockets.extend(sock for sock in procnet.listeners(proto, family) if only is None or sock.inode in only)
+            try:
+                sockets.extend(sock for sock in procnet.listeners(proto, family)
+                               if only is None or sock.inode in only)
+            except OSError as error:  # neither source: the scan fails, saying why each one did
+                refused = f"netlink sock_diag refused ({'; '.join(problems)}), and " if problems else ""
+                raise OSError(error.errno, f"{refused}{error.filename or 'procfs'}: {error.strerror or error}"
+                              ) from error
             sources.add("procfs")
         source = "+".join(sorted(sources))
         if not problems:
@@ -132,7 +144,8 @@ class LinuxCollector:
                            sock.inode, sock.v6only) if sock.inode in holders else sock for sock in sockets]
         autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
         return build_scan(owned, self._resolver, os_ephemeral_range(), self.source, (),
-                          exe_inspector=self.exe_inspector, autobound=autobound, partial=True)
+                          exe_inspector=self.exe_inspector, autobound=autobound, attribution=self.attribution,
+                          partial=True)
 
     def scan(self) -> Scan:
         sockets, self.source, warnings = self.raw_sockets()
@@ -144,4 +157,4 @@ class LinuxCollector:
         # The kernel marks the UDP sockets it bound for a client: a fact to deliver, not a guess to make later.
         autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
         return build_scan(owned, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=autobound)
+                          exe_inspector=self.exe_inspector, autobound=autobound, attribution=self.attribution)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -13,6 +14,8 @@ from typing import Any
 
 import psutil
 
+from portwatch.collect import procfs
+from portwatch.collect.digests import FileDigests
 from portwatch.collect.inodes import socket_links
 from portwatch.collect.procfs import strip_deleted
 from portwatch.model import ProcessDetails, ProcessLink, ProcessState
@@ -25,6 +28,7 @@ _MAX_PARENTS = 64  # a parent chain longer than this is a loop or a lie
 SOCKETS_MAX_AGE = 10.0
 #: Processes kept between calls (for CPU % and the socket cache); the oldest go first beyond this.
 KEEP_PROCESSES = 64
+_LINUX = sys.platform.startswith("linux")
 
 
 def exe_deleted(pid: int, exe: str | None) -> bool:
@@ -90,6 +94,8 @@ class ProcessInspector:
         self._sockets: dict[int, tuple[float, object, Sockets]] = {}
         self._clock = clock
         self._lock = threading.Lock()
+        #: SHA-256 of each running executable, computed here (the panel's worker, `who`), cached per file.
+        self.digests = FileDigests()
 
     def _process(self, pid: int) -> tuple[psutil.Process, bool]:
         """The kept Process for pid, or a new one if the pid is new or was reused; and whether it is new."""
@@ -151,9 +157,15 @@ class ProcessInspector:
             cpu = proc.cpu_percent(None)
             count_fds = getattr(proc, "num_fds", None) or getattr(proc, "num_handles", None)  # POSIX / Windows
             fds = attempt(count_fds, "open files") if count_fds else None
+        if _LINUX and info["cmdline"] is not None:
+            # psutil reads /proc/PID/cmdline in text mode, where universal newlines turn a "\r" into "\n":
+            # read the bytes, as the collector does, so the panel and `who` show what the process holds.
+            with contextlib.suppress(OSError):
+                info["cmdline"] = list(procfs.cmdline(proc.pid))
         denied += [attr for attr in ("exe", "cmdline", "cwd") if info[attr] is None]
         sockets = self._sockets_of(proc, fds, attempt)
         memory = info["memory_info"]
+        sha256, sha256_note = self.digests.digest(proc.pid) if info["exe"] else (None, None)
         return ProcessDetails(
             pid=proc.pid,
             state=ProcessState.OK,
@@ -174,4 +186,6 @@ class ProcessInspector:
             listening=sockets[0],
             connection_states=sockets[1],
             denied=tuple(denied),
+            sha256=sha256,
+            sha256_note=sha256_note,
         )

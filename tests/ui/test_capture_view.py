@@ -7,13 +7,13 @@ import sys
 
 import pytest
 from textual.widgets import DataTable
-from ui_helpers import wait_for
 
 from portwatch.collect import get_collector
-from portwatch.events import EventKind
+from portwatch.events import Event, EventKind
 from portwatch.tui.app import PortwatchApp
 from portwatch.tui.widgets.events_screen import SHORT_MARK, EventsScreen
 from tests.system.short_lived import open_briefly, reap
+from tests.ui.ui_helpers import wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sentinel's fingerprint is Linux's")
 
@@ -24,7 +24,10 @@ async def test_a_listener_between_refreshes_is_in_the_events_view_once_marked_sh
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_for(pilot, lambda: app.sentinel is not None and app.sentinel.stats.scans > 0)
             brief = open_briefly(0.3)
-            mine = lambda: [e for e in app.history if e.key.port == brief.port]  # noqa: E731
+
+            def mine() -> list[Event]:
+                return [event for event in app.history if event.key.port == brief.port]
+
             await wait_for(pilot, lambda: any(e.kind is EventKind.CLOSED for e in mine()))
             assert [(e.kind, e.listener.pids) for e in mine()] == [
                 (EventKind.OPENED, (brief.pid,)),

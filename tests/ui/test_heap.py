@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import gc
 
-from ui_helpers import wait_for
-
 from portwatch.collect import get_collector
 from portwatch.tui.app import PortwatchApp
+from tests.ui.ui_helpers import wait_for
 
 
 async def test_after_the_first_screen_full_collections_wait_and_are_restored_at_exit() -> None:

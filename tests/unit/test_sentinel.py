@@ -12,10 +12,10 @@ import jsonschema
 
 from portwatch.changes import ChangeFeed
 from portwatch.event_json import dropped_json, event_json, event_line, iso_time
+from portwatch.event_stream import EventQueue
 from portwatch.events import Event, EventKind, EventLog, EventSource
 from portwatch.model import EphemeralRange, Exposure, Family, Listener, Owner, PortRange, PortSpan, Proto, Scan
 from portwatch.sentinel import Sentinel
-from portwatch.stream import EventQueue
 from portwatch.watch import Watcher
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "portwatch/schemas/events.schema.json").read_text())
@@ -106,7 +106,7 @@ def test_a_new_inode_behind_the_same_address_is_a_takeover() -> None:
 
 def test_a_watcher_that_only_draws_logs_nothing() -> None:
     collector = FakeCollector()
-    watcher = Watcher(collector, log_events=False)  # type: ignore[arg-type]
+    watcher = Watcher(collector, log_events=False)
     watcher.poll()
     collector.live = [listener(4444)]
     polled = watcher.poll()
@@ -211,7 +211,7 @@ class CostlyCollector(FakeCollector):
 
 
 def test_looks_that_cost_more_than_the_budget_stretch_the_interval() -> None:
-    sentinel = Sentinel(CostlyCollector(), interval=0.02, budget=0.01)  # type: ignore[arg-type]
+    sentinel = Sentinel(CostlyCollector(), interval=0.02, budget=0.01)
     stop = threading.Event()
     thread = threading.Thread(target=sentinel.run, args=(stop, lambda captured: None), daemon=True)
     thread.start()

@@ -6,14 +6,14 @@ blocks only the writer: capture goes on, and when the queue is full its oldest e
 counted, and the next thing written says how many ("dropped"). So memory stays bounded however slow the
 reader. The writer is the main thread so SIGINT and SIGTERM reach it even inside a blocked write: both end the
 stream with exit 0. A closed pipe (`portwatch events | head -3`) ends it with exit 0 and no traceback: stdout is
-pointed at /dev/null first, so the interpreter's last flush has nowhere to fail (as Python's signal docs advise).
+pointed at /dev/null first (streams.discard_stdout), so the interpreter's last flush has nowhere to fail (as
+Python's signal docs advise).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -29,6 +29,7 @@ from portwatch.event_json import dropped_json, dropped_line, event_json, event_l
 from portwatch.events import Event
 from portwatch.judge import find_baseline
 from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL, Captured, Sentinel
+from portwatch.streams import OutputFailed, discard_stdout
 from portwatch.text import safe
 
 #: Events held for a reader that is behind; beyond this the oldest go (about 2 KiB each).
@@ -77,16 +78,6 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise _Stopped
 
 
-def _to_devnull(stream: IO[str]) -> None:
-    """Point ``stream``'s fd at /dev/null, so nothing still buffered can block or fail at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-
-
 def run_stream(
     collector: Collector,
     baseline: Baseline | None,
@@ -97,7 +88,10 @@ def run_stream(
     queue_limit: int = DEFAULT_QUEUE,
     on_start: Callable[[int], None] | None = None,
 ) -> int:
-    """Capture and write until SIGINT/SIGTERM or a closed pipe; the exit status (0)."""
+    """Capture and write until SIGINT/SIGTERM or a closed pipe; the exit status (0). ``out``: default stdout
+    (as the CLI has wrapped it: a failed write raises streams.OutputFailed, a full disk goes up to the CLI)."""
+    if out is None:
+        out = sys.stdout
     sentinel = Sentinel(collector, interval=interval, baseline=lambda: baseline, max_events=16, short_lived_under=2.0)
     queue = EventQueue(queue_limit)
     stop = threading.Event()
@@ -130,10 +124,14 @@ def run_stream(
             out.flush()
             writing = False
     except BrokenPipeError:
-        _to_devnull(out)
+        discard_stdout()
+    except OutputFailed as error:
+        if not error.broken_pipe:
+            raise  # stdout full or closed before start: the CLI says so and exits 3
+        discard_stdout()
     except (_Stopped, KeyboardInterrupt):
         if writing:  # stopped inside a blocked write: what is still buffered would block the exit again
-            _to_devnull(out)
+            discard_stdout()
     finally:
         stop.set()
         if previous is not None:
