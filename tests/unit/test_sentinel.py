@@ -14,7 +14,19 @@ from portwatch.changes import ChangeFeed
 from portwatch.event_json import dropped_json, event_json, event_line, iso_time
 from portwatch.event_stream import EventQueue
 from portwatch.events import Event, EventKind, EventLog, EventSource
-from portwatch.model import EphemeralRange, Exposure, Family, Listener, Owner, PortRange, PortSpan, Proto, Scan
+from portwatch.model import (
+    EphemeralRange,
+    Exposure,
+    Family,
+    FlagCode,
+    Listener,
+    Owner,
+    OwnerStatus,
+    PortRange,
+    PortSpan,
+    Proto,
+    Scan,
+)
 from portwatch.sentinel import Sentinel
 from portwatch.watch import Watcher
 
@@ -222,3 +234,12 @@ def test_looks_that_cost_more_than_the_budget_stretch_the_interval() -> None:
     thread.join(5)
     # 5 ms a look within 1% of a core: a look every ~0.5 s at most, not every 0.02 s.
     assert sentinel.stats.polls >= 3 and sentinel.stats.effective_interval > 0.1
+
+
+def test_the_schema_names_every_flag_code_status_and_exposure_the_model_has() -> None:
+    definitions = SCHEMA["$defs"]
+    listener_fields = definitions["listener"]["properties"]
+    assert set(definitions["flag"]["properties"]["code"]["enum"]) == {code.value for code in FlagCode}
+    assert set(listener_fields["owner_status"]["enum"]) == {status.value for status in OwnerStatus}
+    assert set(listener_fields["exposure"]["enum"]) == {exposure.value for exposure in Exposure}
+    assert set(definitions["event"]["properties"]["kind"]["enum"]) == {kind.value for kind in EventKind}
