@@ -19,10 +19,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from portwatch.events import Event, EventKind
+from portwatch.events import Event, EventKind, EventSource
 from portwatch.flags import alarming
 from portwatch.model import OwnerStatus
-from portwatch.text import duration, safe
+from portwatch.text import age, duration, safe
 from portwatch.tui.table.rows import SortableText
 
 KIND_WORDS = {EventKind.OPENED: "+ opened", EventKind.CLOSED: "- closed", EventKind.OWNER_CHANGED: "~ new owner"}
@@ -55,10 +55,11 @@ def process_text(event: Event) -> str:
 
 def lived_text(event: Event) -> str:
     if event.kind is EventKind.CLOSED and event.lifetime is not None:
+        # The sentinel's times are good to a fifth of a second; a refresh's only to its interval.
+        lived = duration(event.lifetime) if event.seen_by is EventSource.SENTINEL else age(event.lifetime)
         if event.since_start:
-            return f"lived ≥ {duration(event.lifetime)} (open at start)"
-        return f"{SHORT_MARK} lived {duration(event.lifetime)}, between refreshes" if event.short_lived \
-            else f"lived {duration(event.lifetime)}"
+            return f"lived ≥ {lived} (open at start)"
+        return f"{SHORT_MARK} lived {lived}, between refreshes" if event.short_lived else f"lived {lived}"
     if event.kind is EventKind.OWNER_CHANGED:
         before = ", ".join(map(str, event.previous_pids[:3]))
         return f"was pid {before}" if before else ""
