@@ -1,6 +1,6 @@
 """Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `events`,
-`metrics`, `serve --metrics ADDR:PORT`, and `stream --jsonl` (the machine mode `--host` reads; remote hosts:
-portwatch.remote).
+`metrics`, `serve --metrics ADDR:PORT`, `stream --jsonl` (the machine mode `--host` reads; remote hosts:
+portwatch.remote), `stop PORT`.
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from portwatch import __version__, arguments, listing, streams
+from portwatch import __version__, arguments, listing, stop_command, streams
 from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
 from portwatch.model import Family, Listener, PortRange, Proto, Scan
 from portwatch.remote import commands as remote_cli
@@ -42,6 +42,10 @@ class ScanFailed(Exception):
 
 def _interval(text: str) -> float:
     return arguments.seconds(text, MIN_INTERVAL)
+
+
+def _wait(text: str) -> float:
+    return arguments.seconds(text, 0.0, 600.0, "--wait ")
 
 
 def _capture_interval(text: str) -> float:
@@ -151,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--count", type=int, default=0, metavar="N", help="stop after N scans (default: never)")
     stream.add_argument("--details-port", type=arguments.port, metavar="PORT",
                         help="also send the process details of PORT's owners (for `who --host`)")
+
+    stop_command.add_parser(commands, arguments.port, _wait, lambda parser: _shared_options(parser, top=False))
 
     baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
     actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
@@ -313,6 +319,10 @@ def run_stream(args: argparse.Namespace) -> int:
     return stream.run(args)
 
 
+def run_stop(args: argparse.Namespace) -> int:
+    return stop_command.run_stop(args, _judged(args, strict=False).listeners)
+
+
 def run_tui(args: argparse.Namespace) -> int:
     if remote_cli.option(args, "hosts"):
         return _run_remote_tui(args)
@@ -399,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
                 "events": run_events, "metrics": run_metrics, "serve": run_serve, "stream": run_stream,
-                None: run_tui}
+                "stop": run_stop, None: run_tui}
     try:
         code = handlers[args.command](args)
         sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush

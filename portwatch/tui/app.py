@@ -36,9 +36,10 @@ from portwatch.flags import alarming
 from portwatch.judge import Judge
 from portwatch.model import Listener, ListenerKey, Scan
 from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL, Sentinel
+from portwatch.stop import Stopper
 from portwatch.text import safe
+from portwatch.tui.act_keys import ActKeys
 from portwatch.tui.alerts import Alerts
-from portwatch.tui.bindings import ViewKeys
 from portwatch.tui.capture import CaptureThread
 from portwatch.tui.executor import DaemonExecutor
 from portwatch.tui.heap import HeapKeeper
@@ -54,7 +55,7 @@ from portwatch.watch import ALARM_KINDS, MIN_INTERVAL, Polled, Watcher
 SLOW_SCAN = 0.75
 
 
-class PortwatchApp(ViewKeys):
+class PortwatchApp(ActKeys):
     """What is listening on this machine, and should it be?"""
 
     CSS_PATH = "portwatch.tcss"
@@ -63,13 +64,14 @@ class PortwatchApp(ViewKeys):
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
                  baseline_path: Path | None = None, bell: bool = False, judge: Judge | None = None,
-                 host: str | None = None, capture: Collector | None = None,
+                 host: str | None = None, stopper: Stopper | None = None, capture: Collector | None = None,
                  capture_interval: float = DEFAULT_CAPTURE_INTERVAL, watcher: Watcher | None = None,
                  first_scan: Future[Polled] | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
         ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
         ``judge``: how scans are judged (a remote host's arrive judged); ``host``: the remote host the
-        collector reads (`--host`), named in the header.
+        collector reads (`--host`), named in the header. ``stopper``: carries out the stop key's choices (its
+        own collector checks the listener went).
         ``capture``: a second collector (they are not thread-safe) for the sentinel, which polls it every
         ``capture_interval`` s and logs every event; None: events are what the refreshes see.
         ``watcher`` and ``first_scan``: the CLI starts the first refresh before importing Textual
@@ -84,6 +86,7 @@ class PortwatchApp(ViewKeys):
             capture, interval=capture_interval, baseline=lambda: self.watcher.baseline,
             short_lived_under=self.interval)
         self.capture = None if self.sentinel is None else CaptureThread(self, self.sentinel)
+        self.stopper = stopper or Stopper()
         self.alerts = Alerts(self, bell)
         #: Full garbage collections between refreshes, not inside them (tui/heap.py).
         self.heap = HeapKeeper()
