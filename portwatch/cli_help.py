@@ -51,6 +51,11 @@ EXIT_STATUS: dict[str, tuple[tuple[int, str], ...]] = {
         (1, "it is still there: the signal was ignored or denied, or the service came back"),
         (2, "bad input, a refusal (the holder changed, no terminal without --yes), or no confirmation"),
     ),
+    "events": (
+        (0, "stopped by Ctrl-C or SIGTERM, or its reader closed the pipe"),
+        (2, "bad input: a malformed or missing --baseline, a bad --capture-interval"),
+        (3, "the scan failed or the output could not be written"),
+    ),
     "stream": ((0, "--count scans were sent"), (2, "bad input: --baseline does not exist")),
     "metrics": (
         (0, "the metrics were written"),
@@ -81,6 +86,8 @@ DESCRIPTION: dict[str, str] = {
     "comments) or --force (replace it, keeping the old one as .bak).",
     "stop": "Signal the process that holds the listening socket on PORT (for a pre-fork server: its master), "
     "after checking it is still that process; --unit/--container stop its systemd unit or container.",
+    "events": "Write each listener opened, closed or taken over as it happens, until stopped: one readable "
+    "line each, or --jsonl: one JSON object per line (portwatch/schemas/events.schema.json).",
     "stream": "Machine mode for --host on another machine: one judged scan per line (JSON lines), flushed.",
     "metrics": "The judged scan in Prometheus's text format, on stdout or atomically into a node_exporter textfile.",
     "serve": "An HTTP endpoint for Prometheus to scrape: /metrics, scanning at most every --min-interval seconds.",

@@ -62,3 +62,23 @@ def test_the_schemas_share_one_definition_of_listener_owner_flag_and_process() -
 def test_schema_flag_codes_are_the_models() -> None:
     codes = schema("list")["$defs"]["flag"]["properties"]["code"]["enum"]
     assert sorted(codes) == sorted(code.value for code in FlagCode)
+
+
+def test_an_event_with_undecodable_bytes_is_a_valid_unicode_line_with_the_exact_bytes() -> None:
+    import base64
+
+    from portwatch.event_json import event_json
+    from portwatch.events import Event, EventKind
+    from portwatch.model import Exposure, Family, Listener, Owner, OwnerStatus, PortRange, Proto
+
+    owner = Owner(pid=7, name="pw\udcff", user="root", exe="/tmp/\udcfex", cmdline=("a", "\udcff"))
+    listener = Listener(proto=Proto.TCP, family=Family.IPV4, address="127.0.0.1", port=4444,
+                        port_range=PortRange.REGISTERED, os_ephemeral=False, exposure=Exposure.LOOPBACK,
+                        service=None, owners=(owner,), owner_status=OwnerStatus.KNOWN)
+    line = json.dumps(event_json(Event(EventKind.OPENED, listener, 1796163674.25), False))
+    line.encode("utf-8")
+    assert "\\udc" not in line
+    [record] = json.loads(line)["listener"]["owners"]
+    assert base64.b64decode(record["exe_b64"]) == b"/tmp/\xfex"
+    assert [base64.b64decode(arg) for arg in record["cmdline_b64"]] == [b"a", b"\xff"]
+    Draft202012Validator(schema("events")).validate(json.loads(line))
