@@ -36,7 +36,7 @@ def expected(event: Event, has_baseline: bool) -> bool | None:
 def event_json(event: Event, has_baseline: bool) -> dict[str, Any]:
     """One event; text with undecodable bytes travels as U+FFFD text plus a ``<field>_b64`` sibling, as in
     every JSON document (portwatch.json_text), so each line is valid Unicode."""
-    return carry({
+    document: dict[str, Any] = carry({
         "v": SCHEMA_VERSION,
         "time": iso_time(event.at),
         "epoch": round(event.at, 6),
@@ -51,6 +51,7 @@ def event_json(event: Event, has_baseline: bool) -> dict[str, Any]:
         "alarming": bool(alarming(event.listener)),
         "seen_by": event.seen_by.value,
     })
+    return document
 
 
 def dropped_json(count: int, at: float) -> dict[str, Any]:
