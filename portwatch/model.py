@@ -102,6 +102,7 @@ class Owner:
 
     pid: int
     name: str
+    #: The effective user (what ps and lsof show): whose rights the process acts with.
     user: str | None = None
     exe: str | None = None
     cmdline: tuple[str, ...] = ()
@@ -109,6 +110,8 @@ class Owner:
     create_time: float | None = None
     #: The executable file as the collector found it on this scan.
     exe_facts: ExeFacts = NO_EXE_FACTS
+    #: The real user, only where it differs from the effective ``user`` (a daemon that switched its euid).
+    real_user: str | None = None
 
 
 class FlagCode(str, enum.Enum):
@@ -116,6 +119,7 @@ class FlagCode(str, enum.Enum):
 
     DYNAMIC_EXPOSED = "dynamic-exposed"
     EXE_DELETED = "exe-deleted"
+    NEEDS_RESTART = "needs-restart"
     EXE_MISSING = "exe-missing"
     EXE_IN_TEMP = "exe-in-temp"
     NAME_MISMATCH = "name-mismatch"
@@ -183,6 +187,9 @@ class Listener:
     #: UDP: the kernel bound this socket automatically for a client (Linux's sock_diag says exactly);
     #: None where the collector cannot tell.
     autobound: bool | None = None
+    #: The RPC program registered with rpcbind on this port and protocol (e.g. "100024 status"): evidence that
+    #: a socket the kernel auto-bound serves. None when nothing registered it or no rpcbind answered.
+    rpc_program: str | None = None
     #: Suspicion flags: empty as collected; portwatch.judge fills them (a JudgedScan's listeners).
     flags: tuple[Flag, ...] = ()
 
@@ -256,7 +263,10 @@ class ProcessDetails:
     exe_deleted: bool = False
     cmdline: tuple[str, ...] = ()
     cwd: str | None = None
+    #: The effective user, as ps shows it.
     user: str | None = None
+    #: The real user, only where it differs from ``user``.
+    real_user: str | None = None
     #: Parent, grandparent, … up to pid 1, nearest first.
     parents: tuple[ProcessLink, ...] = ()
     create_time: float | None = None

@@ -53,11 +53,13 @@ def is_privileged() -> bool:
 
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
-               autobound: set[tuple[str, int]] | None = None) -> Scan:
+               autobound: set[tuple[str, int]] | None = None,
+               rpc_programs: dict[tuple[Proto, Family, int], str] | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
-    (address, port) it bound for UDP clients, None where the OS cannot say.
+    (address, port) it bound for UDP clients, None where the OS cannot say; ``rpc_programs`` the
+    (protocol, family, port) -> program registrations rpcbind lists (collect/rpcbind.py).
     """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
@@ -94,6 +96,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
             autobound=None if proto is not Proto.UDP or autobound is None else (address, port) in autobound,
+            rpc_program=(rpc_programs or {}).get((proto, group[0].family, port)),
         ))
     listeners.sort(key=sort_key)
     live = {pid for entry in listeners for pid in entry.pids}

@@ -15,6 +15,7 @@ from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.inodes import SocketOwners
 from portwatch.collect.owners import OwnerResolver
+from portwatch.collect.rpcbind import RpcbindReader, portmapper_listens
 from portwatch.model import Owner, Proto, Scan
 
 
@@ -70,6 +71,7 @@ class LinuxCollector:
         self._resolver = LinuxOwnerResolver()
         self.exe_inspector = ExeInspector()
         self._diag: netlink.DiagSocket | None = None
+        self.rpcbind = RpcbindReader()
 
     @property
     def full_walks(self) -> int:
@@ -113,5 +115,10 @@ class LinuxCollector:
                  for sock in sockets]
         # The kernel marks the UDP sockets it bound for a client: a fact to deliver, not a guess to make later.
         autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
+        # ...and rpcbind knows which of them serve: RPC services bind port 0 and register what they got.
+        rpc = self.rpcbind.programs(autobound != set() and portmapper_listens(
+            (sock.proto, sock.address, sock.port) for sock in sockets))
+        if self.rpcbind.problem:
+            warnings = (*warnings, self.rpcbind.problem)
         return build_scan(owned, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=autobound)
+                          exe_inspector=self.exe_inspector, autobound=autobound, rpc_programs=rpc)

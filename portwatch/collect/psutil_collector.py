@@ -16,6 +16,7 @@ from portwatch.collect.base import RawSocket, build_scan
 from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.owners import OwnerResolver
+from portwatch.collect.rpcbind import RpcbindReader, portmapper_listens
 from portwatch.model import Family, Proto, Scan
 
 
@@ -53,6 +54,7 @@ class PsutilCollector:
     def __init__(self) -> None:
         self._resolver = OwnerResolver()
         self.exe_inspector = ExeInspector()
+        self.rpcbind = RpcbindReader()
 
     def raw_sockets(self) -> tuple[list[RawSocket], tuple[str, ...]]:
         try:
@@ -65,5 +67,8 @@ class PsutilCollector:
 
     def scan(self) -> Scan:
         sockets, warnings = self.raw_sockets()
+        rpc = self.rpcbind.programs(portmapper_listens((sock.proto, sock.address, sock.port) for sock in sockets))
+        if self.rpcbind.problem:
+            warnings = (*warnings, self.rpcbind.problem)
         return build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=None)
+                          exe_inspector=self.exe_inspector, autobound=None, rpc_programs=rpc)
