@@ -106,6 +106,12 @@ def _derives(name: str, candidate: str, truncated: bool) -> bool:
     return len(short) >= 2 and long.startswith(short) and not long[len(short)].isalpha()
 
 
+def _is_file_of(exe_stem: str, program: str) -> bool:
+    """Whether an executable's file name is ``program``'s, maybe versioned (php-fpm8.2, postgres-15)."""
+    return exe_stem == program or bool(exe_stem.startswith(program)
+                                       and re.fullmatch(r"[-._]?[\d.]+", exe_stem[len(program):]))
+
+
 def claimed_program(name: str, truncated: bool) -> str | None:
     """The well-known program a process name claims to be, or None (most names claim nothing)."""
     stem = _stem(name)
@@ -139,7 +145,7 @@ def masquerade(name: str, exe: str) -> str | None:
     claimed = claimed_program(name, truncated)
     if claimed is None or exe_stem in MULTI_CALL:
         return None
-    if any(_derives(exe_stem, rightful, False) for rightful in (claimed, *WELL_KNOWN[claimed])):
+    if any(_is_file_of(exe_stem, rightful) for rightful in (claimed, *WELL_KNOWN[claimed])):
         return None
     return f"the name of {claimed}"
 
