@@ -32,16 +32,28 @@ CACHE_SECONDS = 5.0
 _MAX_REPLY = 1 << 20
 _LAST_FRAGMENT = 0x80000000
 #: Programs every rpcbind knows, for systems without /etc/rpc.
-_KNOWN = {100000: "portmapper", 100003: "nfs", 100005: "mountd", 100021: "nlockmgr", 100024: "status",
-          100004: "ypserv", 100007: "ypbind", 100227: "nfs_acl"}
+_KNOWN = {
+    100000: "portmapper",
+    100003: "nfs",
+    100005: "mountd",
+    100021: "nlockmgr",
+    100024: "status",
+    100004: "ypserv",
+    100007: "ypbind",
+    100227: "nfs_acl",
+}
 
 #: (protocol, family, port) -> "100024 status"
 Registrations = dict[tuple[Proto, Family, int], str]
 #: One registration: program number, protocol, address family, port.
 Entry = tuple[int, Proto, Family, int]
 
-_NETIDS = {"tcp": (Proto.TCP, Family.IPV4), "udp": (Proto.UDP, Family.IPV4),
-           "tcp6": (Proto.TCP, Family.IPV6), "udp6": (Proto.UDP, Family.IPV6)}
+_NETIDS = {
+    "tcp": (Proto.TCP, Family.IPV4),
+    "udp": (Proto.UDP, Family.IPV4),
+    "tcp6": (Proto.TCP, Family.IPV6),
+    "udp6": (Proto.UDP, Family.IPV6),
+}
 _PMAP_PROTOCOLS = {IPPROTO_TCP: Proto.TCP, IPPROTO_UDP: Proto.UDP}
 
 
@@ -60,7 +72,7 @@ def _xdr_string(reply: bytes, offset: int) -> tuple[str, int]:
     start = offset + 4
     if start + length > len(reply):
         raise ValueError("short portmapper reply: string runs past the end")
-    return reply[start:start + length].decode("ascii", "replace"), start + ((length + 3) & ~3)
+    return reply[start : start + length].decode("ascii", "replace"), start + ((length + 3) & ~3)
 
 
 def universal_port(address: str) -> int | None:
@@ -175,8 +187,9 @@ _LOCAL_OR_ANY = frozenset({"0.0.0.0", "::", "127.0.0.1", "::1"})
 
 def portmapper_listens(sockets: Iterable[tuple[Proto, str, int]]) -> bool:
     """Whether a TCP socket on port 111 that 127.0.0.1 reaches is among (proto, address, port)."""
-    return any(proto is Proto.TCP and port == PMAP_PORT and address in _LOCAL_OR_ANY
-               for proto, address, port in sockets)
+    return any(
+        proto is Proto.TCP and port == PMAP_PORT and address in _LOCAL_OR_ANY for proto, address, port in sockets
+    )
 
 
 class RpcbindReader:
@@ -204,7 +217,9 @@ class RpcbindReader:
             self.problem = None
         except (OSError, ValueError) as error:
             found = {}
-            self.problem = f"rpcbind on 127.0.0.1:111 did not list its programs ({error}): RPC services that " \
-                           "bound port 0 are judged as UDP clients"
+            self.problem = (
+                f"rpcbind on 127.0.0.1:111 did not list its programs ({error}): RPC services that "
+                "bound port 0 are judged as UDP clients"
+            )
         self._cached = (now, found)
         return found

@@ -143,8 +143,9 @@ def make_netns() -> tuple[DaemonNetns | None, str]:
 
 
 def _nginx_conf(folder: Path) -> str:
-    temp = " ".join(f"{kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                       "scgi"))
+    temp = " ".join(
+        f"{kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return textwrap.dedent(f"""
         pid {folder}/nginx.pid;
         error_log {folder}/error.log;
@@ -177,19 +178,71 @@ def start_daemons(ns: DaemonNetns, names: tuple[str, ...]) -> None:
     folder = ns.folder
     starts: dict[str, tuple[str, list[str], Daemon]] = {}
     nginx = folder / "nginx"
-    starts["nginx"] = ("nginx", ["nginx", "-p", str(nginx), "-c", str(nginx / "nginx.conf"), "-e",
-                                 str(nginx / "error.log")], Daemon("nginx", NGINX_PORT, nginx / "nginx.pid"))
-    starts["varnish"] = ("varnishd", ["varnishd", "-a", f"127.0.0.1:{VARNISH_PORT}", "-b", f"127.0.0.1:{NGINX_PORT}",
-                                      "-n", str(folder / "varnish"), "-P", str(folder / "varnish.pid"), "-s",
-                                      "malloc,16m", "-T", "none"],
-                         Daemon("varnish", VARNISH_PORT, folder / "varnish.pid"))
-    starts["redis"] = ("redis-server", ["redis-server", "--bind", "127.0.0.1", "--port", str(REDIS_PORT),
-                                        "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"), "--dir",
-                                        str(folder), "--save", "", "--appendonly", "no", "--logfile",
-                                        str(folder / "redis.log")], Daemon("redis", REDIS_PORT, folder / "redis.pid"))
-    starts["memcached"] = ("memcached", ["memcached", "-d", "-u", "root", "-l", "127.0.0.1", "-p",
-                                         str(MEMCACHED_PORT), "-U", "0", "-P", str(folder / "memcached.pid")],
-                           Daemon("memcached", MEMCACHED_PORT, folder / "memcached.pid"))
+    starts["nginx"] = (
+        "nginx",
+        ["nginx", "-p", str(nginx), "-c", str(nginx / "nginx.conf"), "-e", str(nginx / "error.log")],
+        Daemon("nginx", NGINX_PORT, nginx / "nginx.pid"),
+    )
+    starts["varnish"] = (
+        "varnishd",
+        [
+            "varnishd",
+            "-a",
+            f"127.0.0.1:{VARNISH_PORT}",
+            "-b",
+            f"127.0.0.1:{NGINX_PORT}",
+            "-n",
+            str(folder / "varnish"),
+            "-P",
+            str(folder / "varnish.pid"),
+            "-s",
+            "malloc,16m",
+            "-T",
+            "none",
+        ],
+        Daemon("varnish", VARNISH_PORT, folder / "varnish.pid"),
+    )
+    starts["redis"] = (
+        "redis-server",
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(REDIS_PORT),
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(folder / "redis.pid"),
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(folder / "redis.log"),
+        ],
+        Daemon("redis", REDIS_PORT, folder / "redis.pid"),
+    )
+    starts["memcached"] = (
+        "memcached",
+        [
+            "memcached",
+            "-d",
+            "-u",
+            "root",
+            "-l",
+            "127.0.0.1",
+            "-p",
+            str(MEMCACHED_PORT),
+            "-U",
+            "0",
+            "-P",
+            str(folder / "memcached.pid"),
+        ],
+        Daemon("memcached", MEMCACHED_PORT, folder / "memcached.pid"),
+    )
     pending: list[Daemon] = []
     for name in names:
         if name == "sshd":
@@ -230,9 +283,13 @@ def _start_sshd(ns: DaemonNetns) -> Daemon | None:
         return None
     (ns.folder / "sshd_config").write_text(_sshd_conf(ns.folder))
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # its privilege-separation directory (Debian's)
-    proc = subprocess.Popen([*ns.prefix, sshd, "-D", "-f", str(ns.folder / "sshd_config"), "-E",
-                             str(ns.folder / "sshd.log")], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [*ns.prefix, sshd, "-D", "-f", str(ns.folder / "sshd_config"), "-E", str(ns.folder / "sshd.log")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     daemon = Daemon("sshd", SSHD_PORT, proc=proc)
     ns.daemons["sshd"] = daemon
     return daemon
@@ -249,8 +306,13 @@ def start_rpc(ns: DaemonNetns) -> None:
         return
     log = ns.folder / "rpc.log"
     with log.open("w") as errors:
-        rpcbind = subprocess.Popen([*ns.prefix, "rpcbind", "-f", "-w"], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        rpcbind = subprocess.Popen(
+            [*ns.prefix, "rpcbind", "-f", "-w"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            text=True,
+        )
     ns.daemons["rpcbind"] = Daemon("rpcbind", 111, proc=rpcbind)
     for _ in range(100):
         if ns.run("rpcinfo", "-p", "127.0.0.1", timeout=10).returncode == 0:
@@ -263,8 +325,13 @@ def start_rpc(ns: DaemonNetns) -> None:
         ns.missing["rpc"] = "rpcbind did not answer rpcinfo -p 127.0.0.1 within 10 s"
         return
     with log.open("a") as errors:
-        statd = subprocess.Popen([*ns.prefix, "rpc.statd", "-F", "-L"], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        statd = subprocess.Popen(
+            [*ns.prefix, "rpc.statd", "-F", "-L"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            text=True,
+        )
     ns.daemons["rpc.statd"] = Daemon("rpc.statd", 0, proc=statd)
     for _ in range(100):
         if "status" in ns.run("rpcinfo", "-p", "127.0.0.1", timeout=10).stdout:

@@ -57,8 +57,15 @@ def copy_interpreter(folder: Path, name: str = "pwtest-server") -> Path:
 StartListener = Callable[..., Child]
 
 
-def start_listener(started: list[Child], name: str = "-", ruid: int | None = None, euid: int | None = None,
-                   args: Sequence[str] = (), exe: Path | None = None, host: str = "127.0.0.1") -> Child:
+def start_listener(
+    started: list[Child],
+    name: str = "-",
+    ruid: int | None = None,
+    euid: int | None = None,
+    args: Sequence[str] = (),
+    exe: Path | None = None,
+    host: str = "127.0.0.1",
+) -> Child:
     """Start LISTENER, appended to ``started`` (the fixture stops them)."""
     ids = ("-", "-") if euid is None else (str(ruid if ruid is not None else os.getuid()), str(euid))
     argv = [str(exe or sys.executable), "-c", LISTENER, host, "0", name, *ids, *args]
@@ -68,8 +75,9 @@ def start_listener(started: list[Child], name: str = "-", ruid: int | None = Non
 
 
 def run_portwatch(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "portwatch", *args], capture_output=True, text=True, timeout=60,
-                          errors="surrogateescape")
+    return subprocess.run(
+        [sys.executable, "-m", "portwatch", *args], capture_output=True, text=True, timeout=60, errors="surrogateescape"
+    )
 
 
 def json_of(*args: str) -> Any:

@@ -17,8 +17,9 @@ def test_who_drops_empty_argv_slots_and_json_keeps_them(listener: StartListener)
     [entry] = json_of("who", str(child.port), "--json")
     [process] = entry["processes"]
     assert process["cmdline"][-6:] == ["", "", "", "--flag", "", ""]
-    [line] = [line for line in run_portwatch("who", str(child.port)).stdout.splitlines()
-              if line.startswith("  cmdline")]
+    [line] = [
+        line for line in run_portwatch("who", str(child.port)).stdout.splitlines() if line.startswith("  cmdline")
+    ]
     assert "''" not in line and line.endswith("- - --flag")  # LISTENER's own arguments, then the extra one
 
 

@@ -10,9 +10,13 @@ import pytest
 
 from tests.system.listeners import StartListener, json_of, record_of, run_portwatch
 
-pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/PID/status is Linux's"),
-              pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
-                                 reason="needs root to start a process with another effective uid")]
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/PID/status is Linux's"),
+    pytest.mark.skipif(
+        not hasattr(os, "geteuid") or os.geteuid() != 0,
+        reason="needs root to start a process with another effective uid",
+    ),
+]
 
 NOBODY = 65534
 

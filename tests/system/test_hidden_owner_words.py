@@ -22,8 +22,7 @@ def portwatch(nobody: Unprivileged, *args: str) -> str:
     return result.stdout + result.stderr
 
 
-def test_list_who_and_check_say_what_is_known_of_roots_socket(nobody: Unprivileged,
-                                                              listener: StartListener) -> None:
+def test_list_who_and_check_say_what_is_known_of_roots_socket(nobody: Unprivileged, listener: StartListener) -> None:
     port = listener().port  # root's: its process is not uid 65534's to see
     records = json.loads(nobody.run("-m", "portwatch", "list", "--json").stdout)
     [record] = [entry for entry in records if entry["port"] == port and entry["proto"] == "tcp"]
@@ -41,7 +40,7 @@ def test_list_who_and_check_say_what_is_known_of_roots_socket(nobody: Unprivileg
     lines = checked.splitlines()
     title = next(index for index, line in enumerate(lines) if line.startswith(f"tcp 127.0.0.1:{port}  "))
     block = []
-    for line in lines[title + 1:]:
+    for line in lines[title + 1 :]:
         if not line.startswith("  "):
             break
         block.append(line)

@@ -26,8 +26,9 @@ def flags_on(port: int) -> dict[str, Flag]:
     return {flag.code.value: flag for flag in found.flags}
 
 
-def test_a_file_replaced_under_a_running_server_means_it_needs_a_restart(listener: StartListener,
-                                                                         tmp_path: Path) -> None:
+def test_a_file_replaced_under_a_running_server_means_it_needs_a_restart(
+    listener: StartListener, tmp_path: Path
+) -> None:
     exe = copy_interpreter(tmp_path / "bin")
     child = listener(exe=exe)
     assert "needs-restart" not in flags_on(child.port)

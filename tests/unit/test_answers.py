@@ -6,6 +6,7 @@ import struct
 
 import pytest
 
+from portwatch.collect.base import RawSocket
 from portwatch.collect.procfs import uids
 from portwatch.collect.psutil_collector import with_holders
 from portwatch.collect.rpcbind import (
@@ -18,7 +19,6 @@ from portwatch.collect.rpcbind import (
     registrations,
     universal_port,
 )
-from portwatch.collect.base import RawSocket
 from portwatch.flags import Flagger, exe_flags, masquerade
 from portwatch.judge import judge
 from portwatch.listing import HIDDEN_OWNER, listener_user, owner_text, user_text
@@ -38,34 +38,40 @@ from portwatch.model import (
 from portwatch.text import safe_join
 
 
-@pytest.mark.parametrize(("name", "exe"), [
-    ("nginx", "/usr/sbin/nginx"),
-    ("cache-main", "/usr/sbin/varnishd"),  # varnish's child renames itself
-    ("redis-server", "/usr/bin/redis-check-rdb"),  # redis-server is a symlink to it
-    ("mysqld", "/usr/sbin/mariadbd"),
-    ("systemd-resolve", "/usr/lib/systemd/systemd-resolved"),  # the comm cut to 15 bytes
-    ("httpd", "/bin/busybox"),  # a multi-call binary's applet
-    ("watchdog", "/usr/sbin/watchdog"),  # a daemon, not the kernel's watchdog/0
-    ("worker-1", "/usr/bin/python3.11"),
-    ("(sd-pam)", "/usr/lib/systemd/systemd"),
-    ("postgres", "/usr/lib/postgresql/15/bin/postgres"),
-    ("sshd", "/usr/sbin/sshd"),
-])
+@pytest.mark.parametrize(
+    ("name", "exe"),
+    [
+        ("nginx", "/usr/sbin/nginx"),
+        ("cache-main", "/usr/sbin/varnishd"),  # varnish's child renames itself
+        ("redis-server", "/usr/bin/redis-check-rdb"),  # redis-server is a symlink to it
+        ("mysqld", "/usr/sbin/mariadbd"),
+        ("systemd-resolve", "/usr/lib/systemd/systemd-resolved"),  # the comm cut to 15 bytes
+        ("httpd", "/bin/busybox"),  # a multi-call binary's applet
+        ("watchdog", "/usr/sbin/watchdog"),  # a daemon, not the kernel's watchdog/0
+        ("worker-1", "/usr/bin/python3.11"),
+        ("(sd-pam)", "/usr/lib/systemd/systemd"),
+        ("postgres", "/usr/lib/postgresql/15/bin/postgres"),
+        ("sshd", "/usr/sbin/sshd"),
+    ],
+)
 def test_a_rename_that_claims_no_other_program_is_no_masquerade(name: str, exe: str) -> None:
     assert masquerade(name, exe) is None
 
 
-@pytest.mark.parametrize(("name", "exe", "claim"), [
-    ("sshd", "/usr/bin/python3.11", "the name of sshd"),
-    ("systemd", "/home/u/.local/bin/agent", "the name of systemd"),
-    ("nginx: worker", "/tmp/.x/miner", "the name of nginx"),
-    ("redis-server", "/tmp/redis-server-miner", "the name of redis-server"),
-    ("[kworker/0:1]", "/usr/bin/python3.11", "a kernel thread's name"),
-    ("kworker/u8:2", "/tmp/.x/miner", "a kernel thread's name"),
-    ("ksoftirqd/0", "/tmp/.x/miner", "a kernel thread's name"),
-    ("ss\u200bhd", "/usr/bin/python3.11", "a name with hidden or control characters"),
-    ("\x1b[31mx", "/usr/bin/x", "a name with hidden or control characters"),
-])
+@pytest.mark.parametrize(
+    ("name", "exe", "claim"),
+    [
+        ("sshd", "/usr/bin/python3.11", "the name of sshd"),
+        ("systemd", "/home/u/.local/bin/agent", "the name of systemd"),
+        ("nginx: worker", "/tmp/.x/miner", "the name of nginx"),
+        ("redis-server", "/tmp/redis-server-miner", "the name of redis-server"),
+        ("[kworker/0:1]", "/usr/bin/python3.11", "a kernel thread's name"),
+        ("kworker/u8:2", "/tmp/.x/miner", "a kernel thread's name"),
+        ("ksoftirqd/0", "/tmp/.x/miner", "a kernel thread's name"),
+        ("ss\u200bhd", "/usr/bin/python3.11", "a name with hidden or control characters"),
+        ("\x1b[31mx", "/usr/bin/x", "a name with hidden or control characters"),
+    ],
+)
 def test_a_name_that_claims_another_program_is_a_masquerade(name: str, exe: str, claim: str) -> None:
     assert masquerade(name, exe) == claim
 
@@ -79,9 +85,18 @@ def test_a_replaced_file_needs_a_restart_and_a_deleted_one_is_exe_deleted() -> N
 
 
 def _udp(autobound: bool | None, rpc_program: str | None = None, port: int = 44146) -> Listener:
-    return Listener(Proto.UDP, Family.IPV4, "0.0.0.0", port, PortRange.REGISTERED, True, Exposure.ALL,
-                    owners=(Owner(pid=9, name="rpc.statd", exe="/usr/sbin/rpc.statd"),), autobound=autobound,
-                    rpc_program=rpc_program)
+    return Listener(
+        Proto.UDP,
+        Family.IPV4,
+        "0.0.0.0",
+        port,
+        PortRange.REGISTERED,
+        True,
+        Exposure.ALL,
+        owners=(Owner(pid=9, name="rpc.statd", exe="/usr/sbin/rpc.statd"),),
+        autobound=autobound,
+        rpc_program=rpc_program,
+    )
 
 
 def _scan(*listeners: Listener) -> Scan:
@@ -106,13 +121,16 @@ def _reply(xid: int, body: bytes, accept_stat: int = 0) -> bytes:
 
 
 def test_rpcbind_version_4_dump_is_read_with_its_ipv6_registrations() -> None:
-    entries = b"".join(struct.pack(">III", 1, 100024, 1) + _xdr_string(netid) + _xdr_string(addr) + _xdr_string("107")
-                       for netid, addr in (("udp", "0.0.0.0.172.114"), ("udp6", "::.194.57"),
-                                           ("local", "/run/rpcbind.sock")))
+    entries = b"".join(
+        struct.pack(">III", 1, 100024, 1) + _xdr_string(netid) + _xdr_string(addr) + _xdr_string("107")
+        for netid, addr in (("udp", "0.0.0.0.172.114"), ("udp6", "::.194.57"), ("local", "/run/rpcbind.sock"))
+    )
     parsed = parse_dump_reply(_reply(5, entries + struct.pack(">I", 0)), 5, RPCB_VERS)
     assert parsed == [(100024, Proto.UDP, Family.IPV4, 44146), (100024, Proto.UDP, Family.IPV6, 49721)]
     assert registrations(parsed, {100024: "status"}) == {
-        (Proto.UDP, Family.IPV4, 44146): "100024 status", (Proto.UDP, Family.IPV6, 49721): "100024 status"}
+        (Proto.UDP, Family.IPV4, 44146): "100024 status",
+        (Proto.UDP, Family.IPV6, 49721): "100024 status",
+    }
 
 
 def test_portmapper_version_2_dump_and_version_mismatch() -> None:
@@ -155,8 +173,17 @@ def test_empty_argv_slots_are_not_displayed() -> None:
 
 
 def test_a_hidden_owner_is_described_without_promising_what_sudo_shows() -> None:
-    hidden = Listener(Proto.TCP, Family.IPV4, "127.0.0.1", 5432, PortRange.REGISTERED, False, Exposure.LOOPBACK,
-                      owner_status=OwnerStatus.HIDDEN, socket_user="postgres")
+    hidden = Listener(
+        Proto.TCP,
+        Family.IPV4,
+        "127.0.0.1",
+        5432,
+        PortRange.REGISTERED,
+        False,
+        Exposure.LOOPBACK,
+        owner_status=OwnerStatus.HIDDEN,
+        socket_user="postgres",
+    )
     assert owner_text(hidden) == ("-", HIDDEN_OWNER, "postgres")
     [flag] = Flagger().flag_scan(_scan(hidden)).listeners[0].flags
     assert "not yours to see" in flag.reason and "sudo may reveal it" in flag.reason
@@ -164,15 +191,26 @@ def test_a_hidden_owner_is_described_without_promising_what_sudo_shows() -> None
 
 
 def test_the_tui_describes_a_hidden_owner_the_same_way() -> None:
+    from rich.style import Style
+
     from portwatch.tui.table.rows import RowState, row_cells
     from portwatch.tui.widgets.process_view import owner_notice
 
-    hidden = Listener(Proto.TCP, Family.IPV4, "127.0.0.1", 5432, PortRange.REGISTERED, False, Exposure.LOOPBACK,
-                      owner_status=OwnerStatus.HIDDEN, socket_user="postgres")
+    hidden = Listener(
+        Proto.TCP,
+        Family.IPV4,
+        "127.0.0.1",
+        5432,
+        PortRange.REGISTERED,
+        False,
+        Exposure.LOOPBACK,
+        owner_status=OwnerStatus.HIDDEN,
+        socket_user="postgres",
+    )
     notice = owner_notice(hidden)
     assert notice is not None and "not yours to see" in notice.plain and "sudo may reveal it" in notice.plain
     assert "run with sudo to see" not in notice.plain
-    cells = [cell.plain for cell in row_cells(hidden, RowState.STEADY, lambda _name: __import__("rich.style").style.Style())]
+    cells = [cell.plain for cell in row_cells(hidden, RowState.STEADY, lambda _name: Style())]
     assert "(not yours)" in cells and not [cell for cell in cells if "sudo" in cell]
 
 
@@ -180,15 +218,18 @@ def test_the_panel_shows_the_real_user_beside_the_effective_one() -> None:
     from portwatch.model import ProcessDetails, ProcessState
     from portwatch.tui.widgets.process_view import fields
 
-    details = ProcessDetails(pid=5, state=ProcessState.OK, name="x", user="nobody", real_user="root",
-                             cmdline=("x: title", "", "", ""))
+    details = ProcessDetails(
+        pid=5, state=ProcessState.OK, name="x", user="nobody", real_user="root", cmdline=("x: title", "", "", "")
+    )
     shown = fields(details, now=0.0)
     assert shown["user"].plain == "nobody  (real: root)"
     assert shown["cmdline"].plain == "x: title"
 
 
 def test_shared_socket_holders_from_each_process_are_added_to_the_system_table() -> None:
-    table = [RawSocket(Proto.TCP, Family.IPV4, "127.0.0.1", 8080, pids=(10,)),
-             RawSocket(Proto.TCP, Family.IPV6, "::1", 8080, pids=(12,))]
+    table = [
+        RawSocket(Proto.TCP, Family.IPV4, "127.0.0.1", 8080, pids=(10,)),
+        RawSocket(Proto.TCP, Family.IPV6, "::1", 8080, pids=(12,)),
+    ]
     held = {(Proto.TCP, Family.IPV4, "127.0.0.1", 8080): {10, 11}}
     assert [sock.pids for sock in with_holders(table, held)] == [(10, 11), (12,)]
