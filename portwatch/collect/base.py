@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from portwatch import ranges
+from portwatch.collect.attribution import Attribution
 from portwatch.collect.exeinfo import ExeInspector
-from portwatch.collect.owners import OwnerResolver, user_name
+from portwatch.collect.owners import OwnerResolver
+from portwatch.collect.owners import user_name as local_user_name
 from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, ProcessDetails, Proto, Scan
 
 
@@ -51,29 +53,49 @@ def is_privileged() -> bool:
     return geteuid is None or geteuid() == 0
 
 
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who read the sockets: their privilege, their uid, and how uids become names on that host."""
+
+    privileged: bool
+    uid: int | None
+    user_name: Callable[[int], str]
+
+    @classmethod
+    def this_process(cls) -> Viewer:
+        return cls(is_privileged(), os.geteuid() if hasattr(os, "geteuid") else None, local_user_name)
+
+
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
-               autobound: set[tuple[str, int]] | None = None,
-               rpc_programs: dict[tuple[Proto, Family, int], str] | None = None) -> Scan:
+               autobound: set[tuple[str, int]] | None = None, attribution: Attribution | None = None,
+               viewer: Viewer | None = None, rpc_programs: dict[tuple[Proto, Family, int], str] | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
-    (address, port) it bound for UDP clients, None where the OS cannot say; ``rpc_programs`` the
-    (protocol, family, port) -> program registrations rpcbind lists (collect/rpcbind.py).
+    (address, port) it bound for UDP clients, None where the OS cannot say. ``attribution`` names each owner's
+    unit, container, pod (and package, when asked) and says why a socket has no owner we can see.
+    ``viewer``: who read the sockets, when not this process (a remote host's reader, over ssh).
+    ``rpc_programs``: the (protocol, family, port) -> program registrations rpcbind lists (collect/rpcbind.py).
     """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
         merged.setdefault((sock.proto, sock.address, sock.port), []).append(sock)
-    privileged = is_privileged()
-    my_uid = os.geteuid() if hasattr(os, "geteuid") else None
+    viewer = viewer or Viewer.this_process()
+    privileged, my_uid, user_name = viewer.privileged, viewer.uid, viewer.user_name
     listeners: list[Listener] = []
     for (proto, address, port), group in merged.items():
         pids = sorted({pid for sock in group for pid in sock.pids})
         owners: list[Owner] = []
         for pid in pids:
             owner = resolver.owner(pid)
-            if owner is not None:
-                owners.append(exe_inspector.attach(owner) if exe_inspector is not None else owner)
+            if owner is None:
+                continue
+            if attribution is not None:
+                owner = attribution.occupy(owner)
+            if exe_inspector is not None:
+                owner = exe_inspector.attach(owner)
+            owners.append(attribution.package(owner) if attribution is not None else owner)
         uid = next((sock.uid for sock in group if sock.uid is not None), None)
         if owners:
             status = OwnerStatus.KNOWN
@@ -92,6 +114,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             service=ranges.service_name(port, proto),
             owners=tuple(owners),
             owner_status=status,
+            owner_reason=attribution.unowned(proto.value, address, port)
+            if attribution is not None and status is OwnerStatus.UNKNOWN else None,
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
@@ -103,6 +127,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
     resolver.forget_except(live)
     if exe_inspector is not None:
         exe_inspector.forget_except(live)
+    if attribution is not None:
+        attribution.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
 
 

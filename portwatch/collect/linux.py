@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from portwatch.collect import netlink, procfs, procnet
+from portwatch.collect.attribution import Attribution
 from portwatch.collect.autobound import autobound_udp
 from portwatch.collect.base import RawSocket, build_scan
 from portwatch.collect.ephemeral import os_ephemeral_range
@@ -63,13 +64,18 @@ class LinuxOwnerResolver(OwnerResolver):
 class LinuxCollector:
     """Reads listeners through netlink when the kernel allows it, else through /proc/net, table by table."""
 
-    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None) -> None:
+    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None, *,
+                 packages: bool = False, package_budget: int | None = None,
+                 attribution: Attribution | None = None) -> None:
+        """``packages``: also name each owner's package and check its executable against it (dpkg/rpm);
+        ``package_budget``: bytes checksummed per scan at most (None: all at once)."""
         self.use_netlink = use_netlink
         #: What the last scan read: "netlink", "procfs", or "netlink+procfs" when some tables fell back.
         self.source = "netlink" if use_netlink else "procfs"
         self.socket_owners = socket_owners or SocketOwners()
         self._resolver = LinuxOwnerResolver()
         self.exe_inspector = ExeInspector()
+        self.attribution = attribution or Attribution(packages=packages, package_budget=package_budget)
         self._diag: netlink.DiagSocket | None = None
         self.rpcbind = RpcbindReader()
 
@@ -121,4 +127,5 @@ class LinuxCollector:
         if self.rpcbind.problem:
             warnings = (*warnings, self.rpcbind.problem)
         return build_scan(owned, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=autobound, rpc_programs=rpc)
+                          exe_inspector=self.exe_inspector, autobound=autobound, attribution=self.attribution,
+                          rpc_programs=rpc)

@@ -13,6 +13,7 @@ from typing import Any
 
 import psutil
 
+from portwatch.collect.digests import FileDigests
 from portwatch.collect.inodes import socket_links
 from portwatch.collect.owners import users
 from portwatch.collect.procfs import strip_deleted
@@ -91,6 +92,8 @@ class ProcessInspector:
         self._sockets: dict[int, tuple[float, object, Sockets]] = {}
         self._clock = clock
         self._lock = threading.Lock()
+        #: SHA-256 of each running executable, computed here (the panel's worker, `who`), cached per file.
+        self.digests = FileDigests()
 
     def _process(self, pid: int) -> tuple[psutil.Process, bool]:
         """The kept Process for pid, or a new one if the pid is new or was reused; and whether it is new."""
@@ -156,6 +159,7 @@ class ProcessInspector:
         sockets = self._sockets_of(proc, fds, attempt)
         memory = info["memory_info"]
         real, effective = users(info["uids"], info["username"])
+        sha256, sha256_note = self.digests.digest(proc.pid) if info["exe"] else (None, None)
         return ProcessDetails(
             pid=proc.pid,
             state=ProcessState.OK,
@@ -177,4 +181,6 @@ class ProcessInspector:
             listening=sockets[0],
             connection_states=sockets[1],
             denied=tuple(denied),
+            sha256=sha256,
+            sha256_note=sha256_note,
         )

@@ -21,6 +21,7 @@ from typing import Any
 
 import psutil
 
+from portwatch.collect.attribution import Attribution
 from portwatch.collect.base import RawSocket, build_scan
 from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
@@ -105,11 +106,12 @@ def with_holders(table: list[RawSocket], held: dict[SocketAddress, set[int]]) ->
 class PsutilCollector:
     source = "psutil"
 
-    def __init__(self) -> None:
+    def __init__(self, *, packages: bool = False, package_budget: int | None = None) -> None:
         self._resolver = OwnerResolver()
         self.exe_inspector = ExeInspector()
         self.rpcbind = RpcbindReader()
         self.socket_owners = SocketOwners()
+        self.attribution = Attribution(packages=packages, package_budget=package_budget)
 
     def raw_sockets(self) -> tuple[list[RawSocket], tuple[str, ...]]:
         try:
@@ -136,4 +138,5 @@ class PsutilCollector:
         if self.rpcbind.problem:
             warnings = (*warnings, self.rpcbind.problem)
         return build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=None, rpc_programs=rpc)
+                          exe_inspector=self.exe_inspector, autobound=None, attribution=self.attribution,
+                          rpc_programs=rpc)

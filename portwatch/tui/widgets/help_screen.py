@@ -16,7 +16,7 @@ HELP = """\
 
 [b]Keys[/b]
   ↑ ↓ PgUp PgDn   move; the process panel follows the highlighted row
-  /               filter by port, address, process, user, service or flag code
+  /               filter by port, address, process, user, unit/container, service or flag code
                   (! alone: unexpected only; Enter keeps the filter, Esc clears it)
   s               sort by the next column (click a header to sort by it; again to reverse)
   t               show TCP and UDP / TCP only / UDP only
@@ -38,9 +38,11 @@ HELP = """\
                   ALL+v4: an IPv6 [::] socket that takes IPv4 connections too
   Port            its glyph is its IANA class: ■ well-known · ● registered · ▲ dynamic
   Process / PID   (not yours) and ?: another user's socket, its process not yours to see; sudo may reveal it
+  Unit/Container  the owner's Kubernetes pod, container (name, or short id) or systemd unit, from its
+                  cgroup; the panel adds the image, the package and whether the binary still matches it
   Range           IANA class: well-known 0-1023 · registered 1024-49151 · dynamic 49152-65535
   Eph             inside this OS's ephemeral (automatic) port range: often a client, not a server
-  ← →             at 80 columns, Range, Eph and Service are a scroll to the right
+  ← →             at 80 columns, Unit/Container, Range, Eph and Service are a scroll to the right
 
 [b]Alerts[/b]
   A listener that opens with a "!" flag, or an address another flagged program took over, raises one
