@@ -233,3 +233,21 @@ def test_shared_socket_holders_from_each_process_are_added_to_the_system_table()
     ]
     held = {(Proto.TCP, Family.IPV4, "127.0.0.1", 8080): {10, 11}}
     assert [sock.pids for sock in with_holders(table, held)] == [(10, 11), (12,)]
+
+
+def test_a_remote_host_carries_the_real_user_and_the_rpc_program_over_the_wire() -> None:
+    from dataclasses import replace
+
+    from portwatch.model import ProcessDetails, ProcessState
+    from portwatch.remote import wire
+
+    served = replace(
+        _udp(True, "100024 status"),
+        owners=(Owner(pid=9, name="rpc.statd", user="statd", real_user="root", exe="/usr/sbin/rpc.statd"),),
+    )
+    details = ProcessDetails(pid=9, state=ProcessState.OK, name="rpc.statd", user="statd", real_user="root")
+    line = wire.encode(_scan(served), baseline=None, hostname="h", version="0", processes=(details,))
+    back = wire.decode(line)
+    [listener] = back.scan.listeners
+    assert listener.rpc_program == "100024 status" and listener.owners[0].real_user == "root"
+    assert back.processes[0].real_user == "root"
