@@ -86,6 +86,8 @@ _HIDING = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\
 
 
 def _q(value: object) -> str:
+    """Process-supplied text for a reason, escaped once here: reasons are stored safe, and quoted with ' '
+    rather than !r (repr would escape safe()'s backslashes again: ``\\x1b`` instead of ``\x1b``)."""
     return safe(value, _QUOTE)
 
 
