@@ -165,8 +165,8 @@ def name_mismatch(owner: Owner, exe: str | None) -> Flag | None:
     claim = masquerade(owner.name, exe)
     if claim is None:
         return None
-    return Flag(FlagCode.NAME_MISMATCH, f"pid {owner.pid} calls itself '{_q(owner.name)}' ({claim}) but runs "
-                                        f"{_q(exe)}: a process named after another program may be hiding; check "
+    return Flag(FlagCode.NAME_MISMATCH, f"pid {owner.pid} calls itself '{_q(owner.name)}' but runs {_q(exe)} "
+                                        f"({claim}): a process named after another program may be hiding; check "
                                         "what that file is")
 
 

@@ -125,8 +125,9 @@ class PsutilCollector:
             table = [dataclasses.replace(_raw(conn, conn.pid), inode=socket_inode(conn.pid, conn.fd))
                      for conn in listening]
             found = self.socket_owners.resolve({sock.inode for sock in table if sock.inode})
-            return [dataclasses.replace(sock, pids=tuple(sorted({*sock.pids, *found[sock.inode]})))
-                    if sock.inode in found else sock for sock in table], ()
+            # The inode only found the holders: this collector reports what psutil reports (no inodes).
+            return [dataclasses.replace(sock, inode=None, pids=tuple(sorted({*sock.pids, *found.get(sock.inode, ())})))
+                    if sock.inode else sock for sock in table], ()
         table = [_raw(conn, conn.pid) for conn in listening]
         if sys.platform == "win32":
             return table, (WINDOWS_ONE_OWNER,)
