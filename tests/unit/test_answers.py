@@ -251,3 +251,24 @@ def test_a_remote_host_carries_the_real_user_and_the_rpc_program_over_the_wire()
     [listener] = back.scan.listeners
     assert listener.rpc_program == "100024 status" and listener.owners[0].real_user == "root"
     assert back.processes[0].real_user == "root"
+
+
+def test_the_new_fields_follow_the_json_schema() -> None:
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    import jsonschema
+
+    from portwatch.listing import listener_json
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "portwatch/schemas/events.schema.json").read_text())
+    owner = Owner(pid=9, name="rpc.statd", user="statd", real_user="root", exe="/usr/sbin/rpc.statd")
+    served = replace(_udp(True, "100024 status"), owners=(owner,))
+    [judged] = judge(_scan(served)).listeners
+    record = listener_json(judged)
+    assert record["rpc_program"] == "100024 status" and record["owners"][0]["real_user"] == "root"
+    jsonschema.validate(record, {"$ref": "#/$defs/listener", "$defs": schema["$defs"]})
+    [restart] = exe_flags(owner, ExeFacts("/usr/sbin/rpc.statd", deleted=True, replaced=True))
+    flagged = listener_json(replace(judged, flags=(restart,)))
+    jsonschema.validate(flagged, {"$ref": "#/$defs/listener", "$defs": schema["$defs"]})
