@@ -37,6 +37,91 @@ class Exposure(str, enum.Enum):
     LOOPBACK = "loopback"
     SPECIFIC = "specific"
     ALL = "all"
+    #: Every interface of a network namespace other than the host's (a container's, a pod's, an `ip netns`):
+    #: reachable from inside that namespace and through whatever publishes it, never from all the host's.
+    NAMESPACE = "netns"
+
+
+class NetnsKind(str, enum.Enum):
+    """What keeps a network namespace, as users name it."""
+
+    HOST = "host"
+    CONTAINER = "container"
+    POD = "pod"
+    #: An `ip netns` name (a bind mount under /run/netns).
+    NAMED = "named"
+    #: Nothing names it (e.g. `unshare -n`): shown by its inode.
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Netns:
+    """A network namespace: its nsfs inode (its identity while it lives), what it is and its name."""
+
+    inode: int
+    kind: NetnsKind
+    #: "host", the `ip netns` name, the container's name, "NAMESPACE/POD", or the inode as text.
+    name: str
+
+    @property
+    def is_host(self) -> bool:
+        return self.kind is NetnsKind.HOST
+
+    @property
+    def label(self) -> str:
+        """How a row names it: ``host``, ``web-1``, ``pod default/api``, ``4026532301``."""
+        return f"pod {self.name}" if self.kind is NetnsKind.POD else self.name
+
+
+#: The namespace of a listener whose collector does not look at namespaces (psutil, /proc/net, fixed data).
+HOST_NETNS = Netns(0, NetnsKind.HOST, "host")
+
+
+@dataclass(frozen=True, slots=True)
+class NetnsRef:
+    """A namespace inside a ListenerKey: equal by inode alone (0 = the host), carrying the label to print."""
+
+    inode: int = 0
+    label: str = field(default="host", compare=False)
+
+    @classmethod
+    def of(cls, netns: Netns) -> NetnsRef:
+        return HOST_REF if netns.is_host else cls(netns.inode, netns.label)
+
+
+HOST_REF = NetnsRef()
+
+
+class LinkDirection(str, enum.Enum):
+    """Which end of a published port a row is."""
+
+    #: This row is the host side (a placeholder such as conmon, or a proxy): it forwards into a container.
+    TO_CONTAINER = "to-container"
+    #: This row is the listener inside the container; the host publishes it.
+    FROM_HOST = "from-host"
+
+
+@dataclass(frozen=True, slots=True)
+class PortLink:
+    """A published port seen from one end: where the other end is, and what told us."""
+
+    direction: LinkDirection
+    #: The other end's namespace (the container's for TO_CONTAINER, the host's for FROM_HOST).
+    netns: Netns
+    address: str
+    port: int
+    #: What ties the two: "conmon" (Podman's port placeholder), "docker-proxy", "dnat" (a nat rule).
+    via: str
+    #: The container's name (as its runtime names it), where known.
+    container: str | None = None
+
+    @property
+    def text(self) -> str:
+        """``published by container web-1 → its port 8080`` / ``published on host 127.0.0.1:18080``."""
+        if self.direction is LinkDirection.TO_CONTAINER:
+            who = f"container {self.container}" if self.container else f"netns {self.netns.label}"
+            return f"published by {who} → its port {self.port}"
+        return f"published on host {host_port(self.address, self.port)}"
 
 
 class OwnerStatus(str, enum.Enum):
@@ -148,11 +233,14 @@ class ListenerKey(NamedTuple):
     proto: str
     address: str
     port: int
+    #: The network namespace (equal by inode; the host's is inode 0 so host keys read as before).
+    netns: NetnsRef = HOST_REF
 
     @property
     def text(self) -> str:
-        """``tcp 127.0.0.1:8080``: the key as people read it (and as the TUI keeps its rows)."""
-        return f"{self.proto} {host_port(self.address, self.port)}"
+        """``tcp 127.0.0.1:8080``; in another namespace ``[netns web-1] tcp 0.0.0.0:80``."""
+        base = f"{self.proto} {host_port(self.address, self.port)}"
+        return base if not self.netns.inode else f"[netns {self.netns.label}] {base}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +271,21 @@ class Listener:
     #: UDP: the kernel bound this socket automatically for a client (Linux's sock_diag says exactly);
     #: None where the collector cannot tell.
     autobound: bool | None = None
+    #: The network namespace the socket lives in.
+    netns: Netns = HOST_NETNS
+    #: SO_BINDTODEVICE (or an IPv6 scope): the interface the socket is bound to; ``address`` then ends in
+    #: ``%DEV`` as ss writes it. None when bound to no device.
+    device: str | None = None
+    #: Published-port ties: on a host placeholder/proxy, the container listener it forwards to; on that
+    #: inner listener, the host address that publishes it.
+    links: tuple[PortLink, ...] = ()
     #: Suspicion flags: empty as collected; portwatch.judge fills them (a JudgedScan's listeners).
     flags: tuple[Flag, ...] = ()
 
     @property
     def key(self) -> ListenerKey:
         """Identity across scans: pids change when a service restarts, the address does not."""
-        return ListenerKey(self.proto.value, self.address, self.port)
+        return ListenerKey(self.proto.value, self.address, self.port, NetnsRef.of(self.netns))
 
     @property
     def pids(self) -> tuple[int, ...]:
@@ -219,6 +315,10 @@ class Scan:
     taken_at: float
     #: Problems worth telling the user that did not stop the scan.
     warnings: tuple[str, ...] = field(default=())
+    #: The network namespaces this scan read (host first); empty where the collector does not look.
+    namespaces: tuple[Netns, ...] = ()
+    #: Namespaces that exist but were not read (another user's, or --netns host), None when not counted.
+    unseen_namespaces: int | None = None
 
     @property
     def hidden_owners(self) -> int:
