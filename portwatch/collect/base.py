@@ -11,7 +11,7 @@ from typing import Protocol
 from portwatch import ranges
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.owners import OwnerResolver, user_name
-from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus, Proto, Scan
+from portwatch.model import HOST_NETNS, EphemeralRange, Family, Listener, Netns, Owner, OwnerStatus, Proto, Scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,14 @@ class RawSocket:
     inode: int | None = None
     #: IPV6_V6ONLY as the kernel reports it (netlink); None where the reader cannot tell.
     v6only: bool | None = None
+    #: The interface the socket is bound to (SO_BINDTODEVICE or an IPv6 scope), 0 for none (netlink).
+    ifindex: int = 0
+    #: That interface's name, where the collector resolved it; ``address`` then ends in ``%DEV``.
+    device: str | None = None
+    #: The network namespace the socket was read in.
+    netns: Netns = HOST_NETNS
+    #: The kernel auto-bound it (UDP), as read in its namespace; None: decide from build_scan's set.
+    autobound: bool | None = None
 
 
 class Collector(Protocol):
@@ -47,19 +55,22 @@ def is_privileged() -> bool:
 
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
-               autobound: set[tuple[str, int]] | None = None) -> Scan:
-    """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
+               autobound: set[tuple[str, int]] | None = None, namespaces: tuple[Netns, ...] = (),
+               unseen_namespaces: int | None = None) -> Scan:
+    """Merge sockets sharing (proto, address, port, namespace) into one Listener each, name owners, derive
+    ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
-    (address, port) it bound for UDP clients, None where the OS cannot say.
+    (address, port) it bound for UDP clients, None where the OS cannot say (a socket's own ``autobound``
+    wins: the collector read it in the socket's namespace).
     """
-    merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
+    merged: dict[tuple[Proto, str, int, int], list[RawSocket]] = {}
     for sock in sockets:
-        merged.setdefault((sock.proto, sock.address, sock.port), []).append(sock)
+        merged.setdefault((sock.proto, sock.address, sock.port, sock.netns.inode), []).append(sock)
     privileged = is_privileged()
     my_uid = os.geteuid() if hasattr(os, "geteuid") else None
     listeners: list[Listener] = []
-    for (proto, address, port), group in merged.items():
+    for (proto, address, port, _netns), group in merged.items():
         pids = sorted({pid for sock in group for pid in sock.pids})
         owners: list[Owner] = []
         for pid in pids:
@@ -80,21 +91,33 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             port=port,
             port_range=ranges.iana_range(port),
             os_ephemeral=port in ephemeral,
-            exposure=ranges.exposure(address),
+            exposure=ranges.exposure_in(address, group[0].device, group[0].netns.is_host),
             service=ranges.service_name(port, proto),
             owners=tuple(owners),
             owner_status=status,
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
-            autobound=None if proto is not Proto.UDP or autobound is None else (address, port) in autobound,
+            autobound=_autobound(group, autobound),
+            netns=group[0].netns,
+            device=group[0].device,
         ))
     listeners.sort(key=sort_key)
     live = {pid for entry in listeners for pid in entry.pids}
     resolver.forget_except(live)
     if exe_inspector is not None:
         exe_inspector.forget_except(live)
-    return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
+    return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings, namespaces,
+                unseen_namespaces)
+
+
+def _autobound(group: list[RawSocket], autobound: set[tuple[str, int]] | None) -> bool | None:
+    first = group[0]
+    if first.proto is not Proto.UDP:
+        return None
+    if first.autobound is not None:
+        return first.autobound
+    return None if autobound is None else (first.address, first.port) in autobound
 
 
 def dual_stack(group: list[RawSocket]) -> bool | None:
@@ -107,6 +130,7 @@ def dual_stack(group: list[RawSocket]) -> bool | None:
     return False if all(sock.v6only for sock in group) else None
 
 
-def sort_key(listener: Listener) -> tuple[int, str, str]:
-    """Port order, as `ss` and `lsof` users expect; tcp before udp, IPv4 before IPv6."""
-    return (listener.port, listener.proto.value, listener.family.value + listener.address)
+def sort_key(listener: Listener) -> tuple[int, str, str, bool, str]:
+    """Port order, as `ss` and `lsof` users expect; tcp before udp, IPv4 before IPv6, the host first."""
+    return (listener.port, listener.proto.value, listener.family.value + listener.address,
+            not listener.netns.is_host, listener.netns.label)

@@ -7,15 +7,22 @@ socket's uid, so the user is known even when the process is not ours to see.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from portwatch.collect import netlink, procfs, procnet
 from portwatch.collect.autobound import autobound_udp
-from portwatch.collect.base import RawSocket, build_scan
+from portwatch.collect.base import RawSocket, build_scan, is_privileged
 from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
-from portwatch.collect.inodes import SocketOwners
+from portwatch.collect.inodes import SocketOwners, list_pids
+from portwatch.collect.namespaces import count_unseen, host_inode
+from portwatch.collect.netns_sockets import NamespaceSockets, OpenNamespace, host_interface_names
 from portwatch.collect.owners import OwnerResolver
-from portwatch.model import Owner, Proto, Scan
+from portwatch.collect.published import tie_published
+from portwatch.model import HOST_NETNS, Netns, NetnsKind, Owner, Proto, Scan
+
+#: --netns scopes a collector understands; a NAME or INODE is "all" narrowed afterwards (cli.py).
+NETNS_SCOPES = ("auto", "all", "host")
 
 
 class LinuxOwnerResolver(OwnerResolver):
@@ -62,7 +69,13 @@ class LinuxOwnerResolver(OwnerResolver):
 class LinuxCollector:
     """Reads listeners through netlink when the kernel allows it, else through /proc/net, table by table."""
 
-    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None) -> None:
+    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None,
+                 netns: str = "auto") -> None:
+        if netns not in NETNS_SCOPES:
+            raise ValueError(f"netns scope {netns!r} is not one of {', '.join(NETNS_SCOPES)}")
+        #: "all": every network namespace (needs root), "host": this process's only; "auto" picks.
+        self.netns_scope = ("all" if is_privileged() else "host") if netns == "auto" else netns
+        self.namespaces: NamespaceSockets | None = None
         self.use_netlink = use_netlink
         #: What the last scan read: "netlink", "procfs", or "netlink+procfs" when some tables fell back.
         self.source = "netlink" if use_netlink else "procfs"
@@ -77,6 +90,12 @@ class LinuxCollector:
         return self.socket_owners.full_walks
 
     def close(self) -> None:
+        self._close_host()
+        if self.namespaces is not None:
+            self.namespaces.close()
+            self.namespaces = None
+
+    def _close_host(self) -> None:
         if self._diag is not None:
             self._diag.close()
             self._diag = None
@@ -96,7 +115,7 @@ class LinuxCollector:
                     continue
                 except OSError as error:
                     problems.append(f"{proto.value}/{family.value}: {error.strerror or error}")
-                    self.close()  # a half-read dump leaves replies behind: start afresh
+                    self._close_host()  # a half-read dump leaves replies behind: start afresh
             sockets.extend(procnet.listeners(proto, family))
             sources.add("procfs")
         source = "+".join(sorted(sources))
@@ -107,11 +126,67 @@ class LinuxCollector:
 
     def scan(self) -> Scan:
         sockets, self.source, warnings = self.raw_sockets()
+        host = self._host_netns()
+        # The kernel marks the UDP sockets it bound for a client: a fact to deliver, not a guess to make later.
+        autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
+        sockets = _with_devices(sockets, host, host_interface_names, autobound)
+        namespaces: list[Netns] = [host]
+        unseen: int | None = None
+        pids: set[int] | None = None
+        if self.netns_scope == "all":
+            pids = list_pids()
+            inner, problems = self._other_namespaces(pids)
+            for entry, found in inner:
+                namespaces.append(entry.netns)
+                sockets.extend(found)
+            warnings = (*warnings, *problems)
+        else:
+            unseen = count_unseen(host.inode)
         self._resolver.new_scan()
         holders = self.socket_owners.resolve({sock.inode for sock in sockets if sock.inode})
         owned = [dataclasses.replace(sock, pids=holders[sock.inode]) if sock.inode in holders else sock
                  for sock in sockets]
-        # The kernel marks the UDP sockets it bound for a client: a fact to deliver, not a guess to make later.
-        autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
-        return build_scan(owned, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=autobound)
+        scan = build_scan(owned, self._resolver, os_ephemeral_range(), self.source, warnings,
+                          exe_inspector=self.exe_inspector, autobound=autobound,
+                          namespaces=tuple(namespaces), unseen_namespaces=unseen)
+        return tie_published(scan) if len(namespaces) > 1 else scan
+
+    def _host_netns(self) -> Netns:
+        try:
+            return Netns(host_inode(), NetnsKind.HOST, "host")
+        except OSError:
+            return HOST_NETNS
+
+    def _other_namespaces(self, pids: set[int]) -> tuple[list[tuple[OpenNamespace, list[RawSocket]]],
+                                                             list[str]]:
+        if self.namespaces is None:
+            self.namespaces = NamespaceSockets()
+        spaces = self.namespaces
+        result: list[tuple[OpenNamespace, list[RawSocket]]] = []
+        problems: list[str] = []
+        for entry in spaces.refresh(pids):
+            try:
+                found = spaces.listeners(entry)
+                autobound = entry.diag.autobound() if any(s.proto is Proto.UDP for s in found) else set()
+            except OSError as error:
+                problems.append(f"netns {entry.netns.label}: {error.strerror or error}")
+                continue
+            result.append((entry, _with_devices(found, entry.netns,
+                                                lambda indexes, e=entry: spaces.interface_names(e, indexes),
+                                                autobound)))
+        return result, [*problems, *spaces.problems]
+
+
+def _with_devices(sockets: list[RawSocket], netns: Netns, names: Callable[[set[int]], dict[int, str]],
+                  autobound: set[tuple[str, int]] | None) -> list[RawSocket]:
+    """Tag sockets with their namespace and autobound verdict; a device-bound one's address becomes ADDR%DEV."""
+    indexes = {sock.ifindex for sock in sockets if sock.ifindex}
+    devices = names(indexes) if indexes else {}
+    tagged: list[RawSocket] = []
+    for sock in sockets:
+        bound = None if sock.proto is not Proto.UDP or autobound is None else (sock.address, sock.port) in autobound
+        if sock.ifindex:
+            device = devices[sock.ifindex]
+            sock = dataclasses.replace(sock, address=f"{sock.address}%{device}", device=device)
+        tagged.append(dataclasses.replace(sock, netns=netns, autobound=bound))
+    return tagged

@@ -32,6 +32,7 @@ _HEADER = struct.Struct("=IHHII")  # nlmsghdr: len, type, flags, seq, pid
 #: inet_diag_req_v2: family, protocol, ext, pad, states, then a zeroed inet_diag_sockid (48 bytes).
 _REQUEST = struct.Struct("=BBBBI48x")
 _UID_INODE = struct.Struct("=II")  # inet_diag_msg.idiag_uid, idiag_inode
+_IFINDEX = struct.Struct("=I")  # inet_diag_sockid.idiag_if (SO_BINDTODEVICE, or an IPv6 scope id), at offset 40
 _MSG_LEN = 72  # sizeof(struct inet_diag_msg)
 _ATTR = struct.Struct("=HH")  # rtattr: len, type; the attributes follow the message, 4-byte aligned
 INET_DIAG_SKV6ONLY = 11  # u8, sent for every AF_INET6 socket
@@ -100,8 +101,22 @@ class DiagSocket:
                     address = addresses[raw] = socket.inet_ntop(af, raw)
                 uid, inode = _UID_INODE.unpack_from(buffer, body + 64)
                 v6only = _v6only(buffer, body + _MSG_LEN, body - _HEADER.size + length) if width == 16 else None
+                ifindex = _IFINDEX.unpack_from(buffer, body + 40)[0]
                 found.append(RawSocket(proto, family, address, (buffer[body + 4] << 8) | buffer[body + 5],
-                                       uid=uid, inode=inode, v6only=v6only))
+                                       uid=uid, inode=inode, v6only=v6only, ifindex=ifindex))
+
+    def autobound(self) -> set[tuple[str, int]] | None:
+        """The auto-bound UDP sockets of this socket's namespace (see collect/autobound.py); None if refused."""
+        from portwatch.collect.autobound import dump_autobound
+
+        try:
+            found = set()
+            for af in (socket.AF_INET, socket.AF_INET6):
+                self._seq += 1
+                found |= dump_autobound(self._sock, af, self._seq)
+            return found
+        except OSError:
+            return None
 
 
 def _v6only(buffer: bytearray, start: int, end: int) -> bool | None:
