@@ -9,7 +9,7 @@ Example ``baseline.toml``::
     port = 22                  # or a range: "8000-8100"
     exe = "/usr/sbin/sshd"     # or name = "sshd"
     user = "root"
-    exposure = "all"           # loopback | specific | all
+    exposure = "all"           # loopback | specific | all | netns (every interface of a non-host namespace)
 
 Every key is optional but at least one must be given; an entry matches a listener when every key it has
 matches. Nothing ever matches on a pid, so a service restarted with a new pid stays expected. ``exe``,
@@ -179,7 +179,7 @@ def _entry(table: object, index: int, start: int | None, lines: list[str], where
         if "exposure" in table:
             values["exposure"] = Exposure(table["exposure"].lower())
     except ValueError:
-        raise fail(f"exposure {table['exposure']!r} is not loopback, specific or all", "exposure") from None
+        raise fail(f"exposure {table['exposure']!r} is not loopback, specific, all or netns", "exposure") from None
     if "port" in table:
         try:
             values["ports"] = parse_ports(table["port"])

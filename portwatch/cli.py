@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,15 +51,24 @@ def _port(text: str) -> int:
     return value
 
 
+def _netns(text: str) -> str:
+    if not text or not text.isprintable() or len(text) > 256:
+        raise argparse.ArgumentTypeError(f"--netns {text!r} is not all, host, a namespace name or an inode")
+    return text
+
+
 def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
     """Options that mean the same before or after the subcommand (`portwatch --baseline X check` and
     `portwatch check --baseline X`): given after it, they override; not given, they keep the top's value."""
     collector: dict[str, Any] = {"default": "auto" if top else argparse.SUPPRESS}
     baseline: dict[str, Any] = {"default": None if top else argparse.SUPPRESS}
+    netns: dict[str, Any] = {"default": None if top else argparse.SUPPRESS}
     parser.add_argument("--collector", choices=COLLECTOR_NAMES, **collector,
                         help="how sockets are read (default: the fastest that works here)")
     parser.add_argument("--baseline", type=Path, metavar="PATH", **baseline,
                         help="baseline file to judge against (default: your config dir)")
+    parser.add_argument("--netns", type=_netns, metavar="all|host|NAME|INODE", **netns,
+                        help="network namespaces to show (default: all as root, else the host's)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,7 +141,14 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
         if strict:
             raise
         baseline, note = None, f"baseline not used: {error}"
-    return judge_now(get_collector(args.collector), baseline, (note,) if note else ())
+    from portwatch import netns_scope
+
+    choice = args.netns
+    judged = judge_now(get_collector(args.collector, netns_scope.collector_scope(choice)), baseline,
+                       (note,) if note else ())
+    line = netns_scope.scope_line(judged.scan, choice)  # raises NetnsChoiceError for an unknown NAME
+    judged = judged.only(netns_scope.keep(choice, judged.scan))
+    return dataclasses.replace(judged, notes=(*judged.notes, line)) if line else judged
 
 
 def _dump_json(document: object) -> None:
@@ -156,6 +173,7 @@ def run_who(args: argparse.Namespace) -> int:
     from portwatch.collect.process import ProcessInspector
 
     found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
+    listing.print_lines([note for note in found.notes if note.startswith("network namespaces:")], sys.stderr)
     inspector = ProcessInspector()
     details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
     if args.json:
@@ -219,7 +237,9 @@ def run_tui(args: argparse.Namespace) -> int:
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
-    PortwatchApp(collector=get_collector(args.collector), interval=args.interval,
+    from portwatch.netns_scope import collector_scope
+
+    PortwatchApp(collector=get_collector(args.collector, collector_scope(args.netns)), interval=args.interval,
                  baseline_path=args.baseline or default_path(), bell=args.bell).run()
     return EXIT_OK
 
@@ -227,8 +247,13 @@ def run_tui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline, None: run_tui}
+    from portwatch.netns_scope import NetnsChoiceError
+
     try:
         return handlers[args.command](args)
+    except NetnsChoiceError as error:
+        print(f"portwatch: --netns: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `portwatch list | head`

@@ -12,14 +12,18 @@ __all__ = ["COLLECTOR_NAMES", "Collector", "RawSocket", "build_scan", "get_colle
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
 
 
-def get_collector(name: str = "auto") -> Collector:
-    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere."""
+def get_collector(name: str = "auto", netns: str = "auto") -> Collector:
+    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere.
+
+    ``netns`` ("auto", "all", "host"): which network namespaces the Linux collector reads; "auto" is all of
+    them as root and the host's otherwise. psutil sees only its own namespace whatever is asked.
+    """
     if name not in COLLECTOR_NAMES:
         raise ValueError(f"unknown collector {name!r} (choose from {', '.join(COLLECTOR_NAMES)})")
     if name == "linux" or (name == "auto" and sys.platform.startswith("linux")):
         from portwatch.collect.linux import LinuxCollector
 
-        return LinuxCollector()
+        return LinuxCollector(netns=netns)
     from portwatch.collect.psutil_collector import PsutilCollector
 
     return PsutilCollector()

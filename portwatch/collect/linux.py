@@ -7,6 +7,7 @@ socket's uid, so the user is known even when the process is not ours to see.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 from portwatch.collect import netlink, procfs, procnet
@@ -171,9 +172,8 @@ class LinuxCollector:
             except OSError as error:
                 problems.append(f"netns {entry.netns.label}: {error.strerror or error}")
                 continue
-            result.append((entry, _with_devices(found, entry.netns,
-                                                lambda indexes, e=entry: spaces.interface_names(e, indexes),
-                                                autobound)))
+            names = functools.partial(spaces.interface_names, entry)
+            result.append((entry, _with_devices(found, entry.netns, names, autobound)))
         return result, [*problems, *spaces.problems]
 
 

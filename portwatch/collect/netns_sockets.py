@@ -10,6 +10,7 @@ freed.) A namespace that discovery no longer finds (no process in it, no bind mo
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from dataclasses import dataclass, field
@@ -49,6 +50,10 @@ def _open_here(expected: int) -> tuple[netlink.DiagSocket, int]:
         os.close(here)
 
 
+def _open_by_path(expected: dict[str, int], path: str) -> tuple[netlink.DiagSocket, int]:
+    return _open_here(expected[path])
+
+
 class NamespaceSockets:
     """The non-host namespaces of this machine with a kept DiagSocket each; refresh once per scan."""
 
@@ -86,7 +91,7 @@ class NamespaceSockets:
         while pending:
             paths = [choices[0] for _found, choices in pending]
             expected = dict(zip(paths, (found.inode for found, _ in pending), strict=True))
-            results = in_namespaces(paths, lambda path: _open_here(expected[path]))
+            results = in_namespaces(paths, functools.partial(_open_by_path, expected))
             retry: list[tuple[Found, list[str]]] = []
             for (found, choices), result in zip(pending, results, strict=True):
                 if isinstance(result, OSError):
