@@ -58,10 +58,14 @@ def unseen_line(scan: Scan) -> str | None:
         return None
     if not scan.privileged:
         if not unseen:
-            return ("network namespaces: host only (not root); this user sees no other namespace, but there may "
-                    "be some: sudo portwatch shows every namespace")
-        return (f"network namespaces: host only (not root); {unseen} other namespace{'s' if unseen != 1 else ''} "
-                "exist that this user can see, maybe more: sudo portwatch shows their listeners")
+            return (
+                "network namespaces: host only (not root); this user sees no other namespace, but there may "
+                "be some: sudo portwatch shows every namespace"
+            )
+        return (
+            f"network namespaces: host only (not root); {unseen} other namespace{'s' if unseen != 1 else ''} "
+            "exist that this user can see, maybe more: sudo portwatch shows their listeners"
+        )
     return f"network namespaces: host only (--netns host); {unseen} other{'s' if unseen != 1 else ''} not read"
 
 

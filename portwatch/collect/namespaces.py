@@ -63,8 +63,9 @@ def host_inode(proc: str = PROC) -> int:
     return os.stat(f"{proc}/self/ns/net").st_ino
 
 
-def discover(pids: set[int] | None = None, proc: str = PROC,
-             netns_dirs: tuple[str, ...] = NETNS_DIRS) -> tuple[dict[int, Found], int]:
+def discover(
+    pids: set[int] | None = None, proc: str = PROC, netns_dirs: tuple[str, ...] = NETNS_DIRS
+) -> tuple[dict[int, Found], int]:
     """Every namespace this user can see, by inode, and how many processes' namespaces were unreadable."""
     found: dict[int, Found] = {}
     denied = 0

@@ -72,7 +72,7 @@ def in_namespaces(paths: Sequence[str], work: Callable[[str], T]) -> list[T | OS
                     results.append(error)
                 _setns(home)  # raises if it cannot: the thread stops here, in no one else's way
         except OSError as error:  # could not return home: the rest are not reached
-            results.extend(error for _ in paths[len(results):])
+            results.extend(error for _ in paths[len(results) :])
         except BaseException as error:  # handed to the caller's thread below
             failure.append(error)
         finally:
@@ -83,5 +83,5 @@ def in_namespaces(paths: Sequence[str], work: Callable[[str], T]) -> list[T | OS
     thread.join()
     if failure:
         raise failure[0]
-    results.extend(OSError(f"not reached: {path}") for path in paths[len(results):])
+    results.extend(OSError(f"not reached: {path}") for path in paths[len(results) :])
     return results

@@ -115,6 +115,7 @@ class NamespaceSockets:
         """Names of interface indexes inside ``entry`` (if_indextoname there), cached per namespace."""
         missing = sorted(indexes - entry.ifnames.keys())
         if missing:
+
             def names(_path: str) -> dict[int, str]:
                 return {index: _if_name(index) for index in missing}
 

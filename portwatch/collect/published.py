@@ -53,7 +53,7 @@ def podman_port_mappings(container_id: str, db: str = LIBPOD_DB) -> list[dict[st
     decoder = json.JSONDecoder()
     needle = f'"id":"{container_id}"'.encode()
     for match in _CONFIG_START.finditer(data):
-        window = data[match.start():match.start() + (1 << 20)]
+        window = data[match.start() : match.start() + (1 << 20)]
         if needle not in window[:200000]:
             continue
         try:
@@ -145,13 +145,17 @@ def tie_published(scan: Scan, proc: str = PROC) -> Scan:
         via = "docker-proxy" if any(o.name == "docker-proxy" for o in listener.owners) else "conmon"
         reached = inner.get((inode, listener.proto.value, port), [])
         address = scan.listeners[reached[0]].address if reached else "*"
-        links.setdefault(index, []).append(PortLink(LinkDirection.TO_CONTAINER, by_inode[inode], address, port,
-                                                    via, name))
+        links.setdefault(index, []).append(
+            PortLink(LinkDirection.TO_CONTAINER, by_inode[inode], address, port, via, name)
+        )
         for far in reached:
-            links.setdefault(far, []).append(PortLink(LinkDirection.FROM_HOST, host, listener.address,
-                                                      listener.port, via, name))
+            links.setdefault(far, []).append(
+                PortLink(LinkDirection.FROM_HOST, host, listener.address, listener.port, via, name)
+            )
     if not links:
         return scan
-    listeners = tuple(dataclasses.replace(entry, links=(*entry.links, *links[i])) if i in links else entry
-                      for i, entry in enumerate(scan.listeners))
+    listeners = tuple(
+        dataclasses.replace(entry, links=(*entry.links, *links[i])) if i in links else entry
+        for i, entry in enumerate(scan.listeners)
+    )
     return dataclasses.replace(scan, listeners=listeners)

@@ -77,8 +77,13 @@ class InNamespace:
 
 def start_listeners(prefix: list[str], specs: list[str]) -> InNamespace:
     """Run the listener script under ``prefix`` (e.g. ``ip netns exec NAME``), wait until it has bound."""
-    proc = subprocess.Popen([*prefix, sys.executable, "-c", LISTENER_SCRIPT, *specs], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*prefix, sys.executable, "-c", LISTENER_SCRIPT, *specs],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline() if proc.stdout else ""
     if line.strip() != "ready":
         proc.kill()
@@ -111,7 +116,7 @@ def unshared_netns(specs: list[str]) -> Iterator[InNamespace]:
     """`unshare -n` (no bind mount: alive only through its process), lo up, listeners bound; stopped after."""
     if shutil.which("unshare") is None:
         pytest.skip("util-linux's `unshare` is not installed")
-    script = f'ip link set lo up && exec "$0" "$@"'
+    script = 'ip link set lo up && exec "$0" "$@"'
     child = start_listeners(["unshare", "-n", "sh", "-c", script], specs)
     try:
         yield child

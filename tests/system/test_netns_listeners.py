@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,7 +27,7 @@ def root() -> None:
 
 
 @pytest.fixture
-def collector() -> LinuxCollector:
+def collector() -> Iterator[LinuxCollector]:
     found = LinuxCollector(netns="all")
     yield found
     found.close()
@@ -45,8 +46,12 @@ def test_named_namespace_listeners_tcp_udp_v4_v6_are_listed_in_it(collector: Lin
     with named_netns(specs) as (name, child):
         scan = collector.scan()
         found = {(entry.proto.value, entry.address, entry.port) for entry in in_netns(scan, name)}
-        assert found == {("tcp", "127.0.0.1", 18101), ("tcp", "::1", 18102), ("udp", "127.0.0.1", 18103),
-                         ("udp", "::1", 18104)}
+        assert found == {
+            ("tcp", "127.0.0.1", 18101),
+            ("tcp", "::1", 18102),
+            ("udp", "127.0.0.1", 18103),
+            ("udp", "::1", 18104),
+        }
         for entry in in_netns(scan, name):
             assert entry.netns.kind is NetnsKind.NAMED
             assert entry.pids == (child.pid,)  # owners resolve across namespaces: socket inodes are global
@@ -84,9 +89,12 @@ def test_socket_bound_to_lo_shows_addr_percent_dev_and_is_local(collector: Linux
 
 def test_ipv6_link_local_listener_keeps_its_zone(collector: LinuxCollector) -> None:
     # a veth pair with both ends inside the namespace: an interface of its own, no traffic leaves it
-    setup = (("ip", "link", "add", "pwdummy0", "type", "veth", "peer", "name", "pwdummy1"),
-             ("ip", "link", "set", "pwdummy0", "up"), ("ip", "link", "set", "pwdummy1", "up"),
-             ("ip", "addr", "add", "fe80::1234/64", "dev", "pwdummy0", "nodad"))
+    setup = (
+        ("ip", "link", "add", "pwdummy0", "type", "veth", "peer", "name", "pwdummy1"),
+        ("ip", "link", "set", "pwdummy0", "up"),
+        ("ip", "link", "set", "pwdummy1", "up"),
+        ("ip", "addr", "add", "fe80::1234/64", "dev", "pwdummy0", "nodad"),
+    )
     with named_netns(["tcp,fe80::1234%pwdummy0,18150"], setup) as (name, _child):
         [entry] = in_netns(collector.scan(), name)
         assert (entry.address, entry.device) == ("fe80::1234%pwdummy0", "pwdummy0")
@@ -133,31 +141,42 @@ def test_scanning_never_moves_the_threads_that_run_anything_else(collector: Linu
 
 def test_cli_netns_name_selects_one_namespace_and_json_names_it() -> None:
     with named_netns(["tcp,127.0.0.1,18200"]) as (name, _child):
-        done = subprocess.run([sys.executable, "-m", "portwatch", "list", "--json", "--netns", name],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "portwatch", "list", "--json", "--netns", name],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         document = json.loads(done.stdout)
         assert [row["port"] for row in document] == [18200]
         assert document[0]["netns"]["kind"] == "named" and document[0]["netns"]["name"] == name
         assert isinstance(document[0]["netns"]["inode"], int)
         assert f"network namespaces: {name} (named, inode" in done.stderr
-        host_only = subprocess.run([sys.executable, "-m", "portwatch", "list", "--netns", "host"],
-                                   capture_output=True, text=True, timeout=60)
+        host_only = subprocess.run(
+            [sys.executable, "-m", "portwatch", "list", "--netns", "host"], capture_output=True, text=True, timeout=60
+        )
         assert "18200" not in host_only.stdout
 
 
 def test_cli_unknown_netns_is_one_line_and_exit_2() -> None:
-    done = subprocess.run([sys.executable, "-m", "portwatch", "list", "--netns", "no-such-ns-here"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "portwatch", "list", "--netns", "no-such-ns-here"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        line for line in done.stderr.strip().splitlines() if line.startswith("portwatch: --netns: no network")]
+        line for line in done.stderr.strip().splitlines() if line.startswith("portwatch: --netns: no network")
+    ]
 
 
 def test_cli_who_answers_per_namespace() -> None:
     with named_netns(["tcp,127.0.0.1,18210"]) as (first, _a), named_netns(["tcp,127.0.0.1,18210"]) as (second, _b):
-        done = subprocess.run([sys.executable, "-m", "portwatch", "who", "18210"], capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "portwatch", "who", "18210"], capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         assert f"[netns {first}] tcp 127.0.0.1:18210" in done.stdout
         assert f"[netns {second}] tcp 127.0.0.1:18210" in done.stdout

@@ -55,8 +55,9 @@ def container(rootfs: Path) -> Iterator[Callable[..., tuple[str, int]]]:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             pytest.skip(f"podman cannot start a container here: {done.stderr.strip() or done.returncode}")
-        pid = subprocess.run(["podman", "inspect", "-f", "{{.State.Pid}}", name], capture_output=True, text=True,
-                             timeout=60).stdout.strip()
+        pid = subprocess.run(
+            ["podman", "inspect", "-f", "{{.State.Pid}}", name], capture_output=True, text=True, timeout=60
+        ).stdout.strip()
         return name, int(pid)
 
     yield run
@@ -87,8 +88,9 @@ def collector() -> Iterator[LinuxCollector]:
     found.close()
 
 
-def test_container_without_network_is_listed_in_its_namespace_by_name(container: Callable[..., tuple[str, int]],
-                                                                      collector: LinuxCollector) -> None:
+def test_container_without_network_is_listed_in_its_namespace_by_name(
+    container: Callable[..., tuple[str, int]], collector: LinuxCollector
+) -> None:
     name, pid = container(["--network", "none"], ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"])
     rows = scan_until(collector, lambda scan: [e for e in scan.listeners if e.netns.name == name and e.port == 8080])
     assert rows, f"no listener of container {name} found"
@@ -99,11 +101,13 @@ def test_container_without_network_is_listed_in_its_namespace_by_name(container:
     assert entry.key.text == f"[netns {name}] tcp [::]:8080"
 
 
-def test_published_port_ties_the_conmon_host_row_and_the_inner_row(container: Callable[..., tuple[str, int]],
-                                                                   collector: LinuxCollector) -> None:
+def test_published_port_ties_the_conmon_host_row_and_the_inner_row(
+    container: Callable[..., tuple[str, int]], collector: LinuxCollector
+) -> None:
     host_port = free_port()
-    name, _pid = container(["-p", f"127.0.0.1:{host_port}:8080"],
-                           ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"])
+    name, _pid = container(
+        ["-p", f"127.0.0.1:{host_port}:8080"], ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+    )
 
     def both(scan: Scan) -> list[Listener]:
         inner = [e for e in scan.listeners if e.netns.name == name and e.port == 8080]
@@ -115,21 +119,25 @@ def test_published_port_ties_the_conmon_host_row_and_the_inner_row(container: Ca
     outer, inner = rows
     assert outer.process_name == "conmon" and outer.exposure is Exposure.LOOPBACK
     [to_container] = outer.links
-    assert (to_container.direction, to_container.container, to_container.port) == (LinkDirection.TO_CONTAINER,
-                                                                                   name, 8080)
+    assert (to_container.direction, to_container.container, to_container.port) == (
+        LinkDirection.TO_CONTAINER,
+        name,
+        8080,
+    )
     assert to_container.netns.inode == inner.netns.inode
     assert to_container.text == f"published by container {name} → its port 8080"
     [from_host] = inner.links
-    assert (from_host.direction, from_host.address, from_host.port) == (LinkDirection.FROM_HOST, "127.0.0.1",
-                                                                        host_port)
+    assert (from_host.direction, from_host.address, from_host.port) == (LinkDirection.FROM_HOST, "127.0.0.1", host_port)
     assert from_host.text == f"published on host 127.0.0.1:{host_port}"
 
 
-def test_host_network_container_listens_in_the_host_namespace(container: Callable[..., tuple[str, int]],
-                                                              collector: LinuxCollector) -> None:
+def test_host_network_container_listens_in_the_host_namespace(
+    container: Callable[..., tuple[str, int]], collector: LinuxCollector
+) -> None:
     port = free_port()
-    _name, pid = container(["--network", "host"],
-                           ["/bin/busybox", "httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/www"])
+    _name, pid = container(
+        ["--network", "host"], ["/bin/busybox", "httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/www"]
+    )
     rows = scan_until(collector, lambda scan: [e for e in scan.listeners if e.port == port and pid in e.pids])
     assert rows, f"busybox httpd of the --network host container did not show on 127.0.0.1:{port}"
     assert [entry.netns.is_host for entry in rows] == [True]

@@ -27,8 +27,12 @@ NOBODY = 65534
 def _python_for_nobody(home: Path) -> str:
     for candidate in (os.path.realpath(sys.executable), "/usr/bin/python3"):
         # through env, as the test runs it (setpriv itself may exec a file the dropped user could not)
-        done = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "env",
-                               candidate, "-c", "pass"], capture_output=True, cwd=home, timeout=30)
+        done = subprocess.run(
+            ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "env", candidate, "-c", "pass"],
+            capture_output=True,
+            cwd=home,
+            timeout=30,
+        )
         if done.returncode == 0:
             return candidate
     pytest.skip(f"no Python interpreter that uid {NOBODY} may run (tried {sys.executable}, /usr/bin/python3)")
@@ -54,9 +58,25 @@ def runnable() -> Iterator[Path]:
 def test_without_root_the_host_only_and_a_count_of_the_others(runnable: Path) -> None:
     python = _python_for_nobody(runnable)
     with named_netns(["tcp,127.0.0.1,18300"]) as (name, _child):
-        done = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                               "env", f"PYTHONPATH={runnable}", f"HOME={runnable}", python, "-m", "portwatch",
-                               "list"], capture_output=True, text=True, cwd=runnable, timeout=60)
+        done = subprocess.run(
+            [
+                "setpriv",
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "env",
+                f"PYTHONPATH={runnable}",
+                f"HOME={runnable}",
+                python,
+                "-m",
+                "portwatch",
+                "list",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=runnable,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert "18300" not in done.stdout  # the namespace's listener is not readable without root
         [line] = [line for line in done.stderr.splitlines() if line.startswith("network namespaces:")]
