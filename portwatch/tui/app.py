@@ -132,7 +132,7 @@ class PortwatchApp(ViewKeys):
         polled = message.polled
         self.scanning, self.failed, self.scan, self.history = False, False, polled.scan, polled.history
         self.table.show_changes(polled.changes)
-        self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners)
+        self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners, polled.netns_counts)
         self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
         self.panel.has_baseline = polled.has_baseline
         self.alerts.on_refresh(polled)

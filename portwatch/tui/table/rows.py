@@ -105,14 +105,21 @@ class RowTracker:
 
 @dataclass(frozen=True)
 class ViewFilter:
-    """Which listeners the table shows: a substring, one protocol, one IANA range (None = all)."""
+    """Which listeners the table shows: a substring, one protocol, one IANA range, one network namespace
+    (None = all; HOST_ONLY = the host's; else that namespace's inode)."""
 
     text: str = ""
     proto: Proto | None = None
     port_range: PortRange | None = None
+    netns: int | None = None
+    #: The label of the namespace chosen by ``netns``, for the header.
+    netns_label: str = ""
 
     def matches(self, listener: Listener) -> bool:
         if self.proto is not None and listener.proto is not self.proto:
+            return False
+        if self.netns is not None and (listener.netns.is_host if self.netns == HOST_ONLY
+                                       else listener.netns.inode == self.netns) is False:
             return False
         if self.port_range is not None and listener.port_range is not self.port_range:
             return False
@@ -122,7 +129,8 @@ class ViewFilter:
         if needle == "!":  # "!" alone: only what the flags column marks "!"
             return bool(flag_rank(listener) == 0)
         haystack = (str(listener.port), listener.address, listener.process_name or "", listener.user or "",
-                    listener.service or "", *map(str, listener.pids), *(flag.code.value for flag in listener.flags))
+                    listener.service or "", *map(str, listener.pids), *(flag.code.value for flag in listener.flags),
+                    listener.netns.label)
         return any(needle in part.lower() for part in haystack)
 
 
@@ -137,7 +145,10 @@ def flag_rank(listener: Listener) -> int:
 FLAG_MARKS = ("!", "·", "")
 
 RANGE_GLYPHS = {PortRange.WELL_KNOWN: "■", PortRange.REGISTERED: "●", PortRange.DYNAMIC: "▲"}
-EXPOSURE_WORDS = {Exposure.LOOPBACK: "local", Exposure.SPECIFIC: "addr", Exposure.ALL: "ALL"}
+EXPOSURE_WORDS = {Exposure.LOOPBACK: "local", Exposure.SPECIFIC: "addr", Exposure.ALL: "ALL",
+                  Exposure.NAMESPACE: "netns"}
+#: ViewFilter.netns for "the host's namespace only" (a real namespace's inode is never 0).
+HOST_ONLY = 0
 
 #: Style lookup by component-class name; the table supplies one that reads its .tcss.
 Palette = Callable[[str], Style]
@@ -167,6 +178,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("process", "Process", _owner_sort),
     Column("pids", "PID", lambda entry: entry.pids or (1 << 31,)),
     Column("user", "User", lambda entry: (entry.user is None, entry.user or "")),
+    Column("netns", "Namespace", lambda entry: (not entry.netns.is_host, entry.netns.label)),
     Column("range", "Range", lambda entry: list(PortRange).index(entry.port_range)),
     Column("ephemeral", "Eph", lambda entry: not entry.os_ephemeral),
     Column("service", "Service", lambda entry: (entry.service is None, entry.service or "")),
@@ -254,6 +266,8 @@ def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Ce
         "pids": (_pids(listener), ""),
         "process": (process, process_class),
         "user": (clip(safe(listener.user, 256), 12), ""),
+        "netns": ("host", "listeners--muted") if listener.netns.is_host else (clip(safe(listener.netns.label, 256), 18),
+                                                                              ""),
         "exposure": (EXPOSURE_WORDS[listener.exposure] + ("+v4" if listener.dual_stack else ""),
                      "listeners--exposed" if listener.exposure is Exposure.ALL else ""),
     }
