@@ -173,7 +173,9 @@ def run_who(args: argparse.Namespace) -> int:
     from portwatch.collect.process import ProcessInspector
 
     found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
-    listing.print_lines([note for note in found.notes if note.startswith("network namespaces:")], sys.stderr)
+    scope = [note for note in found.notes if note.startswith("network namespaces:")]
+    if found.listeners or found.scan.unseen_namespaces:  # "nothing is listening" stays one line as root
+        listing.print_lines(scope, sys.stderr)
     inspector = ProcessInspector()
     details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
     if args.json:

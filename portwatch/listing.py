@@ -21,7 +21,7 @@ from portwatch.text import age, bracket, safe, safe_join
 #: ANSI SGR colour per IANA range; the TUI takes its colours from portwatch.tcss instead.
 _RANGE_SGR = {PortRange.WELL_KNOWN: "36", PortRange.REGISTERED: "32", PortRange.DYNAMIC: "33"}
 RANGE_GLYPH = {PortRange.WELL_KNOWN: "well-known", PortRange.REGISTERED: "registered", PortRange.DYNAMIC: "dynamic"}
-_COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "EXPOSURE", "NETNS")
+_COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "NETNS", "EXPOSURE")
 _NAME_LIMIT = 40
 
 
@@ -51,7 +51,7 @@ def listener_row(listener: Listener) -> tuple[str, ...]:
     pids, process, user = owner_text(listener)
     return (listener.proto.value, safe(bracket(listener.address), 64), str(listener.port),
             RANGE_GLYPH[listener.port_range], "eph" if listener.os_ephemeral else "", listener.service or "", pids,
-            process, user, exposure_text(listener), safe(listener.netns.label, _NAME_LIMIT))
+            process, user, safe(listener.netns.label, _NAME_LIMIT), exposure_text(listener))
 
 
 def format_table(judged: JudgedScan, colour: bool) -> str:

@@ -204,6 +204,16 @@ def name_namespace(found: Found, host: int, paths: StatePaths | None = None) -> 
     return Netns(found.inode, NetnsKind.OTHER, str(found.inode))
 
 
+def is_provisional(netns: Netns) -> bool:
+    """A name that a later look may improve: nothing named it yet, or a container's runtime state was not
+    readable (a short id or a pod uid stands in for its name)."""
+    if netns.kind is NetnsKind.OTHER:
+        return True
+    if netns.kind is NetnsKind.CONTAINER:
+        return re.fullmatch(r"[0-9a-f]{12}", netns.name) is not None
+    return netns.kind is NetnsKind.POD and "/" not in netns.name
+
+
 def count_unseen(host: int, proc: str = PROC) -> int:
     """Namespaces other than the host's that this (unprivileged) user can tell exist: bind mounts anyone may
     stat, and the processes whose /proc/PID/ns/net it may read. There may be more."""

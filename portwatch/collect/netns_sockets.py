@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from portwatch.collect import netlink
 from portwatch.collect.base import RawSocket
-from portwatch.collect.namespaces import Found, StatePaths, discover, host_inode, name_namespace
+from portwatch.collect.namespaces import Found, StatePaths, discover, host_inode, is_provisional, name_namespace
 from portwatch.collect.netns_enter import in_namespaces
-from portwatch.model import Netns, NetnsKind
+from portwatch.model import Netns
 
 _THREAD_NETNS = "/proc/thread-self/ns/net"
 
@@ -79,7 +79,7 @@ class NamespaceSockets:
         new = [found for inode, found in self.found.items() if inode != self.host and inode not in self.open]
         self._open_new(new)
         for entry in self.open.values():
-            if entry.netns.kind is NetnsKind.OTHER and entry.netns.inode in self.found:
+            if is_provisional(entry.netns) and entry.netns.inode in self.found:
                 # a container's process may appear after its namespace: name it as soon as it does
                 better = name_namespace(self.found[entry.netns.inode], self.host, self.paths)
                 if better != entry.netns:

@@ -243,8 +243,11 @@ class Cell:
         return cls(text, style, cell_len(text))
 
 
-def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Cell, ...]:
-    """The cells of one row, styled by range and state from the palette (which reads the .tcss)."""
+def row_cells(listener: Listener, state: RowState, palette: Palette, namespaces: bool = True) -> tuple[Cell, ...]:
+    """The cells of one row, styled by range and state from the palette (which reads the .tcss).
+
+    ``namespaces``: the table shows the Namespace column (some row is outside the host's); until then the
+    column is blank and takes no room."""
     base = palette(f"listeners--{listener.port_range.value}")
     rank = flag_rank(listener)
     if state is RowState.NEW:
@@ -266,8 +269,8 @@ def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Ce
         "pids": (_pids(listener), ""),
         "process": (process, process_class),
         "user": (clip(safe(listener.user, 256), 12), ""),
-        "netns": ("host", "listeners--muted") if listener.netns.is_host else (clip(safe(listener.netns.label, 256), 18),
-                                                                              ""),
+        "netns": ("", "") if not namespaces else ("host", "listeners--muted") if listener.netns.is_host
+        else (clip(safe(listener.netns.label, 256), 18), ""),
         "exposure": (EXPOSURE_WORDS[listener.exposure] + ("+v4" if listener.dual_stack else ""),
                      "listeners--exposed" if listener.exposure is Exposure.ALL else ""),
     }

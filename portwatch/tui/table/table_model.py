@@ -64,6 +64,8 @@ class TableModel:
         self.sort_reverse = False
         self.rows: dict[ListenerKey, ShownRow] = {}
         self.order: list[ListenerKey] = []
+        #: The Namespace column appears with the first row outside the host's namespace, and stays.
+        self.namespaces_shown = False
         self.widths = self._label_widths()
         self._index: dict[ListenerKey, int] | None = None
 
@@ -89,8 +91,12 @@ class TableModel:
     def header_cells(self) -> tuple[Cell, ...]:
         """The column labels, the sorted one marked with its direction."""
         mark = SORT_MARKS[self.sort_reverse]
-        return tuple(Cell.of(column.label + (mark if column.key == self.sort_column else ""), Style.null())
+        return tuple(Cell.of(self._label(column.key, column.label) + (mark if column.key == self.sort_column else ""),
+                             Style.null())
                      for column in COLUMNS)
+
+    def _label(self, key: str, label: str) -> str:
+        return "" if key == "netns" and not self.namespaces_shown else label
 
     def update(self, now: float, only: set[ListenerKey] | None, palette: Palette) -> Change:
         """Follow the tracker: rebuild rows whose listener or state changed, add and drop rows, re-sort if
@@ -109,13 +115,16 @@ class TableModel:
                 elif key in self.rows:
                     removed.append(key)
         moved = widened = False
+        if not self.namespaces_shown and any(not row.listener.netns.is_host for row in wanted.values()):
+            self.namespaces_shown = widened = True
+            self.recolour(palette)  # every row gains its Namespace cell ("host" for the host's)
         changed: list[ListenerKey] = []
         widths = self.widths
         for key, row in wanted.items():
             state, shown = row.state(now), self.rows.get(key)
             if shown is not None and shown.state is state and shown.listener == row.listener:
                 continue
-            cells = row_cells(row.listener, state, palette)
+            cells = row_cells(row.listener, state, palette, self.namespaces_shown)
             sort_key = sort_value(self.sort_column, row.listener, state)
             if shown is None:
                 self.order.append(key)
@@ -148,7 +157,7 @@ class TableModel:
     def recolour(self, palette: Palette) -> None:
         """Rebuild every row's cells in new colours (a theme switch)."""
         for row in self.rows.values():
-            row.cells = row_cells(row.listener, row.state, palette)
+            row.cells = row_cells(row.listener, row.state, palette, self.namespaces_shown)
         self.measure()
 
     def measure(self) -> None:
@@ -160,7 +169,7 @@ class TableModel:
         self.widths = widths
 
     def _label_widths(self) -> list[int]:
-        widths = [len(column.label) for column in COLUMNS]
+        widths = [len(self._label(column.key, column.label)) for column in COLUMNS]
         widths[COLUMN_KEYS.index(self.sort_column)] += len(SORT_MARKS[0])
         return widths
 
