@@ -56,27 +56,43 @@ def is_privileged() -> bool:
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
                autobound: set[tuple[str, int]] | None = None, namespaces: tuple[Netns, ...] = (),
-               unseen_namespaces: int | None = None) -> Scan:
+               unseen_namespaces: int | None = None, holders: dict[int, tuple[int, ...]] | None = None,
+               memo: ListenerMemo | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port, namespace) into one Listener each, name owners, derive
     ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
     (address, port) it bound for UDP clients, None where the OS cannot say (a socket's own ``autobound``
-    wins: the collector read it in the socket's namespace).
+    wins: the collector read it in the socket's namespace). ``holders``: socket inode -> pids, for sockets
+    whose own ``pids`` are empty (saves copying every record to attach its owners). ``memo``, kept by the
+    caller between scans, hands back last scan's Listener where its sockets and owners are unchanged.
     """
+    last = memo if memo is not None else {}
+    kept: ListenerMemo = {}
+    found = holders or {}
     merged: dict[tuple[Proto, str, int, int], list[RawSocket]] = {}
     for sock in sockets:
         merged.setdefault((sock.proto, sock.address, sock.port, sock.netns.inode), []).append(sock)
     privileged = is_privileged()
     my_uid = os.geteuid() if hasattr(os, "geteuid") else None
     listeners: list[Listener] = []
-    for (proto, address, port, _netns), group in merged.items():
-        pids = sorted({pid for sock in group for pid in sock.pids})
+    live: set[int] = set()
+    for merge_key, group in merged.items():
+        proto, address, port, _netns = merge_key
+        pids = sorted({pid for sock in group for pid in (sock.pids or found.get(sock.inode or 0, ()))})
         owners: list[Owner] = []
         for pid in pids:
             owner = resolver.owner(pid)
             if owner is not None:
                 owners.append(exe_inspector.attach(owner) if exe_inspector is not None else owner)
+        live.update(pids)
+        bound = _autobound(group, autobound)
+        signature = (tuple(group), tuple(owners), bound, ephemeral, privileged)
+        previous = last.get(merge_key)
+        if previous is not None and previous[0] == signature:
+            kept[merge_key] = previous
+            listeners.append(previous[1])
+            continue
         uid = next((sock.uid for sock in group if sock.uid is not None), None)
         if owners:
             status = OwnerStatus.KNOWN
@@ -84,7 +100,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             status = OwnerStatus.HIDDEN
         else:
             status = OwnerStatus.UNKNOWN
-        listeners.append(Listener(
+        listener = Listener(
             proto=proto,
             family=group[0].family,
             address=address,
@@ -98,17 +114,25 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
-            autobound=_autobound(group, autobound),
+            autobound=bound,
             netns=group[0].netns,
             device=group[0].device,
-        ))
+        )
+        kept[merge_key] = (signature, listener)
+        listeners.append(listener)
+    if memo is not None:
+        memo.clear()
+        memo.update(kept)
     listeners.sort(key=sort_key)
-    live = {pid for entry in listeners for pid in entry.pids}
     resolver.forget_except(live)
     if exe_inspector is not None:
         exe_inspector.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings, namespaces,
                 unseen_namespaces)
+
+
+#: build_scan's memo: merge key -> (what the listener was built from, the listener).
+ListenerMemo = dict[tuple[Proto, str, int, int], tuple[tuple[object, ...], Listener]]
 
 
 def _autobound(group: list[RawSocket], autobound: set[tuple[str, int]] | None) -> bool | None:

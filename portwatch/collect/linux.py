@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from portwatch.collect import netlink, procfs, procnet
 from portwatch.collect.autobound import autobound_udp
-from portwatch.collect.base import RawSocket, build_scan, is_privileged
+from portwatch.collect.base import ListenerMemo, RawSocket, build_scan, is_privileged
 from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.inodes import SocketOwners, list_pids
@@ -84,6 +84,9 @@ class LinuxCollector:
         self._resolver = LinuxOwnerResolver()
         self.exe_inspector = ExeInspector()
         self._diag: netlink.DiagSocket | None = None
+        self._memo: ListenerMemo = {}
+        #: This process's network namespace: the host's.
+        self.host_netns = HOST_NETNS
 
     @property
     def full_walks(self) -> int:
@@ -111,7 +114,7 @@ class LinuxCollector:
                 try:
                     if self._diag is None:
                         self._diag = netlink.DiagSocket()
-                    sockets.extend(self._diag.listeners(proto, family))
+                    sockets.extend(self._diag.listeners(proto, family, self.host_netns))
                     sources.add("netlink")
                     continue
                 except OSError as error:
@@ -126,8 +129,8 @@ class LinuxCollector:
         return sockets, source, (f"netlink sock_diag refused ({why}): read /proc/net instead",)
 
     def scan(self) -> Scan:
+        self.host_netns = host = self._host_netns()
         sockets, self.source, warnings = self.raw_sockets()
-        host = self._host_netns()
         # The kernel marks the UDP sockets it bound for a client: a fact to deliver, not a guess to make later.
         autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
         sockets = _with_devices(sockets, host, host_interface_names, autobound)
@@ -144,15 +147,16 @@ class LinuxCollector:
         else:
             unseen = count_unseen(host.inode)
         self._resolver.new_scan()
-        holders = self.socket_owners.resolve({sock.inode for sock in sockets if sock.inode})
-        owned = [dataclasses.replace(sock, pids=holders[sock.inode]) if sock.inode in holders else sock
-                 for sock in sockets]
-        scan = build_scan(owned, self._resolver, os_ephemeral_range(), self.source, warnings,
+        holders = self.socket_owners.resolve({sock.inode for sock in sockets if sock.inode}, pids)
+        scan = build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
                           exe_inspector=self.exe_inspector, autobound=autobound,
-                          namespaces=tuple(namespaces), unseen_namespaces=unseen)
+                          namespaces=tuple(namespaces), unseen_namespaces=unseen, holders=holders,
+                          memo=self._memo)
         return tie_published(scan) if len(namespaces) > 1 else scan
 
     def _host_netns(self) -> Netns:
+        if self.host_netns.inode:
+            return self.host_netns
         try:
             return Netns(host_inode(), NetnsKind.HOST, "host")
         except OSError:
@@ -167,13 +171,13 @@ class LinuxCollector:
         problems: list[str] = []
         for entry in spaces.refresh(pids):
             try:
-                found = spaces.listeners(entry)
-                autobound = entry.diag.autobound() if any(s.proto is Proto.UDP for s in found) else set()
+                found = spaces.listeners(entry)  # UDP records carry the autobound verdict read there
             except OSError as error:
                 problems.append(f"netns {entry.netns.label}: {error.strerror or error}")
                 continue
-            names = functools.partial(spaces.interface_names, entry)
-            result.append((entry, _with_devices(found, entry.netns, names, autobound)))
+            if any(sock.ifindex for sock in found):
+                found = _with_devices(found, entry.netns, functools.partial(spaces.interface_names, entry), None)
+            result.append((entry, found))
         return result, [*problems, *spaces.problems]
 
 
@@ -184,9 +188,13 @@ def _with_devices(sockets: list[RawSocket], netns: Netns, names: Callable[[set[i
     devices = names(indexes) if indexes else {}
     tagged: list[RawSocket] = []
     for sock in sockets:
-        bound = None if sock.proto is not Proto.UDP or autobound is None else (sock.address, sock.port) in autobound
+        changes: dict[str, object] = {}
+        if sock.netns != netns:
+            changes["netns"] = netns
+        if sock.proto is Proto.UDP and autobound is not None:
+            changes["autobound"] = (sock.address, sock.port) in autobound
         if sock.ifindex:
             device = devices[sock.ifindex]
-            sock = dataclasses.replace(sock, address=f"{sock.address}%{device}", device=device)
-        tagged.append(dataclasses.replace(sock, netns=netns, autobound=bound))
+            changes.update(address=f"{sock.address}%{device}", device=device)
+        tagged.append(dataclasses.replace(sock, **changes) if changes else sock)  # type: ignore[arg-type]
     return tagged

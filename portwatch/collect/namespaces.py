@@ -64,28 +64,43 @@ def host_inode(proc: str = PROC) -> int:
 
 
 def discover(
-    pids: set[int] | None = None, proc: str = PROC, netns_dirs: tuple[str, ...] = NETNS_DIRS
+    pids: set[int] | None = None,
+    proc: str = PROC,
+    netns_dirs: tuple[str, ...] = NETNS_DIRS,
+    known: dict[int, int] | None = None,
 ) -> tuple[dict[int, Found], int]:
-    """Every namespace this user can see, by inode, and how many processes' namespaces were unreadable."""
+    """Every namespace this user can see, by inode, and how many processes' namespaces were unreadable.
+
+    ``known`` (pid -> inode) is read for new pids only and pruned of exited ones, so a caller that keeps it
+    pays one readlink per new process instead of one per process.
+    """
     found: dict[int, Found] = {}
     denied = 0
     if pids is None:
         pids = {int(name) for name in os.listdir(proc) if name.isdigit()}
+    cache: dict[int, int] = {} if known is None else known
+    if known is not None:
+        for pid in known.keys() - pids:
+            del known[pid]
     readlink = os.readlink
     for pid in pids:
-        try:
-            inode = _inode_of(readlink(f"{proc}/{pid}/ns/net"))
-        except PermissionError:
-            denied += 1
-            continue
-        except OSError:
-            continue  # exited, or a kernel thread
-        if inode is not None:
-            entry = found.get(inode)
-            if entry is None:
-                found[inode] = Found(inode, pids=[pid])
-            elif len(entry.pids) < 8:
-                entry.pids.append(pid)
+        inode = cache.get(pid)
+        if inode is None:
+            try:
+                inode = _inode_of(readlink(f"{proc}/{pid}/ns/net"))
+            except PermissionError:
+                denied += 1
+                continue
+            except OSError:
+                continue  # exited, or a kernel thread
+            if inode is None:
+                continue
+            cache[pid] = inode
+        entry = found.get(inode)
+        if entry is None:
+            found[inode] = Found(inode, pids=[pid])
+        elif len(entry.pids) < 8:
+            entry.pids.append(pid)
     for directory in netns_dirs:
         try:
             names = sorted(os.listdir(directory))

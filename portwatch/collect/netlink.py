@@ -14,7 +14,7 @@ import socket
 import struct
 
 from portwatch.collect.base import RawSocket
-from portwatch.model import Family, Proto
+from portwatch.model import HOST_NETNS, Family, Netns, Proto
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -59,11 +59,12 @@ class DiagSocket:
     def close(self) -> None:
         self._sock.close()
 
-    def listeners(self, proto: Proto, family: Family) -> list[RawSocket]:
-        """Every listening socket of one protocol and family in this network namespace."""
-        return self.dump(proto, family, _STATES[proto])
+    def listeners(self, proto: Proto, family: Family, netns: Netns = HOST_NETNS) -> list[RawSocket]:
+        """Every listening socket of one protocol and family in this socket's network namespace (``netns``
+        names it on each record)."""
+        return self.dump(proto, family, _STATES[proto], netns)
 
-    def dump(self, proto: Proto, family: Family, states: int) -> list[RawSocket]:
+    def dump(self, proto: Proto, family: Family, states: int, netns: Netns = HOST_NETNS) -> list[RawSocket]:
         """Sockets whose state bit is set in ``states``; for UDP only those with no remote port."""
         self._seq += 1
         request = _HEADER.pack(_HEADER.size + _REQUEST.size, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP,
@@ -103,7 +104,7 @@ class DiagSocket:
                 v6only = _v6only(buffer, body + _MSG_LEN, body - _HEADER.size + length) if width == 16 else None
                 ifindex = _IFINDEX.unpack_from(buffer, body + 40)[0]
                 found.append(RawSocket(proto, family, address, (buffer[body + 4] << 8) | buffer[body + 5],
-                                       uid=uid, inode=inode, v6only=v6only, ifindex=ifindex))
+                                       uid=uid, inode=inode, v6only=v6only, ifindex=ifindex, netns=netns))
 
     def autobound(self) -> set[tuple[str, int]] | None:
         """The auto-bound UDP sockets of this socket's namespace (see collect/autobound.py); None if refused."""

@@ -10,18 +10,24 @@ freed.) A namespace that discovery no longer finds (no process in it, no bind mo
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 
 from portwatch.collect import netlink
 from portwatch.collect.base import RawSocket
 from portwatch.collect.namespaces import Found, StatePaths, discover, host_inode, is_provisional, name_namespace
 from portwatch.collect.netns_enter import in_namespaces
-from portwatch.model import Netns
+from portwatch.model import Netns, Proto
 
 _THREAD_NETNS = "/proc/thread-self/ns/net"
+_UNKNOWN: set[tuple[str, int]] = set()
+#: Seconds between re-reading every process's namespace; in between only new processes are read (a process
+#: that calls setns or unshare itself, rather than being forked into a namespace, is seen within this time).
+FULL_RECHECK = 10.0
 
 
 @dataclass(slots=True)
@@ -64,6 +70,9 @@ class NamespaceSockets:
         #: Namespaces found but not opened this scan, with why (e.g. setns refused).
         self.problems: list[str] = []
         self.found: dict[int, Found] = {}
+        #: pid -> namespace inode, read once per process between full re-checks.
+        self._pid_netns: dict[int, int] = {}
+        self._checked_all = -FULL_RECHECK
 
     def close(self) -> None:
         for entry in self.open.values():
@@ -72,7 +81,11 @@ class NamespaceSockets:
 
     def refresh(self, pids: set[int] | None = None) -> list[OpenNamespace]:
         """Discover, close the namespaces that went, open the new ones; the live ones, host excluded."""
-        self.found, _denied = discover(pids, self.paths.proc)
+        now = time.monotonic()
+        if now - self._checked_all >= FULL_RECHECK:
+            self._pid_netns.clear()
+            self._checked_all = now
+        self.found, _denied = discover(pids, self.paths.proc, known=self._pid_netns)
         self.problems = []
         for inode in self.open.keys() - self.found.keys():
             self.open.pop(inode).close()
@@ -105,10 +118,22 @@ class NamespaceSockets:
             pending = retry
 
     def listeners(self, entry: OpenNamespace) -> list[RawSocket]:
-        """Every listening socket of one namespace, tagged with it, devices named inside it."""
+        """Every listening socket of one namespace, tagged with it; UDP ones with the kernel's autobound verdict
+        read in that namespace."""
         sockets: list[RawSocket] = []
+        autobound: set[tuple[str, int]] | None = None
         for proto, family in netlink.QUERIES:
-            sockets.extend(entry.diag.listeners(proto, family))
+            found = entry.diag.listeners(proto, family, entry.netns)
+            if proto is Proto.UDP and found:
+                if autobound is None:
+                    autobound = entry.diag.autobound()
+                    if autobound is None:  # refused: the verdict stays unknown (None)
+                        autobound = _UNKNOWN
+                if autobound is not _UNKNOWN:
+                    found = [
+                        dataclasses.replace(sock, autobound=(sock.address, sock.port) in autobound) for sock in found
+                    ]
+            sockets.extend(found)
         return sockets
 
     def interface_names(self, entry: OpenNamespace, indexes: set[int]) -> dict[int, str]:
