@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 from collections.abc import Callable
 
 from portwatch.collect import netlink, procfs, procnet
@@ -17,7 +18,7 @@ from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.inodes import SocketOwners, list_pids
 from portwatch.collect.namespaces import count_unseen, host_inode
-from portwatch.collect.netns_sockets import NamespaceSockets, OpenNamespace, host_interface_names
+from portwatch.collect.netns_sockets import FULL_RECHECK, NamespaceSockets, OpenNamespace, host_interface_names
 from portwatch.collect.owners import OwnerResolver
 from portwatch.collect.published import tie_published
 from portwatch.model import HOST_NETNS, Netns, NetnsKind, Owner, Proto, Scan
@@ -85,6 +86,8 @@ class LinuxCollector:
         self.exe_inspector = ExeInspector()
         self._diag: netlink.DiagSocket | None = None
         self._memo: ListenerMemo = {}
+        self._unseen_known: dict[int, int] = {}
+        self._unseen_checked = -FULL_RECHECK
         #: This process's network namespace: the host's.
         self.host_netns = HOST_NETNS
 
@@ -145,7 +148,11 @@ class LinuxCollector:
                 sockets.extend(found)
             warnings = (*warnings, *problems)
         else:
-            unseen = count_unseen(host.inode)
+            now = time.monotonic()
+            if now - self._unseen_checked >= FULL_RECHECK:
+                self._unseen_known.clear()
+                self._unseen_checked = now
+            unseen = count_unseen(host.inode, known=self._unseen_known)
         self._resolver.new_scan()
         holders = self.socket_owners.resolve({sock.inode for sock in sockets if sock.inode}, pids)
         scan = build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,

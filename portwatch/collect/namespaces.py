@@ -229,8 +229,8 @@ def is_provisional(netns: Netns) -> bool:
     return netns.kind is NetnsKind.POD and "/" not in netns.name
 
 
-def count_unseen(host: int, proc: str = PROC) -> int:
+def count_unseen(host: int, proc: str = PROC, known: dict[int, int] | None = None) -> int:
     """Namespaces other than the host's that this (unprivileged) user can tell exist: bind mounts anyone may
-    stat, and the processes whose /proc/PID/ns/net it may read. There may be more."""
-    found, _denied = discover(proc=proc)
+    stat, and the processes whose /proc/PID/ns/net it may read. There may be more. ``known``: as discover's."""
+    found, _denied = discover(proc=proc, known=known)
     return sum(1 for inode in found if inode != host)

@@ -119,7 +119,7 @@ def _docker_target(argv: tuple[str, ...], proc: str, root: str = DOCKER_CONTAINE
     return None
 
 
-def tie_published(scan: Scan, proc: str = PROC) -> Scan:
+def tie_published(scan: Scan, proc: str = PROC, docker_root: str = DOCKER_CONTAINERS) -> Scan:
     """The scan with PortLinks on each published host row and on the inner listener it reaches."""
     by_inode: dict[int, Netns] = {netns.inode: netns for netns in scan.namespaces}
     host = next((netns for netns in scan.namespaces if netns.is_host), HOST_NETNS)
@@ -136,7 +136,7 @@ def tie_published(scan: Scan, proc: str = PROC) -> Scan:
             if owner.name == "conmon":
                 target = _podman_target(listener, owner.cmdline, proc)
             elif owner.name == "docker-proxy":
-                target = _docker_target(owner.cmdline, proc)
+                target = _docker_target(owner.cmdline, proc, docker_root)
             if target:
                 break
         if target is None or target[0] not in by_inode:

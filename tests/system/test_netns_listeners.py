@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ if not sys.platform.startswith("linux"):
     pytest.skip("network namespaces are Linux's", allow_module_level=True)
 
 from portwatch.collect.linux import LinuxCollector
+from portwatch.collect.published import tie_published
 from portwatch.model import Exposure, Listener, NetnsKind, Proto, Scan
 from tests.system.netns_support import named_netns, require_root, unshared_netns
 
@@ -180,3 +182,59 @@ def test_cli_who_answers_per_namespace() -> None:
         assert done.returncode == 0, done.stderr
         assert f"[netns {first}] tcp 127.0.0.1:18210" in done.stdout
         assert f"[netns {second}] tcp 127.0.0.1:18210" in done.stdout
+
+
+#: A stand-in for Docker's userland proxy: named docker-proxy (prctl), Docker's argv, holding the host port.
+DOCKER_PROXY = """
+import ctypes, socket, sys
+ctypes.CDLL(None).prctl(15, b"docker-proxy", 0, 0, 0)
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+sock.listen()
+print(sock.getsockname()[1], flush=True)
+sys.stdin.read()
+"""
+
+
+def test_docker_proxy_argv_ties_the_host_port_to_the_container_listener(
+    collector: LinuxCollector, tmp_path: Path
+) -> None:
+    container_id = "4f1c0b6b" * 8
+    args = [
+        "-proto",
+        "tcp",
+        "-host-ip",
+        "127.0.0.1",
+        "-host-port",
+        "0",
+        "-container-ip",
+        "172.17.0.2",
+        "-container-port",
+        "18220",
+    ]
+    proxy = subprocess.Popen(
+        [sys.executable, "-c", DOCKER_PROXY, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proxy.stdout is not None
+        host_port = int(proxy.stdout.readline())
+        with named_netns(["tcp,0.0.0.0,18220"]) as (name, child):
+            (tmp_path / container_id).mkdir()
+            config = {
+                "ID": container_id,
+                "Name": "/shop",
+                "State": {"Pid": child.pid},
+                "NetworkSettings": {"Networks": {"bridge": {"IPAddress": "172.17.0.2"}}},
+            }
+            (tmp_path / container_id / "config.v2.json").write_text(json.dumps(config))
+            scan = tie_published(collector.scan(), docker_root=str(tmp_path))
+            [outer] = [e for e in rows(scan, host_port) if e.netns.is_host]
+            [inner] = in_netns(scan, name)
+            assert outer.process_name == "docker-proxy"
+            assert [link.text for link in outer.links] == ["published by container shop → its port 18220"]
+            assert [link.text for link in inner.links] == [f"published on host 127.0.0.1:{host_port}"]
+            assert outer.links[0].via == "docker-proxy"
+    finally:
+        assert proxy.stdin is not None
+        proxy.stdin.close()
+        proxy.wait(timeout=10)
