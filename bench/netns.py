@@ -66,9 +66,14 @@ class NamespaceLoad:
             self.names.append(name)
             _run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"])
         for name in self.names:
-            self.holders.append(subprocess.Popen(
-                ["ip", "netns", "exec", name, sys.executable, "-c", LISTENERS, str(listeners)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+            self.holders.append(
+                subprocess.Popen(
+                    ["ip", "netns", "exec", name, sys.executable, "-c", LISTENERS, str(listeners)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
         for holder in self.holders:
             if holder.stdout is None or holder.stdout.readline().strip() != "ready":
                 raise RuntimeError("a namespace's listener process did not start")
@@ -114,6 +119,7 @@ def measure(load: NamespaceLoad, repeat: int) -> dict[str, float]:
     expected = len(load.names)
     cold: list[float] = []
     warm: list[float] = []
+    warm_cpu: list[float] = []
     for _ in range(3):
         collector = LinuxCollector(netns="all")
         began = time.perf_counter()
@@ -123,22 +129,44 @@ def measure(load: NamespaceLoad, repeat: int) -> dict[str, float]:
         if inside < expected:
             raise RuntimeError(f"portwatch saw {inside} listeners in the bench namespaces, expected more")
         for _ in range(repeat):
+            cpu = time.process_time()
             warm.append(_timed(collector.scan))
+            warm_cpu.append(time.process_time() - cpu)
         collector.close()
+    host = LinuxCollector(netns="host")
+    host.scan()
+    host_cpu = []
+    for _ in range(repeat):
+        cpu = time.process_time()
+        host.scan()
+        host_cpu.append(time.process_time() - cpu)
+    host.close()
     ss = [_timed(lambda: ss_everywhere(load.names)) for _ in range(3)]
-    command = [_timed(lambda: subprocess.run([sys.executable, "-m", "portwatch", "list"], capture_output=True,
-                                             check=True, cwd=REPO)) for _ in range(3)]
-    return {"ss loop": statistics.median(ss), "cold": statistics.median(cold), "warm": statistics.median(warm),
-            "list": statistics.median(command)}
+    command = [
+        _timed(
+            lambda: subprocess.run(
+                [sys.executable, "-m", "portwatch", "list"], capture_output=True, check=True, cwd=REPO
+            )
+        )
+        for _ in range(3)
+    ]
+    return {
+        "ss loop": statistics.median(ss),
+        "cold": statistics.median(cold),
+        "warm": statistics.median(warm),
+        "list": statistics.median(command),
+        "warm cpu": statistics.median(warm_cpu),
+        "host cpu": statistics.median(host_cpu),
+    }
 
 
-def idle_cpu(seconds: float) -> float:
+def idle_cpu(seconds: float, options: str = "") -> float:
     """The TUI's CPU (% of one core) at this load, in a tmux session of our own, after it settled."""
     from bench.idle import _cpu_seconds, _end, _start
 
     if shutil.which("tmux") is None:
         return float("nan")
-    command = f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch"
+    command = f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch {options}"
     proc = None
     try:
         proc = _start("pwbench-netns", command)
@@ -165,10 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         began = time.monotonic()
         load.start(args.namespaces, args.listeners, args.idle)
-        print(f"load: {args.namespaces} namespaces x {args.listeners} listeners, {args.idle} idle processes "
-              f"({time.monotonic() - began:.1f} s to set up)", file=sys.stderr)
+        print(
+            f"load: {args.namespaces} namespaces x {args.listeners} listeners, {args.idle} idle processes "
+            f"({time.monotonic() - began:.1f} s to set up)",
+            file=sys.stderr,
+        )
         times = measure(load, args.repeat)
         cpu = idle_cpu(args.idle_seconds)
+        host_cpu = idle_cpu(args.idle_seconds, "--netns host")
+        others = subprocess.run(["ss", "-tulnH"], capture_output=True, text=True, check=False).stdout.count("\n")
     finally:
         load.stop()
     peer = times["ss loop"]
@@ -178,13 +211,20 @@ def main(argv: list[str] | None = None) -> int:
         ("portwatch warm refresh (median)", times["warm"], f"{times['warm'] / peer:.3f}x", "≤ 0.05x"),
         ("`portwatch list` (new interpreter, all namespaces)", times["list"], f"{times['list'] / peer:.3f}x", "-"),
     ]
-    print(f"{args.namespaces} namespaces x {args.listeners} listeners + {args.idle} idle processes, "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(
+        f"{args.namespaces} namespaces x {args.listeners} listeners + {args.idle} idle processes, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
     print("| what | time (ms) | vs the ss loop | target |")
     print("|---|---:|---:|---|")
     for what, seconds, ratio, target in rows:
         print(f"| {what} | {seconds * 1000:.1f} | {ratio} | {target} |")
     print(f"| idle TUI at this load, % of one core over {args.idle_seconds:g} s | {cpu:.2f} % | - | ≤ 2 % |")
+    print(f"| the same TUI with `--netns host` (what it costs without namespaces) | {host_cpu:.2f} % | - | - |")
+    print(
+        f"\nCPU a warm refresh: {times['warm cpu'] * 1000:.1f} ms all namespaces, {times['host cpu'] * 1000:.1f} ms "
+        f"host only; {others} listeners in the host's own tables during the run"
+    )
     return 0
 
 
