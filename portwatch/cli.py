@@ -1,4 +1,5 @@
-"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`.
+"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `metrics`,
+`serve --metrics ADDR:PORT`.
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from portwatch import __version__, listing
-from portwatch.collect import COLLECTOR_NAMES, get_collector
+from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
 from portwatch.model import Family, Listener, PortRange, Proto
 from portwatch.watch import MIN_INTERVAL
 
@@ -71,6 +72,47 @@ def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
                         help="network namespaces to show (default: all as root, else the host's)")
 
 
+def _listen_address(text: str) -> tuple[str, int]:
+    """ADDR:PORT for `serve --metrics`: an explicit address, IPv6 in brackets; no wildcard by default."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"{text!r}: give ADDR:PORT with the address to listen on, e.g. "
+                                         "127.0.0.1:9105 (0.0.0.0:PORT only if every interface is meant)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise argparse.ArgumentTypeError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:9105")
+    return host, _port(port_text)
+
+
+def _min_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"--min-interval {text} is negative")
+    return value
+
+
+def _add_metrics_parsers(commands: argparse._SubParsersAction[OneLineParser]) -> None:
+    per_listener = {"choices": ("all", "unexpected", "none"), "default": "unexpected",
+                    "help": "which listeners get a series of their own (default: unexpected)"}
+    metrics = commands.add_parser("metrics", help="the judged scan in Prometheus's text format")
+    metrics.add_argument("--textfile", type=Path, metavar="PATH.prom",
+                         help="write it atomically to PATH.prom (node_exporter's textfile collector) instead of "
+                              "stdout")
+    _shared_options(metrics, top=False)
+    metrics.add_argument("--per-listener", **per_listener)  # type: ignore[arg-type]
+    serve = commands.add_parser("serve", help="an HTTP endpoint for Prometheus to scrape")
+    serve.add_argument("--metrics", type=_listen_address, required=True, metavar="ADDR:PORT",
+                       help="where to listen, e.g. 127.0.0.1:9105 (required: no wildcard default)")
+    serve.add_argument("--min-interval", type=_min_interval, default=15.0, metavar="SECONDS",
+                       help="scan at most this often however often scraped (default 15; 0 scans every scrape)")
+    _shared_options(serve, top=False)
+    serve.add_argument("--per-listener", **per_listener)  # type: ignore[arg-type]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="portwatch", description="What is listening on this machine, and should it be?")
     parser.add_argument("--version", action="version", version=f"portwatch {__version__}")
@@ -110,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     existing = save.add_mutually_exclusive_group()
     existing.add_argument("--merge", action="store_true", help="add to an existing file, keeping its entries")
     existing.add_argument("--force", action="store_true", help="replace an existing file (kept as .bak)")
+    _add_metrics_parsers(commands)
     return parser
 
 
@@ -170,13 +213,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_who(args: argparse.Namespace) -> int:
-    from portwatch.collect.process import ProcessInspector
-
     found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
     scope = [note for note in found.notes if note.startswith("network namespaces:")]
     if found.listeners or found.scan.unseen_namespaces:  # "nothing is listening" stays one line as root
         listing.print_lines(scope, sys.stderr)
-    inspector = ProcessInspector()
+    inspector = get_inspector()
     details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
     if args.json:
         _dump_json(listing.who_json(found, details))
@@ -246,9 +287,22 @@ def run_tui(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_metrics(args: argparse.Namespace) -> int:
+    from portwatch.metrics_commands import run_metrics
+
+    return run_metrics(args)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from portwatch.metrics_commands import run_serve
+
+    return run_serve(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline, None: run_tui}
+    handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
+                "metrics": run_metrics, "serve": run_serve, None: run_tui}
     from portwatch.netns_scope import NetnsChoiceError
 
     try:

@@ -6,7 +6,7 @@ import functools
 import ipaddress
 import socket
 
-from portwatch.model import EphemeralRange, Exposure, PortRange, PortSpan, Proto
+from portwatch.model import Exposure, PortRange, PortSpan, Proto
 
 WELL_KNOWN_LAST = 1023
 REGISTERED_LAST = 49151

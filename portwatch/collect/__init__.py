@@ -1,12 +1,14 @@
-"""Everything that reads sockets. :func:`get_collector` picks the best implementation for this platform."""
+"""Every read of the OS. Outside this package, only these factories and records are used:
+:func:`get_collector` picks the best socket reader for this platform, :func:`get_inspector` reads process
+details for the panel and `who`."""
 
 from __future__ import annotations
 
 import sys
 
-from portwatch.collect.base import Collector, RawSocket, build_scan
+from portwatch.collect.base import Collector, Inspector, RawSocket, build_scan
 
-__all__ = ["COLLECTOR_NAMES", "Collector", "RawSocket", "build_scan", "get_collector"]
+__all__ = ["COLLECTOR_NAMES", "Collector", "Inspector", "RawSocket", "build_scan", "get_collector", "get_inspector"]
 
 #: Names accepted by ``--collector``; "auto" picks the fastest that works here.
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
@@ -27,3 +29,10 @@ def get_collector(name: str = "auto", netns: str = "auto") -> Collector:
     from portwatch.collect.psutil_collector import PsutilCollector
 
     return PsutilCollector()
+
+
+def get_inspector() -> Inspector:
+    """Process details (exe, cmdline, parents, CPU, sockets); psutil is imported only when this is called."""
+    from portwatch.collect.process import ProcessInspector
+
+    return ProcessInspector()

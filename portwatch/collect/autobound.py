@@ -5,7 +5,7 @@ ephemeral range on the wildcard address, and from then on it looks exactly like 
 psutil. Linux keeps the difference: ``bind()`` to a non-zero port sets ``SOCK_BINDPORT_LOCK`` in the socket's
 ``sk_userlocks``, autobind does not. No sock_diag attribute reports that bit, but the sock_diag bytecode
 filter op ``INET_DIAG_BC_AUTO`` (what ``ss -ua autobound`` uses) tests it kernel-side, and needs no privilege.
-So one filtered dump per address family lists exactly the auto-bound UDP sockets (~0.3 ms).
+So one filtered dump per address family lists exactly the auto-bound UDP sockets, cheaply.
 
 Limits, documented where they matter (flags.py):
 

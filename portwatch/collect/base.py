@@ -11,7 +11,18 @@ from typing import Protocol
 from portwatch import ranges
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.owners import OwnerResolver, user_name
-from portwatch.model import HOST_NETNS, EphemeralRange, Family, Listener, Netns, Owner, OwnerStatus, Proto, Scan
+from portwatch.model import (
+    HOST_NETNS,
+    EphemeralRange,
+    Family,
+    Listener,
+    Netns,
+    Owner,
+    OwnerStatus,
+    ProcessDetails,
+    Proto,
+    Scan,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,12 @@ class RawSocket:
     netns: Netns = HOST_NETNS
     #: The kernel auto-bound it (UDP), as read in its namespace; None: decide from build_scan's set.
     autobound: bool | None = None
+
+
+class Inspector(Protocol):
+    """Reads one process's details for the panel and `who`; a process that vanished is a state, not an error."""
+
+    def inspect(self, pid: int) -> ProcessDetails: ...
 
 
 class Collector(Protocol):

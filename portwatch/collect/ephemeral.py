@@ -24,7 +24,7 @@ def _linux_ephemeral() -> EphemeralRange:
 
 def _command(argv: list[str], timeout: float) -> str:
     """A command's output; its failure as OSError. (subprocess is imported here: Linux never runs one for
-    this, and importing it would cost `portwatch list` ~4 ms of its start-up.)"""
+    this, and importing it would add to `portwatch list`'s start-up.)"""
     import subprocess
 
     try:

@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 import tempfile
+
 from portwatch.collect.procfs import strip_deleted
 from portwatch.model import ExeFacts, Owner
 

@@ -1,7 +1,7 @@
 """Which processes hold which socket inodes, kept across scans so a steady refresh costs a few syscalls.
 
 The only way to learn a socket's processes on Linux is to readlink every /proc/PID/fd/N until one says
-``socket:[INODE]``; with 20,000 connections open that is 40,000 readlinks (~90 ms). So the walk is done
+``socket:[INODE]``; with 20,000 connections open that is 40,000 readlinks. So the walk is done
 once, and then each refresh:
 
 1. confirms every cached holder with one readlink of the fd it was found on (the link naming the inode

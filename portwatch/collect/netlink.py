@@ -2,7 +2,8 @@
 
 One dump per (family, protocol) asks only for TCP sockets in LISTEN and UDP sockets in CLOSE (bound but not
 connected; a connected UDP socket is ESTABLISHED), so the cost follows the number of listeners, not of
-connections. Written with ``socket`` + ``struct``: pyroute2 costs ~12 ms a dump, this ~0.3 ms.
+connections. Written with ``socket`` + ``struct``: pyroute2 costs far more per dump
+(FIELD-NOTES.md; README, Performance).
 Layouts: linux/netlink.h (nlmsghdr), linux/inet_diag.h (inet_diag_req_v2, inet_diag_msg).
 """
 

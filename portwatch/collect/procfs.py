@@ -1,9 +1,10 @@
 """A process's identity read straight from /proc (Linux), as psutil would report it, without importing psutil.
 
-`portwatch list` on Linux runs the Linux collector start to finish; importing psutil alone was ~12 ms of a
-command that must keep up with `ss`. These reads mirror psutil's Linux rules (name completed from the
-cmdline when the kernel cut it at 15 bytes, user from the real uid, " (deleted)" dropped from a missing exe,
-a cmdline rewritten with spaces split on them), and tests compare them with psutil on real processes.
+`portwatch list` on Linux runs the Linux collector start to finish; importing psutil alone is a measurable share
+of a command that must keep up with `ss` (README, Performance). These reads mirror psutil's Linux rules (name
+completed from the cmdline when the kernel cut it at 15 bytes, user from the real uid, " (deleted)" dropped
+from a missing exe, a cmdline rewritten with spaces split on them), and tests compare them with psutil
+on real processes.
 Two differences are deliberate: a zombie is no owner (it holds no fds, so no socket), and a carriage return
 in a cmdline is kept as such (psutil's text-mode read turns it into a newline; safe() shows it as ``\r``).
 """

@@ -26,21 +26,20 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from portwatch.tui.alerts import Alerts
-from portwatch.collect import Collector
+from portwatch.collect import Collector, Inspector, get_inspector
 from portwatch.events import Event
+from portwatch.model import Listener, ListenerKey, Scan
+from portwatch.text import safe
+from portwatch.tui.alerts import Alerts
+from portwatch.tui.bindings import ViewKeys
 from portwatch.tui.executor import DaemonExecutor
 from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
-from portwatch.model import Listener, ListenerKey, Scan
-from portwatch.collect.process import ProcessInspector
-from portwatch.text import safe
-from portwatch.tui.bindings import ViewKeys
-from portwatch.watch import MIN_INTERVAL, Watcher
+from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.events_screen import EventsScreen
 from portwatch.tui.widgets.filter_input import FilterInput
-from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.widgets.process_panel import ProcessPanel
 from portwatch.tui.widgets.summary_bar import SummaryBar
+from portwatch.watch import MIN_INTERVAL, Watcher
 
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75
@@ -52,7 +51,7 @@ class PortwatchApp(ViewKeys):
     CSS_PATH = "portwatch.tcss"
     TITLE = "portwatch"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
-    def __init__(self, collector: Collector, interval: float = 2.0, inspector: ProcessInspector | None = None,
+    def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
                  baseline_path: Path | None = None, bell: bool = False) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
@@ -64,7 +63,7 @@ class PortwatchApp(ViewKeys):
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
         self.interval = max(MIN_INTERVAL, interval)
-        self.inspector = inspector or ProcessInspector()
+        self.inspector = inspector or get_inspector()
         self.new_for, self.gone_for = new_for, gone_for
         #: Wall clock for ages shown in the panel; tests and screenshots fix it.
         self.clock = clock
@@ -181,8 +180,9 @@ class PortwatchApp(ViewKeys):
             or message.listener.key != self._highlighted.key
         if changed:
             self.owner_index = 0
+        # No refresh_bindings here: it rebuilds the Footer, and doing that on every cursor move grew memory
+        # and slowed each key over a long session. The keys stay the same whatever row is highlighted.
         self._highlighted = message.listener
-        self.refresh_bindings()
         self._load_details()
 
     def _current_pid(self) -> int | None:
@@ -192,6 +192,8 @@ class PortwatchApp(ViewKeys):
         return listener.pids[self.owner_index % len(listener.pids)]
 
     def _load_details(self) -> None:
+        if not self.panel.display:  # folded away: showing it (`p`) loads the details then
+            return
         listener, pid = self._highlighted, self._current_pid()
         self.panel.show_listener(listener, pid)
         if listener is not None and pid is not None:
@@ -233,13 +235,15 @@ class PortwatchApp(ViewKeys):
         self.call_after_refresh(self._load_details)  # a panel just shown may hold stale details
 
     def action_next_owner(self) -> None:
+        listener = self._highlighted
+        if listener is None or len(listener.pids) < 2:
+            self.notify("This listener has one owner: `o` steps through the owners of a shared socket.",
+                        timeout=3)
+            return
         self.owner_index += 1
         self._load_details()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next_owner":
-            return self._highlighted is not None and len(self._highlighted.pids) > 1
-        return True
+
 
     def action_events(self) -> None:
         if not isinstance(self.screen, EventsScreen):

@@ -15,10 +15,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from portwatch.model import PortRange, Proto, Scan
-from portwatch.tui.widgets.filter_input import FilterInput
-from portwatch.tui.widgets.help_screen import HelpScreen
 from portwatch.tui.table.listener_table import ListenerTable
 from portwatch.tui.table.rows import COLUMN_KEYS, HOST_ONLY
+from portwatch.tui.widgets.filter_input import FilterInput
+from portwatch.tui.widgets.help_screen import HelpScreen
 from portwatch.tui.widgets.summary_bar import SummaryBar
 
 PROTO_CYCLE: tuple[Proto | None, ...] = (None, Proto.TCP, Proto.UDP)

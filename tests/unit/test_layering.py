@@ -33,3 +33,21 @@ def test_list_and_who_commands_run_without_textual() -> None:
     """)
     assert "portwatch.collect.process" in modules
     assert "textual" not in modules
+
+
+def test_list_never_imports_prometheus_client() -> None:
+    listed = loaded_modules("""
+        from portwatch.cli import main
+        main(["list"])
+        main(["check"])
+    """)
+    assert "portwatch.collect.base" in listed  # the probe really ran the commands
+    assert not {m for m in listed if m.split(".")[0] == "prometheus_client"}
+    assert "portwatch.metrics" not in listed and "portwatch.exporter" not in listed
+
+
+def test_the_metrics_command_is_what_imports_prometheus_client() -> None:
+    assert "prometheus_client" in loaded_modules("""
+        from portwatch.cli import main
+        main(["metrics", "--per-listener", "none"])
+    """)

@@ -1,14 +1,10 @@
 """The live listener table: a Line API widget that draws only the lines on screen, each from cached segments.
 
-Why not DataTable: every add, update or sort bumps its update count, which re-renders every visible cell
-through Rich, and each new row is re-measured on idle. With 5,000 listeners and 1 % of them changing per scan,
-that was ~120 ms on the event loop per refresh. Here a refresh costs the rows that changed, one re-sort of
-keys when some row moved, and the lines on screen that show a change.
-
-The table keeps the cursor on its listener (by key) through refreshes, sorts, filters and removals, and when
-that row goes it lands on the neighbour at the same position.
+Not DataTable: every add, update or sort there re-renders every visible cell through Rich, and each new row
+is re-measured on idle; here a refresh costs the rows that changed (README, "The live view at scale").
+The cursor stays on its listener (by key) through refreshes, sorts, filters and removals; when that row
+goes it lands on the neighbour at the same position.
 """
-
 from __future__ import annotations
 
 import time
@@ -19,7 +15,6 @@ from typing import ClassVar
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -27,12 +22,11 @@ from textual.strip import Strip
 
 from portwatch.changes import Changes
 from portwatch.model import Listener, ListenerKey
-from portwatch.tui.table.row_paint import ROW_CLASSES, ComponentPalette, row_strip
+from portwatch.tui.table.row_paint import ROW_CLASSES, ComponentPalette, LinePainter
 from portwatch.tui.table.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter
 from portwatch.tui.table.table_model import TableModel
 
 #: Rendered rows kept: several screens' worth, so scrolling back and forth re-renders nothing.
-STRIP_CACHE = 1024
 
 
 #: What the table "reported" before its first report, so that one always goes out.
@@ -51,24 +45,6 @@ class ListenerTable(ScrollView, can_focus=True):
         Binding("home", "cursor_to(0)", "First", show=False),
         Binding("end", "cursor_to(-1)", "Last", show=False),
     ]
-    DEFAULT_CSS = """
-    ListenerTable {
-        background: $surface;
-        color: $foreground;
-        & > .listeners--header { text-style: bold; background: $panel; color: $foreground; }
-        & > .listeners--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus > .listeners--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-    }
-    """
-
     @dataclass
     class Highlighted(Message):
         """The highlighted listener changed (by cursor, sort, filter or its row going away)."""
@@ -84,9 +60,8 @@ class ListenerTable(ScrollView, can_focus=True):
         self.model = TableModel(RowTracker(new_for=new_for, gone_for=gone_for))
         self.cursor_row = 0
         self.palette = ComponentPalette(self)
-        self._strips: LRUCache[ListenerKey, Strip] = LRUCache(STRIP_CACHE)
-        self._header: Strip | None = None
-        self._reported: ListenerKey | None | object = _NOTHING_REPORTED  # so the first report always goes out
+        self.painter = LinePainter(self.model, self.palette)
+        self._reported: ListenerKey | object | None = _NOTHING_REPORTED  # so the first report always goes out
 
     # -- what the app calls -------------------------------------------------------------------------------
 
@@ -174,11 +149,9 @@ class ListenerTable(ScrollView, can_focus=True):
         keep, keep_index = self.highlighted_key, self.cursor_row
         on_screen, follow = self._on_screen(), self._cursor_on_screen()
         change = self.model.update(now, only, self.palette)
-        for key in (*change.changed, *change.removed):
-            self._strips.discard(key)
+        self.painter.forget(*change.changed, *change.removed)
         if change.widened:
-            self._header = None
-            self._strips.clear()
+            self.painter.clear()
         self._resize()
         if change.moved or change.removed:
             self._restore_cursor(keep, keep_index, follow)
@@ -279,8 +252,7 @@ class ListenerTable(ScrollView, can_focus=True):
 
     def _redraw_all(self) -> None:
         """Columns or colours changed: every line is drawn again."""
-        self._header = None
-        self._strips.clear()
+        self.painter.clear()
         self._resize()
         self.refresh()
 
@@ -307,33 +279,9 @@ class ListenerTable(ScrollView, can_focus=True):
             return False
         return None
 
-    def _strip(self, cells: tuple[Cell, ...], base: Style, over: Style | None) -> Strip:
-        return row_strip(cells, self.model.widths, self.model.width, base, over)
-
-    def _header_strip(self) -> Strip:
-        if self._header is None:
-            header = self.palette.base() + self.palette("listeners--header")
-            self._header = self._strip(self.model.header_cells(), header, None)
-        return self._header
-
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        scroll_x = round(self.scroll_x)
-        base = self.palette.base()
-        if y == 0:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, base)
         index = round(self.scroll_y) + y - 1
-        if index >= self.row_count:
-            return Strip.blank(width, base)
-        key = self.model.order[index]
-        if index == self.cursor_row:
-            cursor = self.palette("listeners--cursor")
-            return self._strip(self.model.rows[key].cells, base, cursor).crop_extend(scroll_x, scroll_x + width,
-                                                                              base + cursor)
-        cached = self._strips.get(key)
-        if cached is None:
-            cached = self._strips[key] = self._strip(self.model.rows[key].cells, base, None)
-        return cached.crop_extend(scroll_x, scroll_x + width, base)
+        return self.painter.line(y, index, index == self.cursor_row, round(self.scroll_x), self.size.width)
 
     # -- colours from the .tcss ---------------------------------------------------------------------------
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.cache import LRUCache
 from textual.strip import Strip
 from textual.widget import Widget
 
+from portwatch.model import ListenerKey
 from portwatch.tui.table.rows import COLUMNS, Cell
-from portwatch.tui.table.table_model import PAD
+from portwatch.tui.table.table_model import PAD, TableModel
+
+#: Painted lines kept, by row key: scrolling back over rows that did not change costs no painting.
+STRIP_CACHE = 1024
 
 #: Component classes the .tcss styles for rows; cells take their colours from these.
 ROW_CLASSES = {
@@ -79,3 +84,44 @@ class ComponentPalette:
         """Forget every style; return what was known, to tell whether the new theme changed any."""
         known, self._styles = self._styles, {}
         return known
+
+
+class LinePainter:
+    """The table's lines as strips: the header and every row but the cursor's are cached until they change."""
+
+    def __init__(self, model: TableModel, palette: ComponentPalette) -> None:
+        self.model, self.palette = model, palette
+        self._strips: LRUCache[ListenerKey, Strip] = LRUCache(STRIP_CACHE)
+        self._header: Strip | None = None
+
+    def forget(self, *keys: ListenerKey) -> None:
+        for key in keys:
+            self._strips.discard(key)
+
+    def clear(self) -> None:
+        """Columns or colours changed: every line is painted again."""
+        self._header = None
+        self._strips.clear()
+
+    def _strip(self, cells: tuple[Cell, ...], base: Style, over: Style | None) -> Strip:
+        return row_strip(cells, self.model.widths, self.model.width, base, over)
+
+    def line(self, y: int, index: int, is_cursor: bool, scroll_x: int, width: int) -> Strip:
+        """Screen line ``y`` (0: the header), showing row ``index``, cropped to the visible columns."""
+        base = self.palette.base()
+        if y == 0:
+            if self._header is None:
+                header = base + self.palette("listeners--header")
+                self._header = self._strip(self.model.header_cells(), header, None)
+            return self._header.crop_extend(scroll_x, scroll_x + width, base)
+        if index >= self.model.row_count:
+            return Strip.blank(width, base)
+        key = self.model.order[index]
+        if is_cursor:
+            cursor = self.palette("listeners--cursor")
+            strip = self._strip(self.model.rows[key].cells, base, cursor)
+            return strip.crop_extend(scroll_x, scroll_x + width, base + cursor)
+        cached = self._strips.get(key)
+        if cached is None:
+            cached = self._strips[key] = self._strip(self.model.rows[key].cells, base, None)
+        return cached.crop_extend(scroll_x, scroll_x + width, base)

@@ -7,7 +7,7 @@ that the table draws as it is, never parsed as markup.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 

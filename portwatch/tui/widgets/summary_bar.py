@@ -12,8 +12,8 @@ from textual.widgets import Label, Static
 from portwatch.model import NetnsKind, PortRange, Scan
 from portwatch.netns_scope import unseen_line
 from portwatch.text import safe
-from portwatch.tui.widgets import show
 from portwatch.tui.table.rows import RANGE_GLYPHS, ViewFilter
+from portwatch.tui.widgets import show
 
 
 class SummaryBar(Vertical):
