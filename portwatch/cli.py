@@ -283,7 +283,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from portwatch.netns_scope import collector_scope
 
     PortwatchApp(collector=get_collector(args.collector, collector_scope(args.netns)), interval=args.interval,
-                 baseline_path=args.baseline or default_path(), bell=args.bell).run()
+                 baseline_path=args.baseline or default_path(), bell=args.bell, netns=args.netns).run()
     return EXIT_OK
 
 

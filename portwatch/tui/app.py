@@ -53,10 +53,12 @@ class PortwatchApp(ViewKeys):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 baseline_path: Path | None = None, bell: bool = False) -> None:
+                 baseline_path: Path | None = None, bell: bool = False, netns: str | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
-        ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it)."""
+        ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
+        ``netns``: --netns NAME|INODE, the namespace to show first (`n` moves on from it)."""
         super().__init__()
+        self._netns_choice = netns if netns not in (None, "all", "host") else None
         self.collector = collector
         self.watcher = Watcher(collector, baseline_path)
         self.alerts = Alerts(self, bell)
@@ -131,6 +133,8 @@ class PortwatchApp(ViewKeys):
         polled = message.polled
         self.scanning, self.failed, self.scan, self.history = False, False, polled.scan, polled.history
         self.table.show_changes(polled.changes)
+        if self._netns_choice is not None:
+            self._choose_netns(self._netns_choice, polled.scan)
         self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners, polled.netns_counts)
         self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
         self.panel.has_baseline = polled.has_baseline
@@ -153,6 +157,18 @@ class PortwatchApp(ViewKeys):
         self.summary.show_notes([Content.assemble(("scan failed: ", "bold $text-error"),
                                                   Content(safe(message.error, 300)))])
         self._after_scan()
+
+    def _choose_netns(self, choice: str, scan: Scan) -> None:
+        """Show only the namespace --netns named, once it is found (say so if the first scan lacks it)."""
+        from portwatch.netns_scope import NetnsChoiceError, find
+
+        self._netns_choice = None
+        try:
+            netns = find(choice, scan.namespaces)
+        except NetnsChoiceError as error:
+            self.notify(f"--netns: {safe(str(error), 200)}", severity="warning")
+            return
+        self._set_filter(netns=netns.inode, netns_label=netns.label)
 
     def _after_scan(self) -> None:
         if self._slow_scan is not None:

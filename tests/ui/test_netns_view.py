@@ -86,3 +86,16 @@ async def test_host_only_machine_has_no_namespace_column() -> None:
         assert not app.table.model.namespaces_shown
         assert {app.table.get_cell(key, "netns").plain for key in app.table.model.order} == {""}
         assert not app.summary.query_one("#summary-netns", Label).display
+
+
+async def test_netns_option_opens_on_that_namespace() -> None:
+    app = PortwatchApp(
+        collector=FixedCollector(namespace_scan()),
+        interval=3600,
+        inspector=FixedInspector(),
+        clock=lambda: NOW,
+        netns="lab",
+    )
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_for(pilot, lambda: app.table.row_count == 2)
+        assert {app.table.model.rows[key].listener.netns.name for key in app.table.model.order} == {"lab"}
