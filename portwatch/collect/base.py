@@ -74,7 +74,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
                autobound: set[tuple[str, int]] | None = None, namespaces: tuple[Netns, ...] = (),
                unseen_namespaces: int | None = None, holders: dict[int, tuple[int, ...]] | None = None,
-               memo: ListenerMemo | None = None) -> Scan:
+               memo: ListenerMemo | None = None, ephemeral_by_netns: dict[int, EphemeralRange] | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port, namespace) into one Listener each, name owners, derive
     ranges.
 
@@ -83,7 +83,9 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
     wins: the collector read it in the socket's namespace). ``holders``: socket inode -> pids, for sockets
     whose own ``pids`` are empty (saves copying every record to attach its owners). ``memo``, kept by the
     caller between scans, hands back last scan's Listener where its sockets and owners are unchanged.
+    ``ephemeral_by_netns``: another namespace's own range (by inode) for its listeners' ``os_ephemeral``.
     """
+    own_ranges = ephemeral_by_netns or {}
     last = memo if memo is not None else {}
     kept: ListenerMemo = {}
     found = holders or {}
@@ -104,7 +106,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
                 owners.append(exe_inspector.attach(owner) if exe_inspector is not None else owner)
         live.update(pids)
         bound = _autobound(group, autobound)
-        signature = (tuple(group), tuple(owners), bound, ephemeral, privileged)
+        span = own_ranges.get(group[0].netns.inode, ephemeral)
+        signature = (tuple(group), tuple(owners), bound, span, privileged)
         previous = last.get(merge_key)
         if previous is not None and previous[0] == signature:
             kept[merge_key] = previous
@@ -123,7 +126,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             address=address,
             port=port,
             port_range=ranges.iana_range(port),
-            os_ephemeral=port in ephemeral,
+            os_ephemeral=port in span,
             exposure=ranges.exposure_in(address, group[0].device, group[0].netns.is_host),
             service=ranges.service_name(port, proto),
             owners=tuple(owners),

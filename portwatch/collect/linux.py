@@ -21,7 +21,7 @@ from portwatch.collect.namespaces import count_unseen, host_inode
 from portwatch.collect.netns_sockets import FULL_RECHECK, NamespaceSockets, OpenNamespace, host_interface_names
 from portwatch.collect.owners import OwnerResolver
 from portwatch.collect.published import tie_published
-from portwatch.model import HOST_NETNS, Netns, NetnsKind, Owner, Proto, Scan
+from portwatch.model import HOST_NETNS, EphemeralRange, Netns, NetnsKind, Owner, Proto, Scan
 
 #: --netns scopes a collector understands; a NAME or INODE is "all" narrowed afterwards (cli.py).
 NETNS_SCOPES = ("auto", "all", "host")
@@ -138,6 +138,7 @@ class LinuxCollector:
         autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
         sockets = _with_devices(sockets, host, host_interface_names, autobound)
         namespaces: list[Netns] = [host]
+        own_ranges: dict[int, EphemeralRange] = {}
         unseen: int | None = None
         pids: set[int] | None = None
         if self.netns_scope == "all":
@@ -145,6 +146,8 @@ class LinuxCollector:
             inner, problems = self._other_namespaces(pids)
             for entry, found in inner:
                 namespaces.append(entry.netns)
+                if entry.ephemeral is not None:
+                    own_ranges[entry.netns.inode] = entry.ephemeral
                 sockets.extend(found)
             warnings = (*warnings, *problems)
         else:
@@ -158,7 +161,7 @@ class LinuxCollector:
         scan = build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
                           exe_inspector=self.exe_inspector, autobound=autobound,
                           namespaces=tuple(namespaces), unseen_namespaces=unseen, holders=holders,
-                          memo=self._memo)
+                          memo=self._memo, ephemeral_by_netns=own_ranges)
         return tie_published(scan) if len(namespaces) > 1 else scan
 
     def _host_netns(self) -> Netns:

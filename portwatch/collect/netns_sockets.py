@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 from portwatch.collect import netlink
 from portwatch.collect.base import RawSocket
+from portwatch.collect.ephemeral import namespace_ephemeral
 from portwatch.collect.namespaces import Found, StatePaths, discover, host_inode, is_provisional, name_namespace
 from portwatch.collect.netns_enter import in_namespaces
-from portwatch.model import Netns, Proto
+from portwatch.model import EphemeralRange, Netns, Proto
 
 _THREAD_NETNS = "/proc/thread-self/ns/net"
 _UNKNOWN: set[tuple[str, int]] = set()
@@ -38,6 +39,8 @@ class OpenNamespace:
     diag: netlink.DiagSocket
     #: An nsfs fd kept open (re-entered through /proc/self/fd/N to name interfaces).
     fd: int
+    #: Its own ip_local_port_range (every namespace has one), read when it was opened; None if unreadable.
+    ephemeral: EphemeralRange | None = None
     ifnames: dict[int, str] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -45,18 +48,19 @@ class OpenNamespace:
         os.close(self.fd)
 
 
-def _open_here(expected: int) -> tuple[netlink.DiagSocket, int]:
-    """Inside the target namespace (on the helper thread): check it is the one discovery saw, open."""
+def _open_here(expected: int) -> tuple[netlink.DiagSocket, int, EphemeralRange | None]:
+    """Inside the target namespace (on the helper thread): check it is the one discovery saw, open a socket,
+    keep an fd, read its ephemeral range (/proc/sys/net answers for the thread's namespace)."""
     here = os.open(_THREAD_NETNS, os.O_RDONLY | os.O_CLOEXEC)
     try:
         if os.fstat(here).st_ino != expected:
             raise OSError(f"namespace {expected} went away while being opened")
-        return netlink.DiagSocket(), os.dup(here)
+        return netlink.DiagSocket(), os.dup(here), namespace_ephemeral()
     finally:
         os.close(here)
 
 
-def _open_by_path(expected: dict[str, int], path: str) -> tuple[netlink.DiagSocket, int]:
+def _open_by_path(expected: dict[str, int], path: str) -> tuple[netlink.DiagSocket, int, EphemeralRange | None]:
     return _open_here(expected[path])
 
 
@@ -113,8 +117,9 @@ class NamespaceSockets:
                     elif found.mounts or found.pids:
                         self.problems.append(f"netns {found.inode}: {result.strerror or result}")
                     continue
-                diag, fd = result
-                self.open[found.inode] = OpenNamespace(name_namespace(found, self.host, self.paths), diag, fd)
+                diag, fd, ephemeral = result
+                netns = name_namespace(found, self.host, self.paths)
+                self.open[found.inode] = OpenNamespace(netns, diag, fd, ephemeral)
             pending = retry
 
     def listeners(self, entry: OpenNamespace) -> list[RawSocket]:

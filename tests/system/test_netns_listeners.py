@@ -238,3 +238,11 @@ def test_docker_proxy_argv_ties_the_host_port_to_the_container_listener(
         assert proxy.stdin is not None
         proxy.stdin.close()
         proxy.wait(timeout=10)
+
+
+def test_a_namespace_ephemeral_range_is_its_own(collector: LinuxCollector) -> None:
+    # every network namespace has its own ip_local_port_range: judge its listeners by it, not by the host's
+    setup = (("sysctl", "-qw", "net.ipv4.ip_local_port_range=61000 61100"),)
+    with named_netns(["tcp,127.0.0.1,61050", "tcp,127.0.0.1,33000"], setup) as (name, _child):
+        ephemeral = {entry.port: entry.os_ephemeral for entry in in_netns(collector.scan(), name)}
+        assert ephemeral == {61050: True, 33000: False}
