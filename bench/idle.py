@@ -5,10 +5,14 @@ session is ended by name and every process checked gone afterwards. portwatch's 
 row (a listener of the helper holding the listeners), so the process panel is live, as it is in use. CPU
 counts the process and the children it waited for (``watch`` runs ``sh -c ss …`` every 2 s), as a
 percentage of one core.
+
+    python -m bench.idle               # 250 real listeners, 30 s sampled
+    python -m bench.idle --quick       # 12 s sampled
 """
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import shutil
 import subprocess
@@ -107,3 +111,22 @@ def idle_table(results: list[IdleResult]) -> list[str]:
         lines.append(f"| {result.name} | {result.cpu_percent:.2f} | {ratio} | {result.rss_max / 2**20:.1f} | "
                      f"{result.note} |")
     return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a 12 s sample instead of 30 s")
+    parser.add_argument("--listeners", type=int, default=250, help="real loopback listeners held meanwhile")
+    parser.add_argument("--seconds", type=float, default=None, help="how long to sample")
+    args = parser.parse_args(argv)
+    if not sys.platform.startswith("linux"):
+        parser.error("the helper's listeners and the peers (ss, top) are Linux's; run it on Linux")
+    seconds = args.seconds or (12.0 if args.quick else 30.0)
+    print(f"## Idle at the default 2 s interval, {args.listeners} real listeners, {seconds:.0f} s sampled, "
+          "in tmux 160x45 (target: portwatch ≤ 2% of one core)\n")
+    print("\n".join(idle_table(measure_idle(args.listeners, seconds))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

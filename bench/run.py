@@ -1,7 +1,7 @@
 """Benchmark portwatch's Linux collector against `ss -ltnup` and psutil, in one run, on loopback load.
 
-    python bench/run.py            # C = 0, 5000, 20000 connections x P = 0, 500 idle processes
-    python bench/run.py --quick    # a smaller, faster pass
+    python -m bench.run            # C = 0, 5000, 20000 connections x P = 0, 500 idle processes
+    python -m bench.run --quick    # a smaller, faster pass
 
 Every number is wall time. Measurements are interleaved (each round times each of them once), and each
 cell is min / median over the rounds, with the median as a multiple of `ss -ltnup`'s median in the same
@@ -22,13 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
+from bench.load import NEW_LISTENER, Load
+from portwatch.collect.linux import LinuxCollector
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run from a clean checkout without installing
-
-import psutil  # noqa: E402
-
-from bench.load import NEW_LISTENER, Load  # noqa: E402
-from portwatch.collect.linux import LinuxCollector  # noqa: E402
 
 
 @dataclass

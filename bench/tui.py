@@ -1,7 +1,7 @@
 """Benchmark the TUI at scale: event-loop time per refresh, and the idle app's CPU and memory against peers.
 
-    python bench/tui.py            # N = 250, 1000, 5000 synthetic and 5000 real; 30 refreshes; 30 s idle sample
-    python bench/tui.py --quick    # 10 refreshes each, 12 s idle sample
+    python -m bench.tui            # N = 250, 1000, 5000 synthetic and 5000 real; 30 refreshes; 30 s idle sample
+    python -m bench.tui --quick    # 10 refreshes each, 12 s idle sample
 
 Event loop: the real PortwatchApp runs headless (``run_test(size=(160, 45))``). The bench triggers each
 refresh with ``app.start_scan()`` (what the app's own timer calls) and times, on the loop: the scan handler
@@ -12,7 +12,8 @@ loop gives the worst stall a user could feel, which also counts the GIL held by 
 Each synthetic scan closes and opens 1% of the listeners and restarts the owners of 0.5% more; the real run
 does the same to 5,000 TCP listeners on 127.0.0.1 held by a child process, read by ``get_collector()``.
 
-Idle: see bench/idle.py. Nothing here is asserted; the targets are printed next to the numbers.
+Idle: see bench/idle.py (`python -m bench.idle` runs it alone). Nothing here is asserted; the targets are
+printed next to the numbers.
 """
 
 from __future__ import annotations
@@ -26,22 +27,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run from a clean checkout without installing
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
 
-from textual.geometry import Region  # noqa: E402
-from textual.strip import Strip  # noqa: E402
-from textual.widget import Widget  # noqa: E402
-
-from bench.idle import IdleResult, idle_table, measure_idle  # noqa: E402
-from bench.load import Load  # noqa: E402
-from bench.synthetic import HOLDER, SyntheticCollector  # noqa: E402
-from portwatch.tui.app import PortwatchApp  # noqa: E402
-from portwatch.collect import Collector, get_collector  # noqa: E402
-from portwatch.tui.table.listener_table import ListenerTable  # noqa: E402
+from bench.idle import IdleResult, idle_table, measure_idle
+from bench.load import Load
+from bench.synthetic import HOLDER, SyntheticCollector
+from portwatch.collect import Collector, get_collector
+from portwatch.tui.app import PortwatchApp
+from portwatch.tui.table.listener_table import ListenerTable
 
 LOOP_TARGET = 0.050
 HEARTBEAT = 0.005
@@ -90,7 +87,7 @@ class Probe:
                    (ListenerTable, "age", age, timed_age)]
         for cls, name, _, timed in patches:
             setattr(cls, name, timed)
-        ListenerTable.render_lines = timed_render  # type: ignore[method-assign]
+        setattr(ListenerTable, "render_lines", timed_render)  # noqa: B010 (a method patched for the run)
         try:
             yield
         finally:

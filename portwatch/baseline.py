@@ -10,10 +10,14 @@ Example ``baseline.toml``::
     exe = "/usr/sbin/sshd"     # or name = "sshd"
     user = "root"
     exposure = "all"           # loopback | specific | all | netns (every interface of a non-host namespace)
+    unit = "ssh.service"       # the systemd unit; or container = "web-1" (its name or image)
+    package = "openssh-server" # the package that installed the executable
+    netns = "host"             # host | container | pod | named | other
 
 Every key is optional but at least one must be given; an entry matches a listener when every key it has
 matches. Nothing ever matches on a pid, so a service restarted with a new pid stays expected. ``exe``,
-``name`` and ``user`` must hold for every process sharing the socket. ``note`` is free text for humans.
+``name``, ``user``, ``unit``, ``container`` and ``package`` must hold for every process sharing the socket
+(baseline_entry.py has the details). ``note`` is free text for humans.
 
 A baseline entry says "this is expected here": it silences the flags about *place and visibility*
 (not-in-baseline, a dynamic port, a hidden owner) but never those about *the program itself* (deleted, in
@@ -24,13 +28,16 @@ Reading and validating live here; where the file lives, sudo, and safe writes li
 
 from __future__ import annotations
 
-import enum
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Entry and Match live in baseline_entry.py (matching); they are part of this module's interface.
+from portwatch.baseline_entry import NETNS_KINDS
+from portwatch.baseline_entry import Entry as Entry
+from portwatch.baseline_entry import Match as Match
 from portwatch.model import Exposure, Listener, PortSpan, Proto
 
 if sys.version_info >= (3, 11):
@@ -39,55 +46,13 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found]
 
 FORMAT_VERSION = 1
-_KEYS = ("proto", "port", "exe", "name", "user", "exposure", "note")
+_KEYS = ("proto", "port", "exe", "name", "user", "exposure", "unit", "container", "netns", "package", "note")
+_STRINGS = ("exe", "name", "user", "unit", "container", "package", "note")
 _HEADER = re.compile(r"^\s*\[\[\s*listener\s*\]\]")
 
 
 class BaselineError(Exception):
     """The baseline could not be read or is malformed; str() is one line naming file, line and problem."""
-
-
-class Match(enum.Enum):
-    NONE = "none"
-    #: Every key holds.
-    FULL = "full"
-    #: Every key we could check holds; exe/name/user could not be checked because the owner is hidden.
-    VISIBLE = "visible"
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One allowlist entry; None means "any"."""
-
-    proto: Proto | None = None
-    ports: PortSpan | None = None
-    exe: str | None = None
-    name: str | None = None
-    user: str | None = None
-    exposure: Exposure | None = None
-    note: str | None = None
-    #: Where the entry starts in its file, for messages.
-    line: int | None = None
-
-    def match(self, listener: Listener) -> Match:
-        if self.proto is not None and listener.proto is not self.proto:
-            return Match.NONE
-        if self.ports is not None and listener.port not in self.ports:
-            return Match.NONE
-        if self.exposure is not None and listener.exposure is not self.exposure:
-            return Match.NONE
-        owners = listener.owners
-        users = [o.user for o in owners] if owners else [listener.socket_user]
-        checks = [(self.user, users), (self.exe, [o.exe for o in owners]),
-                  (self.name, [o.name or None for o in owners])]
-        unseen = False
-        for wanted, seen in checks:
-            if wanted is None:
-                continue
-            if any(value is not None and value != wanted for value in seen):
-                return Match.NONE
-            unseen = unseen or not seen or None in seen
-        return Match.VISIBLE if unseen else Match.FULL
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +74,11 @@ class Baseline:
                 general.append(entry)
         object.__setattr__(self, "_by_port", {port: tuple(found) for port, found in by_port.items()})
         object.__setattr__(self, "_general", tuple(general))
+
+    @property
+    def needs_packages(self) -> bool:
+        """Whether some entry names a package: the collector must then look packages up to match it."""
+        return any(entry.package is not None for entry in self.entries)
 
     def match(self, listener: Listener) -> Match:
         """The best match any entry gives."""
@@ -165,8 +135,8 @@ def _entry(table: object, index: int, start: int | None, lines: list[str], where
     if unknown:
         raise fail(f"unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})", unknown[0])
     if not set(table) - {"note"}:
-        raise fail("an entry needs at least one of proto, port, exe, name, user, exposure")
-    for key in ("exe", "name", "user", "note", "proto", "exposure"):
+        raise fail("an entry needs at least one of " + ", ".join(key for key in _KEYS if key != "note"))
+    for key in (*_STRINGS, "proto", "exposure", "netns"):
         if key in table and not isinstance(table[key], str):
             raise fail(f"{key} must be a string", key)
     values: dict[str, Any] = {"line": start}
@@ -185,7 +155,11 @@ def _entry(table: object, index: int, start: int | None, lines: list[str], where
             values["ports"] = parse_ports(table["port"])
         except ValueError as error:
             raise fail(str(error), "port") from None
-    values.update({key: table[key] for key in ("exe", "name", "user", "note") if key in table})
+    if "netns" in table:
+        if table["netns"].lower() not in NETNS_KINDS:
+            raise fail(f"netns {table['netns']!r} is not one of {', '.join(NETNS_KINDS)}", "netns")
+        values["netns"] = table["netns"].lower()
+    values.update({key: table[key] for key in _STRINGS if key in table})
     return Entry(**values)
 
 

@@ -16,10 +16,7 @@ moved over the old one with os.replace (atomic); the previous version is kept as
 New entries are *appended* to the user's text, so their comments and layout survive. If the file changed
 between our read and our write (another portwatch, an editor), nothing is written and the caller is told.
 
-TOML is written by a tiny emitter: only integers and basic strings. Strings escape quote, backslash and every
-non-printable character (controls, bidi overrides) per the TOML spec, so a hostile process name cannot break
-out of its string or hide text in an editor. A string holding lone surrogates (bytes that were not UTF-8)
-cannot be stored in TOML; such a value is left out of the entry and a comment says so.
+TOML is written by the tiny emitter in baseline_toml.py.
 """
 
 from __future__ import annotations
@@ -33,10 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portwatch.baseline import FORMAT_VERSION, Baseline, BaselineError, Entry, Match, load, parse
-from portwatch.model import Listener, OwnerStatus, PortSpan
-from portwatch.text import safe
 
-_NAMED = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+# The TOML text of entries lives in baseline_toml.py; these names are part of this module's interface.
+from portwatch.baseline_toml import entry_for as entry_for
+from portwatch.baseline_toml import render_entry as render_entry
+from portwatch.baseline_toml import toml_string as toml_string
+from portwatch.model import Listener
+
 _HEADER = f"""\
 # portwatch baseline: the listeners you expect on this machine.
 # Every key is optional; an entry matches a listener when all of its keys match (never on a pid).
@@ -44,68 +44,6 @@ _HEADER = f"""\
 # Delete an entry to be told about that listener again.
 version = {FORMAT_VERSION}
 """
-
-
-def toml_string(value: str) -> str:
-    """A TOML basic string; ValueError for text TOML cannot hold (lone surrogates)."""
-    out = ['"']
-    for char in value:
-        code = ord(char)
-        if 0xD800 <= code <= 0xDFFF:
-            raise ValueError("not valid Unicode text")
-        if char in _NAMED:
-            out.append(_NAMED[char])
-        elif not char.isprintable():
-            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
-def entry_for(listener: Listener) -> tuple[Entry, list[str]]:
-    """The entry that expects ``listener``, with comments worth writing above it."""
-    comments: list[str] = []
-    exes = {o.exe for o in listener.owners}
-    names = {o.name for o in listener.owners}
-    exe = next(iter(exes)) if len(exes) == 1 else None
-    name = next(iter(names)) if len(names) == 1 and exe is None else None
-    user = listener.user if listener.user and "," not in listener.user else None
-    fields = {"exe": exe, "name": name, "user": user}
-    for key, value in fields.items():
-        try:
-            toml_string(value or "")
-        except ValueError:
-            fields[key] = None
-            comments.append(f"{key} {safe(value, 120)} is not valid text and cannot be stored in TOML")
-    if listener.owner_status is OwnerStatus.HIDDEN:
-        comments.append("owner hidden when saved: `sudo portwatch baseline save --merge` records its program")
-    elif not listener.owners:
-        comments.append("no process seen holding it when saved: matches on port, user and exposure only")
-    codes = [flag.code for flag in listener.flags if not flag.code.startswith("owner-")]
-    if codes:
-        comments.append("flagged when saved: " + ", ".join(codes))
-    entry = Entry(listener.proto, PortSpan(listener.port, listener.port), fields["exe"], fields["name"],
-                  fields["user"], listener.exposure)
-    return entry, comments
-
-
-def render_entry(entry: Entry, comments: Sequence[str] = ()) -> str:
-    lines = [f"# {comment}" for comment in comments] + ["[[listener]]"]
-    if entry.proto is not None:
-        lines.append(f"proto = {toml_string(entry.proto.value)}")
-    if entry.ports is not None:
-        span = entry.ports
-        lines.append(f"port = {span.first}" if span.first == span.last else f'port = "{span}"')
-    for key in ("exe", "name", "user"):
-        value = getattr(entry, key)
-        if value is not None:
-            lines.append(f"{key} = {toml_string(value)}")
-    if entry.exposure is not None:
-        lines.append(f"exposure = {toml_string(entry.exposure.value)}")
-    if entry.note is not None:
-        lines.append(f"note = {toml_string(entry.note)}")
-    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True, slots=True)

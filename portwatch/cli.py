@@ -1,5 +1,5 @@
 """Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `metrics`,
-`serve --metrics ADDR:PORT`.
+`serve --metrics ADDR:PORT`, and `stream --jsonl` (the machine mode `--host` reads; remote hosts: portwatch.remote).
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from portwatch import __version__, listing
 from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
 from portwatch.model import Family, Listener, PortRange, Proto
+from portwatch.remote import commands as remote_cli
 from portwatch.watch import MIN_INTERVAL
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
                         help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
     parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
+    remote_cli.add_arguments(parser, _port)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     list_cmd = commands.add_parser("list", help="print every listener, sorted by port")
@@ -131,15 +133,29 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     list_cmd.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
                           help="one IANA range, or this OS's ephemeral range")
+    remote_cli.add_arguments(list_cmd, _port)
+    list_cmd.add_argument("--no-packages", dest="packages", action="store_false",
+                          help="skip naming each executable's package and checking its checksum (faster; "
+                               "exe-modified cannot be told then, and the output says so)")
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
     _shared_options(who, top=False)
     who.add_argument("port", type=_port, metavar="PORT")
     who.add_argument("--json", action="store_true", help="JSON instead of text")
+    remote_cli.add_arguments(who, _port)
 
     check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")
     _shared_options(check, top=False)
     check.add_argument("--json", action="store_true", help="JSON instead of text")
+    remote_cli.add_arguments(check, _port)
+
+    stream = commands.add_parser("stream", help="machine mode for --host: one judged scan per line, flushed")
+    _shared_options(stream, top=False)
+    stream.add_argument("--jsonl", action="store_true", required=True, help="JSON lines (the portwatch.remote.wire format)")
+    stream.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS", help="between scans")
+    stream.add_argument("--count", type=int, default=0, metavar="N", help="stop after N scans (default: never)")
+    stream.add_argument("--details-port", type=_port, metavar="PORT",
+                        help="also send the process details of PORT's owners (for `who --host`)")
 
     baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
     actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
@@ -174,7 +190,8 @@ def select(args: argparse.Namespace) -> Callable[[Listener], bool]:
 
 def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
     """Collect and judge, against --baseline or the user's default file. ``strict``: a baseline that cannot
-    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why."""
+    be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why.
+    Owners carry their package (and exe-modified is judged) unless `list --no-packages` said otherwise."""
     from portwatch.baseline import BaselineError
     from portwatch.judge import find_baseline, judge_now
 
@@ -184,11 +201,15 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
         if strict:
             raise
         baseline, note = None, f"baseline not used: {error}"
+    packages = getattr(args, "packages", True) or (baseline is not None and baseline.needs_packages)
+    notes = [note] if note else []
+    if not packages:
+        notes.append("--no-packages: executables were not checked against their packages (no exe-modified)")
     from portwatch import netns_scope
 
-    choice = args.netns
-    judged = judge_now(get_collector(args.collector, netns_scope.collector_scope(choice)), baseline,
-                       (note,) if note else ())
+    choice = getattr(args, "netns", None)
+    collector = get_collector(args.collector, netns_scope.collector_scope(choice), packages=packages)
+    judged = judge_now(collector, baseline, tuple(notes))
     line = netns_scope.scope_line(judged.scan, choice)  # raises NetnsChoiceError for an unknown NAME
     judged = judged.only(netns_scope.keep(choice, judged.scan))
     return dataclasses.replace(judged, notes=(*judged.notes, line)) if line else judged
@@ -202,6 +223,8 @@ def _dump_json(document: object) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_list(args, select(args))
     judged = _judged(args, strict=False)
     chosen = judged.only(select(args))
     if args.json:
@@ -213,6 +236,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_who(args: argparse.Namespace) -> int:
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_who(args)
     found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
     scope = [note for note in found.notes if note.startswith("network namespaces:")]
     if found.listeners or found.scan.unseen_namespaces:  # "nothing is listening" stays one line as root
@@ -235,6 +260,8 @@ def run_check(args: argparse.Namespace) -> int:
     from portwatch import check
     from portwatch.baseline import BaselineError
 
+    if remote_cli.option(args, "hosts"):
+        return remote_cli.run_check(args)
     try:
         judged = _judged(args, strict=True)
     except BaselineError as error:
@@ -255,7 +282,8 @@ def run_baseline(args: argparse.Namespace) -> int:
     from portwatch.judge import judge_now
     from portwatch.text import safe
 
-    judged = judge_now(get_collector(args.collector))  # flags tell client sockets (nothing to approve) apart
+    # flags tell client sockets (nothing to approve) apart; packages are recorded with each entry
+    judged = judge_now(get_collector(args.collector, packages=True))
     try:
         saved = baseline_file.save(judged.listeners, args.path or args.baseline, merge=args.merge, force=args.force)
     except BaselineError as error:
@@ -271,7 +299,15 @@ def run_baseline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_stream(args: argparse.Namespace) -> int:
+    from portwatch.remote import stream
+
+    return stream.run(args)
+
+
 def run_tui(args: argparse.Namespace) -> int:
+    if remote_cli.option(args, "hosts"):
+        return _run_remote_tui(args)
     from portwatch.baseline_file import default_path
     from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
 
@@ -280,10 +316,49 @@ def run_tui(args: argparse.Namespace) -> int:
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
+    # packages on: looked up in the scan worker, cached per executable, never on the event loop; at most
+    # 64 MiB of executables checksummed per refresh, so the first table does not wait for every big binary
     from portwatch.netns_scope import collector_scope
 
-    PortwatchApp(collector=get_collector(args.collector, collector_scope(args.netns)), interval=args.interval,
+    collector = get_collector(args.collector, collector_scope(args.netns), packages=True,
+                              package_budget=64 * 1024 * 1024)
+    PortwatchApp(collector=collector, interval=args.interval,
                  baseline_path=args.baseline or default_path(), bell=args.bell, netns=args.netns).run()
+    return EXIT_OK
+
+
+def _run_remote_tui(args: argparse.Namespace) -> int:
+    """`portwatch --host HOST`: one host per view (its cursor, panel, events and alerts are one machine's).
+
+    The first refresh happens before the terminal is taken over, so a refused host key or an unreachable
+    host is one line and an exit code, as with the commands; afterwards failures are states in the header.
+    """
+    from portwatch.remote.host import RemoteError
+    from portwatch.remote.live import Prejudged, RemoteCollector, RemoteInspector
+    from portwatch.text import safe
+
+    refused = remote_cli.local_baseline_refused(args.baseline)
+    if refused is not None:
+        return refused
+    hosts = remote_cli.hosts(args)
+    if len(hosts) != 1:
+        print("portwatch: the live view watches one --host; `portwatch list --host A --host B` lists several",
+              file=sys.stderr)
+        return EXIT_USAGE
+    collector = RemoteCollector(hosts[0], args.interval)
+    try:
+        collector.scan()
+    except RemoteError as error:
+        print(f"portwatch: {safe(str(error), 500)}", file=sys.stderr)
+        collector.close()
+        return remote_cli.EXIT_REFUSED if error.refused else remote_cli.EXIT_UNREACHABLE
+    from portwatch.tui.app import PortwatchApp
+
+    try:
+        PortwatchApp(collector=collector, interval=args.interval, inspector=RemoteInspector(collector),
+                     judge=Prejudged(), baseline_path=None, bell=args.bell, host=hosts[0].label).run()
+    finally:
+        collector.close()
     return EXIT_OK
 
 
@@ -302,7 +377,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
-                "metrics": run_metrics, "serve": run_serve, None: run_tui}
+                "metrics": run_metrics, "serve": run_serve, "stream": run_stream, None: run_tui}
     from portwatch.netns_scope import NetnsChoiceError
 
     try:

@@ -8,6 +8,8 @@ Codes (stable; scripts and tests key on them):
 - ``exe-missing``: the process runs from no file at all (memfd: fileless execution).
 - ``exe-in-temp``: the executable lives in /tmp, /var/tmp, /dev/shm, a downloads folder or a world-writable
   directory.
+- ``exe-modified``: the executable differs from the checksum its package recorded at install (dpkg's
+  md5sums, rpm -V): a binary changed in place, by hand or by an intruder.
 - ``name-mismatch``: the process name matches neither its executable nor its command line.
 - ``owner-hidden`` / ``owner-unknown``: who holds the socket cannot be seen, and why.
 - ``not-in-baseline``: a baseline exists and no entry expects this listener.
@@ -49,6 +51,10 @@ _CODE_FOLLOWS = frozenset({"-c", "-e", "--eval", "-m"})  # what follows is code 
 
 def _q(value: object) -> str:
     return safe(value, _QUOTE)
+
+
+def _q_long(value: object) -> str:
+    return safe(value, 400)
 
 
 def _stem(token: str) -> str:
@@ -110,6 +116,14 @@ def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> 
     elif facts.deleted:
         flags.append(Flag(FlagCode.EXE_DELETED, f"{_q(facts.path)} was deleted after pid {pid} started: a program "
                                          f"that erased itself, or an uninstall; inspect pid {pid}"))
+    package = owner.package
+    if package is not None and package.verified is False:
+        fix = (f"`dpkg --verify {package.name}` shows what else changed; `apt-get install --reinstall "
+               f"{package.name}` restores it") if package.manager == "dpkg" else \
+            f"`rpm -V {package.name}` shows what else changed; reinstall the package to restore it"
+        flags.append(Flag(FlagCode.EXE_MODIFIED, f"{_q(facts.path or owner.exe)} no longer matches the checksum "
+                                                 f"package {_q(package.name)} recorded at install: someone changed "
+                                                 f"the installed program; {fix}"))
     if facts.risky_place:
         flags.append(Flag(FlagCode.EXE_IN_TEMP, f"{_q(facts.path)} runs from {facts.risky_place}, where any user or "
                                          "download can drop files: find out who put it there"))
@@ -146,9 +160,11 @@ def place_flags(listener: Listener, approved: bool, client: str | None) -> list[
         flags.append(Flag(FlagCode.OWNER_HIDDEN, f"its process belongs to {who} and is hidden from you: run with sudo "
                                           "to see which program it is", informational=quiet))
     elif listener.owner_status is OwnerStatus.UNKNOWN:
-        flags.append(Flag(FlagCode.OWNER_UNKNOWN, "no process holds it that portwatch can see: a kernel socket (NFS, "
-                                           "WireGuard), one handed in from another network namespace, or a "
-                                           "process that just exited", informational=quiet))
+        why = _q_long(listener.owner_reason) if listener.owner_reason else (
+            "a kernel socket (NFS, WireGuard), one handed in from another network namespace, or a process that "
+            "just exited")
+        flags.append(Flag(FlagCode.OWNER_UNKNOWN, f"no process holds it that portwatch can see: {why}",
+                          informational=quiet))
     return flags
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from portwatch.judge import JudgedScan
-from portwatch.model import Listener, Netns, OwnerStatus, PortRange, ProcessDetails, ProcessState
+from portwatch.model import Listener, Netns, Owner, OwnerStatus, PackageFacts, PortRange, ProcessDetails, ProcessState
 from portwatch.text import age, bracket, safe, safe_join
 
 #: ANSI SGR colour per IANA range; the TUI takes its colours from portwatch.tcss instead.
@@ -54,17 +54,24 @@ def listener_row(listener: Listener) -> tuple[str, ...]:
             process, user, safe(listener.netns.label, _NAME_LIMIT), exposure_text(listener))
 
 
-def format_table(judged: JudgedScan, colour: bool) -> str:
-    """An `ss`-like aligned table, each row coloured by its IANA range when ``colour``."""
+def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None = None) -> str:
+    """An `ss`-like aligned table, each row coloured by its IANA range when ``colour``.
+
+    ``hosts``: a HOST column first, one (already safe) name per listener (`list --host`).
+    """
     listeners = judged.listeners
+    columns = _COLUMNS if hosts is None else ("HOST", *_COLUMNS)
     rows = [listener_row(entry) for entry in listeners]
-    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(_COLUMNS)]
+    if hosts is not None:
+        rows = [(host, *row) for host, row in zip(hosts, rows, strict=True)]
+    port_column = columns.index("PORT")
+    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(columns)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.rjust(w) if i == 2 else cell.ljust(w)
+        return "  ".join(cell.rjust(w) if i == port_column else cell.ljust(w)
                          for i, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
-    out = [f"\x1b[1m{line(_COLUMNS)}\x1b[0m" if colour else line(_COLUMNS)]
+    out = [f"\x1b[1m{line(columns)}\x1b[0m" if colour else line(columns)]
     for entry, row in zip(listeners, rows, strict=True):
         text = line(row)
         out.append(f"\x1b[{_RANGE_SGR[entry.port_range]}m{text}\x1b[0m" if colour else text)
@@ -98,8 +105,8 @@ def listener_json(listener: Listener) -> dict[str, Any]:
         "process": listener.process_name,
         "user": listener.user,
         "owner_status": listener.owner_status.value,
-        "owners": [{"pid": o.pid, "name": o.name, "user": o.user, "exe": o.exe, "cmdline": list(o.cmdline),
-                    "create_time": o.create_time} for o in listener.owners],
+        "owner_reason": listener.owner_reason,
+        "owners": [owner_json(o) for o in listener.owners],
         "flags": [{"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
                   for flag in listener.flags],
         "netns": netns_json(listener.netns),
@@ -112,6 +119,46 @@ def listener_json(listener: Listener) -> dict[str, Any]:
 
 def netns_json(netns: Netns) -> dict[str, Any]:
     return {"inode": netns.inode, "kind": netns.kind.value, "name": netns.name}
+
+
+def owner_json(owner: Owner) -> dict[str, Any]:
+    """One owner; ``unit``, ``container`` and ``pod`` are null outside one, ``package`` null when not looked up
+    (`list --packages`, `who`, `check` look it up)."""
+    unit, container, pod, package = owner.unit, owner.container, owner.pod, owner.package
+    return {
+        "pid": owner.pid, "name": owner.name, "user": owner.user, "exe": owner.exe, "cmdline": list(owner.cmdline),
+        "create_time": owner.create_time,
+        "unit": {"name": unit.name, "kind": unit.kind, "user_uid": unit.user_uid} if unit else None,
+        "container": {"runtime": container.runtime, "id": container.id, "name": container.name,
+                      "image": container.image} if container else None,
+        "pod": {"uid": pod.uid, "namespace": pod.namespace, "name": pod.name} if pod else None,
+        "package": {"manager": package.manager, "name": package.name, "verified": package.verified,
+                    "note": package.note} if package else None,
+    }
+
+
+def package_text(package: PackageFacts) -> str:
+    """``nginx (dpkg), matches its recorded checksum`` and the other verdicts, made safe."""
+    if package.name is None:
+        return safe(package.note or "no package owns it")
+    verdict = {True: "matches its recorded checksum", False: "DOES NOT MATCH its recorded checksum",
+               None: "not checked"}[package.verified]
+    note = f": {safe(package.note)}" if package.note else ""
+    return f"{safe(package.name, _NAME_LIMIT)} ({package.manager}), {verdict}{note}"
+
+
+def occupant_lines(owner: Owner) -> list[str]:
+    """The `who` lines naming an owner's unit, container, pod and package (those it has)."""
+    lines: list[str] = []
+    if owner.unit is not None:
+        lines.append(f"  unit     {safe(owner.unit.text)}")
+    if owner.container is not None:
+        lines.append(f"  container {safe(owner.container.text)}  id {safe(owner.container.id)}")
+    if owner.pod is not None:
+        lines.append(f"  pod      {safe(owner.pod.text.removeprefix('pod '))}  uid {safe(owner.pod.uid)}")
+    if owner.package is not None:
+        lines.append(f"  package  {package_text(owner.package)}")
+    return lines
 
 
 def process_json(details: ProcessDetails) -> dict[str, Any]:
@@ -129,6 +176,8 @@ def process_json(details: ProcessDetails) -> dict[str, Any]:
         "status": details.status,
         "listening": list(details.listening),
         "denied": list(details.denied),
+        "sha256": details.sha256,
+        "sha256_note": details.sha256_note,
     }
 
 
@@ -158,6 +207,8 @@ def process_lines(details: ProcessDetails) -> list[str]:
         f"  parents  {chain}",
         f"  started  {started(details.create_time)}",
     ]
+    if details.sha256 or details.sha256_note:
+        lines.append(f"  sha256   {details.sha256 or safe(details.sha256_note)}")
     if details.denied:
         lines.append(f"  denied   {', '.join(details.denied)}: run with sudo to see them")
     return lines
@@ -183,8 +234,9 @@ def who_lines(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[st
                      f"owner: {process} {user}".rstrip() + netns)
         lines.extend(f"  {safe(link.text, 200)} (via {link.via})" for link in entry.links)
         lines.extend(flag_lines(entry))
-        for pid in entry.pids:
-            lines.extend(process_lines(details[pid]))
+        for owner in entry.owners:
+            lines.extend(process_lines(details[owner.pid]))
+            lines.extend(occupant_lines(owner))
     return lines
 
 

@@ -18,6 +18,12 @@ from portwatch.netns import Netns as Netns
 from portwatch.netns import NetnsKind as NetnsKind
 from portwatch.netns import NetnsRef as NetnsRef
 from portwatch.netns import PortLink as PortLink
+
+# Re-exported: the records naming an owner's unit, container, pod and package are part of the model.
+from portwatch.occupants import ContainerRef as ContainerRef
+from portwatch.occupants import PackageFacts as PackageFacts
+from portwatch.occupants import PodRef as PodRef
+from portwatch.occupants import UnitRef as UnitRef
 from portwatch.text import host_port
 
 
@@ -120,6 +126,23 @@ class Owner:
     create_time: float | None = None
     #: The executable file as the collector found it on this scan.
     exe_facts: ExeFacts = NO_EXE_FACTS
+    #: The systemd unit of its cgroup; None when it is in none (or not on Linux).
+    unit: UnitRef | None = None
+    #: The container it runs in (Docker, Podman, containerd, CRI-O); None on the host.
+    container: ContainerRef | None = None
+    #: The Kubernetes pod it runs in; None outside Kubernetes.
+    pod: PodRef | None = None
+    #: Its executable's package; None when not looked up (package lookups are asked for: `who`, the TUI).
+    package: PackageFacts | None = None
+
+    @property
+    def occupant(self) -> str | None:
+        """Who this is, as a sysadmin names it: the pod, else the container, else the unit (plain, unsafe)."""
+        if self.pod is not None:
+            return self.pod.text + (f" · {self.container.name}" if self.container and self.container.name else "")
+        if self.container is not None:
+            return self.container.text
+        return self.unit.text if self.unit is not None else None
 
 
 class FlagCode(str, enum.Enum):
@@ -129,6 +152,7 @@ class FlagCode(str, enum.Enum):
     EXE_DELETED = "exe-deleted"
     EXE_MISSING = "exe-missing"
     EXE_IN_TEMP = "exe-in-temp"
+    EXE_MODIFIED = "exe-modified"
     NAME_MISMATCH = "name-mismatch"
     OWNER_HIDDEN = "owner-hidden"
     OWNER_UNKNOWN = "owner-unknown"
@@ -187,6 +211,9 @@ class Listener:
     service: str | None = None
     owners: tuple[Owner, ...] = ()
     owner_status: OwnerStatus = OwnerStatus.KNOWN
+    #: Why no owner could be named, from what the collector could find out (socket activation, a kernel
+    #: socket, unreadable fds, hidepid, a PID namespace); None when an owner is known or nothing was found.
+    owner_reason: str | None = None
     #: Name of the socket's owning user, known from the kernel even when its process is hidden.
     socket_user: str | None = None
     #: Socket inodes behind this listener (Linux); empty where the platform does not say.
@@ -298,3 +325,7 @@ class ProcessDetails:
     #: Its other inet sockets counted by state, e.g. (("ESTABLISHED", 3), ("TIME_WAIT", 1)).
     connection_states: tuple[tuple[str, int], ...] = ()
     denied: tuple[str, ...] = ()
+    #: SHA-256 (hex) of the running executable; None when not computed (see ``sha256_note``).
+    sha256: str | None = None
+    #: Why there is no digest (too large, unreadable), e.g. "not hashed: 300.0 MiB is over the 128 MiB cap".
+    sha256_note: str | None = None

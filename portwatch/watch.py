@@ -89,9 +89,11 @@ def _stamp(path: Path) -> Stamp:
 class Watcher:
     """Holds what must live as long as the app: the judge's caches, the change feed, the event log, the baseline."""
 
-    def __init__(self, collector: Collector, baseline_path: Path | None = None, *, max_events: int = 1000) -> None:
+    def __init__(self, collector: Collector, baseline_path: Path | None = None, *, max_events: int = 1000,
+                 judge: Judge | None = None) -> None:
+        """``judge``: how each scan is judged (default: a fresh Judge; a remote host's arrive judged)."""
         self.collector = collector
-        self.judge = Judge()
+        self.judge = judge or Judge()
         self.log = EventLog(max_events=max_events)
         self.feed = ChangeFeed()
         self.baseline_path = baseline_path

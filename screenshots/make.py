@@ -1,10 +1,11 @@
 """Render the README screenshots from fixed data: screenshots/wide.svg, narrow.svg and events.svg.
 
-    python screenshots/make.py
+    python -m screenshots.make
 
-The data is the snapshot tests' (tests/ui/fixed_data.py), fed through the app's collector, inspector and
-flagger seams, judged against a baseline that expects everything but the newcomer; time is fixed and the zone
-is UTC, so the same code draws the same pictures.
+The data is the snapshot tests' (tests/ui/fixed_data.py), fed through the app's collector and inspector seams
+(each fixed owner carries its executable facts as a collector delivers them), judged by the app's own judge
+against a baseline that expects everything but the newcomer; time is fixed and the zone is UTC, so the same
+code draws the same pictures.
 """
 
 from __future__ import annotations
@@ -12,27 +13,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests" / "ui"))
-sys.path.insert(0, str(HERE.parent))
-
-from fixed_data import (  # noqa: E402
+from portwatch.tui.app import PortwatchApp
+from tests.ui.fixed_data import (
     NOW,
     FixedCollector,
     FixedInspector,
     expected_listeners,
-    fixed_flagger,
     listener,
     sample_scan,
     write_baseline,
 )
 
-from portwatch.tui.app import PortwatchApp  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 #: Rows above the newcomer in the second scan (the closed node row lingers, dimmed): `down` this many times.
 TO_NEWCOMER = 9
@@ -49,11 +45,13 @@ def scans() -> FixedCollector:
 
 
 async def render(name: str, size: tuple[int, int], keys: tuple[str, ...] = ()) -> Path:
-    app = PortwatchApp(collector=scans(), interval=0.5, inspector=FixedInspector(), clock=lambda: NOW + 3600,
-                       flagger=fixed_flagger(), baseline_path=Path("baseline.toml"))
+    collector = scans()
+    app = PortwatchApp(collector=collector, interval=0.5, inspector=FixedInspector(), clock=lambda: NOW + 3600,
+                       baseline_path=Path("baseline.toml"))
     async with app.run_test(size=size, notifications=True) as pilot:
         deadline = time.monotonic() + 10
-        while app.collector.calls < 2 or app.panel.details is None:  # type: ignore[attr-defined]
+        # (a folded-away panel loads no details until shown: wait for them only where it shows)
+        while collector.calls < 2 or (app.panel.details is None and app.panel.display):
             if time.monotonic() > deadline:
                 raise RuntimeError("the app did not settle")
             await pilot.pause(0.05)

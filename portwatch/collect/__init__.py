@@ -1,21 +1,57 @@
 """Every read of the OS. Outside this package, only these factories and records are used:
 :func:`get_collector` picks the best socket reader for this platform, :func:`get_inspector` reads process
-details for the panel and `who`."""
+details for the panel and `who`; for another host, :func:`get_ssh_transport` runs commands there through the
+system ssh client and :func:`get_fallback_collector` reads a host that has no portwatch (ss and /proc)."""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from portwatch.collect.base import Collector, Inspector, RawSocket, build_scan
+from portwatch.collect.ssh import (
+    REFUSED,
+    Ran,
+    RemoteReadError,
+    SshError,
+    SshProblem,
+    SshTarget,
+    SshTransport,
+)
+from portwatch.collect.ssh import classify as classify_ssh_failure
 
-__all__ = ["COLLECTOR_NAMES", "Collector", "Inspector", "RawSocket", "build_scan", "get_collector", "get_inspector"]
+if TYPE_CHECKING:
+    from portwatch.collect.remote_fallback import FallbackCollector
+
+__all__ = [
+    "COLLECTOR_NAMES",
+    "REFUSED",
+    "Collector",
+    "Inspector",
+    "Ran",
+    "RawSocket",
+    "RemoteReadError",
+    "SshError",
+    "SshProblem",
+    "SshTarget",
+    "SshTransport",
+    "build_scan",
+    "classify_ssh_failure",
+    "get_collector",
+    "get_fallback_collector",
+    "get_inspector",
+    "get_ssh_transport",
+]
 
 #: Names accepted by ``--collector``; "auto" picks the fastest that works here.
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
 
 
-def get_collector(name: str = "auto", netns: str = "auto") -> Collector:
-    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere.
+def get_collector(name: str = "auto", netns: str = "auto", *, packages: bool = True,
+                  package_budget: int | None = None) -> Collector:
+    """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere. ``packages``:
+    owners also carry their executable's package and whether it still matches it (dpkg/rpm; slower);
+    ``package_budget``: at most that many bytes of executables checksummed per scan (the live view).
 
     ``netns`` ("auto", "all", "host"): which network namespaces the Linux collector reads; "auto" is all of
     them as root and the host's otherwise. psutil sees only its own namespace whatever is asked.
@@ -25,10 +61,10 @@ def get_collector(name: str = "auto", netns: str = "auto") -> Collector:
     if name == "linux" or (name == "auto" and sys.platform.startswith("linux")):
         from portwatch.collect.linux import LinuxCollector
 
-        return LinuxCollector(netns=netns)
+        return LinuxCollector(netns=netns, packages=packages, package_budget=package_budget)
     from portwatch.collect.psutil_collector import PsutilCollector
 
-    return PsutilCollector()
+    return PsutilCollector(packages=packages, package_budget=package_budget)
 
 
 def get_inspector() -> Inspector:
@@ -36,3 +72,17 @@ def get_inspector() -> Inspector:
     from portwatch.collect.process import ProcessInspector
 
     return ProcessInspector()
+
+
+def get_ssh_transport(target: SshTarget) -> SshTransport:
+    """Commands on ``target`` over one reused ssh control connection (close() ends it)."""
+    from portwatch.collect.ssh import SshTransport
+
+    return SshTransport(target)
+
+
+def get_fallback_collector(transport: SshTransport) -> FallbackCollector:
+    """The listeners of a host without portwatch: `ss` and /proc in one round trip over ``transport``."""
+    from portwatch.collect.remote_fallback import FallbackCollector
+
+    return FallbackCollector(transport)

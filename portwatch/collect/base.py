@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from portwatch import ranges
+from portwatch.collect.attribution import Attribution
 from portwatch.collect.exeinfo import ExeInspector
-from portwatch.collect.owners import OwnerResolver, user_name
+from portwatch.collect.owners import OwnerResolver
+from portwatch.collect.owners import user_name as local_user_name
 from portwatch.model import (
     HOST_NETNS,
     EphemeralRange,
@@ -70,9 +72,23 @@ def is_privileged() -> bool:
     return geteuid is None or geteuid() == 0
 
 
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who read the sockets: their privilege, their uid, and how uids become names on that host."""
+
+    privileged: bool
+    uid: int | None
+    user_name: Callable[[int], str]
+
+    @classmethod
+    def this_process(cls) -> Viewer:
+        return cls(is_privileged(), os.geteuid() if hasattr(os, "geteuid") else None, local_user_name)
+
+
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
-               autobound: set[tuple[str, int]] | None = None, namespaces: tuple[Netns, ...] = (),
+               autobound: set[tuple[str, int]] | None = None, attribution: Attribution | None = None,
+               viewer: Viewer | None = None, namespaces: tuple[Netns, ...] = (),
                unseen_namespaces: int | None = None, holders: dict[int, tuple[int, ...]] | None = None,
                memo: ListenerMemo | None = None, ephemeral_by_netns: dict[int, EphemeralRange] | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port, namespace) into one Listener each, name owners, derive
@@ -80,10 +96,13 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
     (address, port) it bound for UDP clients, None where the OS cannot say (a socket's own ``autobound``
-    wins: the collector read it in the socket's namespace). ``holders``: socket inode -> pids, for sockets
-    whose own ``pids`` are empty (saves copying every record to attach its owners). ``memo``, kept by the
-    caller between scans, hands back last scan's Listener where its sockets and owners are unchanged.
-    ``ephemeral_by_netns``: another namespace's own range (by inode) for its listeners' ``os_ephemeral``.
+    wins: the collector read it in the socket's namespace). ``attribution`` names each owner's unit,
+    container, pod (and package, when asked) and says why a socket has no owner we can see. ``viewer``: who
+    read the sockets, when not this process (a remote host's reader, over ssh). ``holders``: socket inode ->
+    pids, for sockets whose own ``pids`` are empty (saves copying every record to attach its owners).
+    ``memo``, kept by the caller between scans, hands back last scan's Listener where what it was built from
+    (sockets, owners, the owner explanation) is unchanged. ``ephemeral_by_netns``: another namespace's own
+    range (by inode) for its listeners' ``os_ephemeral``.
     """
     own_ranges = ephemeral_by_netns or {}
     last = memo if memo is not None else {}
@@ -92,8 +111,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
     merged: dict[tuple[Proto, str, int, int], list[RawSocket]] = {}
     for sock in sockets:
         merged.setdefault((sock.proto, sock.address, sock.port, sock.netns.inode), []).append(sock)
-    privileged = is_privileged()
-    my_uid = os.geteuid() if hasattr(os, "geteuid") else None
+    viewer = viewer or Viewer.this_process()
+    privileged, my_uid, user_name = viewer.privileged, viewer.uid, viewer.user_name
     listeners: list[Listener] = []
     live: set[int] = set()
     for merge_key, group in merged.items():
@@ -102,14 +121,20 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
         owners: list[Owner] = []
         for pid in pids:
             owner = resolver.owner(pid)
-            if owner is not None:
-                owners.append(exe_inspector.attach(owner) if exe_inspector is not None else owner)
+            if owner is None:
+                continue
+            if attribution is not None:
+                owner = attribution.occupy(owner)
+            if exe_inspector is not None:
+                owner = exe_inspector.attach(owner)
+            owners.append(attribution.package(owner) if attribution is not None else owner)
         live.update(pids)
         bound = _autobound(group, autobound)
         span = own_ranges.get(group[0].netns.inode, ephemeral)
         signature = (tuple(group), tuple(owners), bound, span, privileged)
         previous = last.get(merge_key)
-        if previous is not None and previous[0] == signature:
+        # Ownerless rows are rebuilt: their explanation (attribution.unowned) may change on its own.
+        if previous is not None and owners and previous[0] == signature:
             kept[merge_key] = previous
             listeners.append(previous[1])
             continue
@@ -131,6 +156,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             service=ranges.service_name(port, proto),
             owners=tuple(owners),
             owner_status=status,
+            owner_reason=attribution.unowned(proto.value, address, port)
+            if attribution is not None and status is OwnerStatus.UNKNOWN else None,
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
@@ -147,6 +174,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
     resolver.forget_except(live)
     if exe_inspector is not None:
         exe_inspector.forget_except(live)
+    if attribution is not None:
+        attribution.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings, namespaces,
                 unseen_namespaces)
 

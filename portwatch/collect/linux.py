@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from portwatch.collect import netlink, procfs, procnet
+from portwatch.collect.attribution import Attribution
 from portwatch.collect.autobound import autobound_udp
 from portwatch.collect.base import ListenerMemo, RawSocket, build_scan, is_privileged
 from portwatch.collect.ephemeral import os_ephemeral_range
@@ -71,11 +72,14 @@ class LinuxOwnerResolver(OwnerResolver):
 class LinuxCollector:
     """Reads listeners through netlink when the kernel allows it, else through /proc/net, table by table."""
 
-    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None,
-                 netns: str = "auto") -> None:
+    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None, *,
+                 packages: bool = False, package_budget: int | None = None,
+                 attribution: Attribution | None = None, netns: str = "auto") -> None:
+        """``packages``: also name each owner's package and check its executable against it (dpkg/rpm);
+        ``package_budget``: bytes checksummed per scan at most (None: all at once). ``netns``: "all" reads
+        every network namespace (needs root), "host" this process's only; "auto" picks by privilege."""
         if netns not in NETNS_SCOPES:
             raise ValueError(f"netns scope {netns!r} is not one of {', '.join(NETNS_SCOPES)}")
-        #: "all": every network namespace (needs root), "host": this process's only; "auto" picks.
         self.netns_scope = ("all" if is_privileged() else "host") if netns == "auto" else netns
         self.namespaces: NamespaceSockets | None = None
         self.use_netlink = use_netlink
@@ -84,6 +88,7 @@ class LinuxCollector:
         self.socket_owners = socket_owners or SocketOwners()
         self._resolver = LinuxOwnerResolver()
         self.exe_inspector = ExeInspector()
+        self.attribution = attribution or Attribution(packages=packages, package_budget=package_budget)
         self._diag: netlink.DiagSocket | None = None
         self._memo: ListenerMemo = {}
         self._unseen_known: dict[int, int] = {}
@@ -161,7 +166,7 @@ class LinuxCollector:
         scan = build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
                           exe_inspector=self.exe_inspector, autobound=autobound,
                           namespaces=tuple(namespaces), unseen_namespaces=unseen, holders=holders,
-                          memo=self._memo, ephemeral_by_netns=own_ranges)
+                          memo=self._memo, ephemeral_by_netns=own_ranges, attribution=self.attribution)
         return tie_published(scan) if len(namespaces) > 1 else scan
 
     def _host_netns(self) -> Netns:

@@ -13,6 +13,7 @@ from typing import Any
 
 import psutil
 
+from portwatch.collect.digests import FileDigests
 from portwatch.collect.inodes import socket_links
 from portwatch.collect.procfs import strip_deleted
 from portwatch.model import ProcessDetails, ProcessLink, ProcessState
@@ -90,6 +91,8 @@ class ProcessInspector:
         self._sockets: dict[int, tuple[float, object, Sockets]] = {}
         self._clock = clock
         self._lock = threading.Lock()
+        #: SHA-256 of each running executable, computed here (the panel's worker, `who`), cached per file.
+        self.digests = FileDigests()
 
     def _process(self, pid: int) -> tuple[psutil.Process, bool]:
         """The kept Process for pid, or a new one if the pid is new or was reused; and whether it is new."""
@@ -154,6 +157,7 @@ class ProcessInspector:
         denied += [attr for attr in ("exe", "cmdline", "cwd") if info[attr] is None]
         sockets = self._sockets_of(proc, fds, attempt)
         memory = info["memory_info"]
+        sha256, sha256_note = self.digests.digest(proc.pid) if info["exe"] else (None, None)
         return ProcessDetails(
             pid=proc.pid,
             state=ProcessState.OK,
@@ -174,4 +178,6 @@ class ProcessInspector:
             listening=sockets[0],
             connection_states=sockets[1],
             denied=tuple(denied),
+            sha256=sha256,
+            sha256_note=sha256_note,
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 import psutil
 
+from portwatch.collect.attribution import Attribution
 from portwatch.collect.base import RawSocket, build_scan
 from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
@@ -50,9 +51,10 @@ def _per_process() -> Iterator[RawSocket]:
 class PsutilCollector:
     source = "psutil"
 
-    def __init__(self) -> None:
+    def __init__(self, *, packages: bool = False, package_budget: int | None = None) -> None:
         self._resolver = OwnerResolver()
         self.exe_inspector = ExeInspector()
+        self.attribution = Attribution(packages=packages, package_budget=package_budget)
 
     def raw_sockets(self) -> tuple[list[RawSocket], tuple[str, ...]]:
         try:
@@ -66,4 +68,4 @@ class PsutilCollector:
     def scan(self) -> Scan:
         sockets, warnings = self.raw_sockets()
         return build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=None)
+                          exe_inspector=self.exe_inspector, autobound=None, attribution=self.attribution)

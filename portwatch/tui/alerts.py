@@ -46,7 +46,7 @@ class Alerts:
             return
         if len(fresh) <= MAX_SEPARATE:
             for listener in fresh:
-                codes = ", ".join(flag.code for flag in alarming(listener))
+                codes = ", ".join(flag.code.value for flag in alarming(listener))
                 self._raise(f"{describe(listener)}\n! {codes}\na approves it · e lists events",
                             "Unexpected listener")
         else:

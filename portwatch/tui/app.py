@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 
 from portwatch.collect import Collector, Inspector, get_inspector
 from portwatch.events import Event
+from portwatch.judge import Judge
 from portwatch.model import Listener, ListenerKey, Scan
 from portwatch.text import safe
 from portwatch.tui.alerts import Alerts
@@ -53,14 +54,18 @@ class PortwatchApp(ViewKeys):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 baseline_path: Path | None = None, bell: bool = False, netns: str | None = None) -> None:
+                 baseline_path: Path | None = None, bell: bool = False, judge: Judge | None = None,
+                 host: str | None = None, netns: str | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
         ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
-        ``netns``: --netns NAME|INODE, the namespace to show first (`n` moves on from it)."""
+        ``judge``: how scans are judged (a remote host's arrive judged); ``host``: the remote host the
+        collector reads (`--host`), named in the header. ``netns``: --netns NAME|INODE, the namespace to show
+        first (`n` moves on from it)."""
         super().__init__()
+        self.host = host
         self._netns_choice = netns if netns not in (None, "all", "host") else None
         self.collector = collector
-        self.watcher = Watcher(collector, baseline_path)
+        self.watcher = Watcher(collector, baseline_path, judge=judge)
         self.alerts = Alerts(self, bell)
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
@@ -95,6 +100,8 @@ class PortwatchApp(ViewKeys):
         # thread workers run here: a /proc read stuck in the kernel must not keep `q` from quitting
         asyncio.get_running_loop().set_default_executor(DaemonExecutor())
         self.table.focus()
+        if self.host is not None:
+            self.summary.show_title(f"portwatch @ {safe(self.host, 60)}")
         self._install_signal_handlers()
         self.set_interval(1.0, self._age_rows)
         self.start_scan()
@@ -136,8 +143,11 @@ class PortwatchApp(ViewKeys):
         if self._netns_choice is not None:
             self._choose_netns(self._netns_choice, polled.scan)
         self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners, polled.netns_counts)
-        self.summary.show_alarming(polled.alarming_count, polled.has_baseline)
-        self.panel.has_baseline = polled.has_baseline
+        # A remote host is judged by its own baseline: its collector says whether it had one.
+        judged_by: bool | None = getattr(self.collector, "has_baseline", None)
+        has_baseline = polled.has_baseline if judged_by is None else judged_by
+        self.summary.show_alarming(polled.alarming_count, has_baseline)
+        self.panel.has_baseline = has_baseline
         self.alerts.on_refresh(polled)
         for screen in self.screen_stack:
             if isinstance(screen, EventsScreen):
@@ -180,7 +190,9 @@ class PortwatchApp(ViewKeys):
             self._next_scan = self.set_timer(self.interval, self.start_scan)
 
     def _show_state(self) -> None:
-        state = "paused" if self.paused else "scanning" if self.scanning else "error" if self.failed else "live"
+        stale: bool = getattr(self.collector, "stale", False)  # a remote host's data, while reconnecting
+        state = "paused" if self.paused else "scanning" if self.scanning else "error" if self.failed \
+            else "stale" if stale else "live"
         self.summary.show_state(state, self.scan, self.interval)
 
     def _age_rows(self) -> None:
@@ -269,7 +281,11 @@ class PortwatchApp(ViewKeys):
         """No confirmation: approving only adds an entry (the old file is kept as .bak; delete it to undo)."""
         key, listener = self.table.highlighted_key, self.table.highlighted_listener
         row = self.table.model.tracker.rows.get(key) if key is not None else None
-        if listener is None or row is None:
+        if self.host is not None:
+            self.notify(f"{safe(self.host, 60)} is judged by its own baseline: approve there "
+                        "(`portwatch baseline save --merge` on that host).", severity="warning", timeout=8,
+                        markup=False)
+        elif listener is None or row is None:
             self.notify("No listener highlighted.", severity="warning", timeout=3)
         elif row.gone_since is not None:
             self.notify("That listener has closed: nothing to approve.", severity="warning", timeout=4)

@@ -6,25 +6,12 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.support import HOSTILE_NAME, start_hostile
+from tests.support import HOSTILE_NAME, Server
 from tests.system.prom_support import REPO, RULE_TESTS, RULES, binary, portwatch_argv
 
 UNIT = REPO / "deploy" / "systemd" / "portwatch-metrics.service"
-
-
-@pytest.fixture
-def hostile() -> Iterator[int]:
-    """A child named with escape sequences and markup, listening on loopback; stopped at teardown."""
-    proc, port = start_hostile()
-    yield port
-    if proc.stdin:
-        proc.stdin.close()
-    proc.wait(timeout=10)
 
 
 def test_alert_rules_pass_their_promtool_unit_tests() -> None:
@@ -38,14 +25,14 @@ def test_alert_rules_pass_their_promtool_unit_tests() -> None:
     assert "SUCCESS" in tested.stdout
 
 
-def test_metrics_output_passes_promtool_check_metrics(hostile: int, tmp_path: Path) -> None:
+def test_metrics_output_passes_promtool_check_metrics(hostile: Server, tmp_path: Path) -> None:
     promtool = binary("promtool")
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
     printed = subprocess.run(
         portwatch_argv("metrics", "--per-listener", "all"), capture_output=True, timeout=60, env=env
     )
     assert printed.returncode == 0, printed.stderr
-    assert f'port="{hostile}"'.encode() in printed.stdout  # the hostile child's series is in what was checked
+    assert f'port="{hostile.port}"'.encode() in printed.stdout  # the hostile child's series is in what was checked
     assert HOSTILE_NAME.encode() not in printed.stdout and b"\x1b" not in printed.stdout
     checked = subprocess.run([promtool, "check", "metrics"], input=printed.stdout, capture_output=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -1,26 +1,12 @@
-"""UI fixtures: a hostile child process (started and stopped here) and a fixed local time zone."""
+"""UI fixtures: a fixed local time zone (the hostile process is tests/conftest.py's ``hostile``)."""
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
-from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, HOSTILE_SCRIPT
-
-from tests.support import Child, start_child
-
-
-@pytest.fixture
-def hostile_child() -> Iterator[Child]:
-    """A child that names itself with prctl and carries markup and escape sequences in argv."""
-    if not sys.platform.startswith("linux"):
-        pytest.skip("prctl(PR_SET_NAME) is Linux")
-    child = start_child([sys.executable, "-c", HOSTILE_SCRIPT, HOSTILE_COMM, *HOSTILE_ARGV])
-    yield child
-    child.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
 """Fixed listeners and process details for snapshot tests and screenshots, fed through the app's own seams.
 
 Built with the real ``build``-side helpers (ranges.iana_range, ranges.exposure) so rows look as a scan makes them.
+The facts a real collector gathers from the OS come with the data, as a collector delivers them: each owner's
+executable (``Owner.exe_facts``) and, for UDP, whether the kernel auto-bound the socket (``Listener.autobound``).
+The app judges them with its own judge: nothing here reads /proc.
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ from pathlib import Path
 
 from portwatch import ranges
 from portwatch.baseline_file import entry_for, render_entry
-from portwatch.collect.exeinfo import ExeFacts, ExeInspector, temp_place
-from portwatch.flags import Flagger
+from portwatch.collect.exeinfo import temp_place
+from portwatch.collect.process import ProcessInspector
 from portwatch.model import (
     EphemeralRange,
+    ExeFacts,
     Family,
     Listener,
     Owner,
@@ -25,12 +29,28 @@ from portwatch.model import (
     Proto,
     Scan,
 )
-from portwatch.collect.process import ProcessInspector
 
 #: 2025-10-09 08:53:20 UTC: the moment every fixed scan was taken.
 NOW = 1_760_000_000.0
 EPHEMERAL = EphemeralRange(PortSpan(32768, 60999), (), "/proc/sys/net/ipv4/ip_local_port_range")
 HOSTILE_NAME = "[/]\x1b]52;c;aGk=\x07"
+
+#: Where each fixed process runs from (pid -> exe); a process not named here has no readable exe.
+FIXED_EXES = {812: "/usr/sbin/sshd", 640: "/usr/lib/systemd/systemd-resolved", 702: "/usr/sbin/dhclient",
+              1201: "/usr/sbin/nginx", 1202: "/usr/sbin/nginx", 1203: "/usr/sbin/nginx", 4242: "/usr/bin/node",
+              990: "/usr/lib/postgresql/16/bin/postgres", 1010: "/usr/bin/redis-server",
+              5150: "/usr/bin/python3", 733: "/usr/local/bin/node_exporter", 6021: "/usr/share/code/code",
+              6100: "/home/dev/bin/grpc-server", 6666: "/tmp/\x1b[2Jevil", 7321: "/tmp/build/python3"}
+
+#: The one fixed UDP socket the kernel bound for a client (a resolver's reply socket): udp-client, not a server.
+AUTOBOUND = {("0.0.0.0", 54321)}
+
+
+def exe_facts(pid: int) -> ExeFacts:
+    """What a collector would find of ``pid``'s executable: the path from FIXED_EXES and whether it is a temp
+    place (the judged flag comes from the facts, as for a real owner); nothing for a pid not named there."""
+    path = FIXED_EXES.get(pid)
+    return ExeFacts(path=path, risky_place=temp_place(path)) if path else ExeFacts()
 
 
 def listener(proto: str, address: str, port: int, owners: Sequence[tuple[int, str, str]] = (),
@@ -46,9 +66,11 @@ def listener(proto: str, address: str, port: int, owners: Sequence[tuple[int, st
         exposure=ranges.exposure(address),
         service={22: "ssh", 53: "domain", 68: "bootpc", 80: "http", 5353: "mdns", 5432: "postgresql",
                  6379: "redis", 9100: "jetdirect"}.get(port),
-        owners=tuple(Owner(pid, name, user, create_time=NOW - 3600) for pid, name, user in owners),
+        owners=tuple(Owner(pid, name, user, create_time=NOW - 3600, exe_facts=exe_facts(pid))
+                     for pid, name, user in owners),
         owner_status=status,
         socket_user=socket_user,
+        autobound=(address, port) in AUTOBOUND if kind is Proto.UDP else None,
     )
 
 
@@ -135,29 +157,6 @@ class FixedInspector(ProcessInspector):
 
     def inspect(self, pid: int) -> ProcessDetails:
         return sample_details(pid)
-
-
-#: Where each fixed process runs from (pid -> exe); a process not named here has no readable exe.
-FIXED_EXES = {812: "/usr/sbin/sshd", 640: "/usr/lib/systemd/systemd-resolved", 702: "/usr/sbin/dhclient",
-              1201: "/usr/sbin/nginx", 1202: "/usr/sbin/nginx", 1203: "/usr/sbin/nginx", 4242: "/usr/bin/node",
-              990: "/usr/lib/postgresql/16/bin/postgres", 1010: "/usr/bin/redis-server",
-              5150: "/usr/bin/python3", 733: "/usr/local/bin/node_exporter", 6021: "/usr/share/code/code",
-              6100: "/home/dev/bin/grpc-server", 6666: "/tmp/\x1b[2Jevil", 7321: "/tmp/build/python3"}
-
-
-class FixedExeInspector(ExeInspector):
-    """Executable facts from the table above instead of /proc (the fixed pids may be anything here)."""
-
-    def facts(self, owner: Owner) -> ExeFacts:
-        path = FIXED_EXES.get(owner.pid)
-        return ExeFacts(path=path, risky_place=temp_place(path)) if path else ExeFacts()
-
-
-def fixed_flagger() -> Flagger:
-    """A Flagger that judges the fixed data alone: no /proc, no kernel list of auto-bound UDP sockets."""
-    flagger = Flagger(autobound=lambda: None)
-    flagger.exe_inspector = FixedExeInspector()
-    return flagger
 
 
 def write_baseline(path: Path, listeners: Sequence[Listener]) -> Path:

@@ -5,60 +5,57 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from fixed_data import (
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+from portwatch.model import Scan
+from portwatch.text import safe
+from portwatch.tui.widgets.events_screen import EventsScreen
+from portwatch.tui.widgets.help_screen import HelpScreen
+from tests.support import listener_key
+from tests.ui.fixed_data import (
     HOSTILE_NAME,
     NOW,
     FixedCollector,
     FixedInspector,
     expected_listeners,
-    fixed_flagger,
     listener,
     sample_listeners,
     sample_scan,
     write_baseline,
 )
-from rich.text import Text
-from textual.widgets import DataTable, Static
-from ui_helpers import wait_for
+from tests.ui.ui_helpers import RecordingApp, wait_for
 
-from portwatch.tui.app import PortwatchApp
-from portwatch.model import Scan
-from portwatch.text import safe
-from portwatch.tui.widgets.events_screen import EventsScreen
-from portwatch.tui.widgets.help_screen import HelpScreen
-
-HOSTILE = "tcp|127.0.0.1|31337"
+HOSTILE = listener_key("tcp", "127.0.0.1", 31337)
 
 
 def later(scan: Scan, seconds: float) -> Scan:
     return replace(scan, taken_at=scan.taken_at + seconds)
 
 
-def fixed_app(tmp_path: Path, *scans: Scan, baseline: bool = True, bell: bool = False) -> PortwatchApp:
+def fixed_app(tmp_path: Path, *scans: Scan, baseline: bool = True, bell: bool = False) -> RecordingApp:
     path = tmp_path / "baseline.toml"
     if baseline:
         write_baseline(path, expected_listeners())
-    return PortwatchApp(collector=FixedCollector(*scans), interval=0.5, inspector=FixedInspector(),
-                        clock=lambda: NOW, flagger=fixed_flagger(), baseline_path=path, bell=bell)
+    return RecordingApp(collector=FixedCollector(*scans), interval=0.5, inspector=FixedInspector(),
+                        clock=lambda: NOW, baseline_path=path, bell=bell)
 
 
-def messages(app: PortwatchApp) -> list[str]:
-    return [note.message for note in app._notifications]
+def messages(app: RecordingApp) -> list[str]:
+    return app.notified
 
 
 async def test_hostile_newcomer_gets_the_mark_one_safe_alert_and_a_bell(tmp_path: Path) -> None:
     first = sample_scan()
     second = later(sample_scan(hostile=True), 2)
     app = fixed_app(tmp_path, first, second, bell=True)
-    rings: list[None] = []
-    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await wait_for(pilot, lambda: HOSTILE in app.table.model.rows)
         assert app.table.get_cell(HOSTILE, "flags").plain == "!"
-        assert app.table.get_cell("tcp|0.0.0.0|22", "flags").plain == ""  # sshd is in the baseline
+        assert app.table.get_cell(listener_key("tcp", "0.0.0.0", 22), "flags").plain == ""  # sshd is in the baseline
         await wait_for(pilot, lambda: app.alerts.raised)
         await pilot.pause(1.2)  # more refreshes of the same scan: no more alerts
-        assert len(app.alerts.raised) == 1 and len(rings) == 1
+        assert len(app.alerts.raised) == 1 and app.rings == 1
         [alert] = [m for m in messages(app) if ":31337" in m]
         assert safe(HOSTILE_NAME, 200) in alert and "\x1b" not in alert  # shown as typed, never as markup
         assert "not-in-baseline" in alert and "name-mismatch" in alert and "exe-in-temp" in alert
@@ -80,14 +77,14 @@ async def test_panel_lists_each_flag_and_says_whether_the_baseline_expects_it(tm
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: HOSTILE in app.table.model.rows)
         flags = app.panel.query_one("#panel-flags", Static)
-        app.table.move_cursor(row=app.table.get_row_index("tcp|0.0.0.0|22"))
+        app.table.move_cursor(row=app.table.get_row_index(listener_key("tcp", "0.0.0.0", 22)))
         await wait_for(pilot, lambda: "expected (in baseline)" in str(flags.content))
         assert "Flags: none" in str(flags.content)
         app.table.move_cursor(row=app.table.get_row_index(HOSTILE))
         await wait_for(pilot, lambda: "not in baseline" in str(flags.content))
         shown = str(flags.content)
         assert "! exe-in-temp: " in shown and "! name-mismatch: " in shown and "calls itself '[/]" in shown
-        app.table.move_cursor(row=app.table.get_row_index("udp|0.0.0.0|54321"))  # a client's socket
+        app.table.move_cursor(row=app.table.get_row_index(listener_key("udp", "0.0.0.0", 54321)))  # a client's socket
         await wait_for(pilot, lambda: "udp-client (info)" in str(flags.content))
         assert "baseline does not apply" in str(flags.content)
 
@@ -120,7 +117,7 @@ async def test_approve_refuses_without_a_baseline_file_and_for_client_sockets(tm
         await pilot.press("a")
         await wait_for(pilot, lambda: any("no baseline yet" in m for m in messages(app)))
         assert not (tmp_path / "baseline.toml").exists()  # one entry alone would flag everything else
-        app.table.move_cursor(row=app.table.get_row_index("udp|0.0.0.0|54321"))
+        app.table.move_cursor(row=app.table.get_row_index(listener_key("udp", "0.0.0.0", 54321)))
         await pilot.press("a")
         await wait_for(pilot, lambda: any("nothing to approve" in m for m in messages(app)))
         assert app.is_running

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fixed_data import NOW, FixedCollector, FixedInspector, listener, sample_listeners, sample_scan
 from rich.style import Style
 from textual.widgets import Static
-from ui_helpers import wait_for
 
+from portwatch.model import ListenerKey, PortRange, Proto
 from portwatch.tui.app import PortwatchApp
-from portwatch.model import PortRange, Proto
 from portwatch.tui.widgets.help_screen import HelpScreen
+from tests.support import ManualClock, listener_key
+from tests.ui.fixed_data import NOW, FixedCollector, FixedInspector, listener, sample_listeners, sample_scan
+from tests.ui.ui_helpers import wait_for
 
 
 def fixed_app(collector: FixedCollector | None = None, interval: float = 0.5) -> PortwatchApp:
@@ -30,7 +31,7 @@ async def test_sort_key_and_header_click_keep_the_cursor_on_its_row() -> None:
     app = fixed_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: app.table.row_count > 0)
-        target = "tcp|127.0.0.1|8080"
+        target = listener_key("tcp", "127.0.0.1", 8080)
         app.table.move_cursor(row=app.table.get_row_index(target))
         await pilot.press("s")  # next column after port: process
         assert app.table.model.sort_column == "process"
@@ -95,13 +96,19 @@ async def test_new_rows_are_marked_and_closed_rows_linger_dimmed() -> None:
     first = sample_scan()
     extra = listener("tcp", "127.0.0.1", 7000, [(7000, "newcomer", "dev")])
     second = sample_scan(listeners=tuple(entry for entry in (*first.listeners, extra) if entry.port != 22))
+    clock = ManualClock(NOW)
     app = PortwatchApp(collector=FixedCollector(first, second), interval=0.5, inspector=FixedInspector(),
-                       new_for=10.0, gone_for=3.0)
+                       new_for=10.0, gone_for=3.0, clock=clock)
+    newcomer, closed = listener_key("tcp", "127.0.0.1", 7000), listener_key("tcp", "0.0.0.0", 22)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: "tcp|127.0.0.1|7000" in app.table.model.rows)
-        assert app.table.get_cell("tcp|127.0.0.1|7000", "state").plain == "new"
-        assert app.table.get_cell("tcp|0.0.0.0|22", "state").plain == "gone"
-        await wait_for(pilot, lambda: "tcp|0.0.0.0|22" not in app.table.model.rows)
+        await wait_for(pilot, lambda: newcomer in app.table.model.rows)
+        assert app.table.get_cell(newcomer, "state").plain == "new"
+        assert app.table.get_cell(closed, "state").plain == "gone"
+        clock.advance(3.0)  # the app's clock, not a sleep: the next tick of the app ages the rows
+        await wait_for(pilot, lambda: closed not in app.table.model.rows)
+        assert app.table.get_cell(newcomer, "state").plain == "new"  # 3 of its 10 seconds gone
+        clock.advance(7.0)
+        await wait_for(pilot, lambda: app.table.get_cell(newcomer, "state").plain == "")
 
 
 async def test_panel_states_exited_denied_hidden_and_several_owners() -> None:
@@ -109,29 +116,30 @@ async def test_panel_states_exited_denied_hidden_and_several_owners() -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: app.table.row_count > 0)
 
-        async def select(key: str) -> None:
+        async def select(key: ListenerKey) -> None:
             app.table.move_cursor(row=app.table.get_row_index(key))
             await pilot.pause(0.2)
 
-        await select("tcp|0.0.0.0|3000")
+        await select(listener_key("tcp", "0.0.0.0", 3000))
         await wait_for(pilot, lambda: "has exited" in notice(app))
-        await select("tcp|127.0.0.1|5432")
+        await select(listener_key("tcp", "127.0.0.1", 5432))
         await wait_for(pilot, lambda: "Access denied" in notice(app) and "sudo" in notice(app))
-        await select("udp|0.0.0.0|5353")
+        await select(listener_key("udp", "0.0.0.0", 5353))
         await wait_for(pilot, lambda: "hidden" in notice(app) and "sudo" in notice(app))
-        await select("tcp|::|80")
+        await select(listener_key("tcp", "::", 80))
         await wait_for(pilot, lambda: app.panel.details is not None and app.panel.details.pid == 1201)
         await pilot.press("o")
         await wait_for(pilot, lambda: app.panel.details is not None and app.panel.details.pid == 1202)
 
 
 async def test_help_opens_with_question_mark_and_esc_closes_it() -> None:
-    app = fixed_app()
+    collector = FixedCollector()
+    app = fixed_app(collector)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        scans = app.collector.calls  # type: ignore[attr-defined]
-        await wait_for(pilot, lambda: app.collector.calls >= scans + 2)  # type: ignore[attr-defined]
+        scans = collector.calls
+        await wait_for(pilot, lambda: collector.calls >= scans + 2)
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         assert app.is_running
@@ -156,12 +164,12 @@ async def test_row_colours_come_from_the_tcss_and_follow_the_theme() -> None:
     app = fixed_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: app.table.row_count > 0)
-        app.table.move_cursor(row=app.table.get_row_index("tcp|::|80"))
-        before = app.table.get_cell("tcp|::|80", "port").style
+        app.table.move_cursor(row=app.table.get_row_index(listener_key("tcp", "::", 80)))
+        before = app.table.get_cell(listener_key("tcp", "::", 80), "port").style
         assert isinstance(before, Style) and before.color is not None
         app.theme = "textual-light"
-        await wait_for(pilot, lambda: app.table.get_cell("tcp|::|80", "port").style != before)
-        assert app.table.highlighted_key == "tcp|::|80"  # recoloured in place: the cursor did not move
+        await wait_for(pilot, lambda: app.table.get_cell(listener_key("tcp", "::", 80), "port").style != before)
+        assert app.table.highlighted_key == listener_key("tcp", "::", 80)  # recoloured in place: the cursor stayed
 
 
 async def test_command_palette_offers_every_action() -> None:

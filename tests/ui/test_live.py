@@ -4,27 +4,29 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable
 
 import psutil
 from textual.widgets import Static
-from ui_helpers import HOSTILE_ARGV, HOSTILE_COMM, row_key, wait_for
 
-from portwatch.tui.app import PortwatchApp
 from portwatch.collect import get_collector
+from portwatch.model import ListenerKey
 from portwatch.ranges import iana_range
 from portwatch.text import safe, safe_join
+from portwatch.tui.app import PortwatchApp
 from portwatch.tui.table.rows import RowState
-from tests.support import Child
+from tests.support import HOSTILE_ARGS, HOSTILE_NAME, ManualClock, Server, listener_key
+from tests.ui.ui_helpers import wait_for
 
 Bound = Callable[..., socket.socket]
 
 
-def live_app() -> PortwatchApp:
-    return PortwatchApp(collector=get_collector(), interval=0.5)
+def live_app(clock: Callable[[], float] = time.time) -> PortwatchApp:
+    return PortwatchApp(collector=get_collector(), interval=0.5, clock=clock)
 
 
-def cell(app: PortwatchApp, key: str, column: str) -> str:
+def cell(app: PortwatchApp, key: ListenerKey, column: str) -> str:
     return app.table.get_cell(key, column).plain
 
 
@@ -38,7 +40,7 @@ async def test_listener_appears_within_one_refresh_with_its_range(bound: Bound) 
         await wait_for(pilot, lambda: app.scan is not None)
         sock = bound("tcp", "127.0.0.1")
         port = sock.getsockname()[1]
-        key = row_key("tcp", "127.0.0.1", port)
+        key = listener_key("tcp", "127.0.0.1", port)
         await wait_for(pilot, lambda: key in app.table.model.rows)
         assert iana_range(port).value in cell(app, key, "range")
         assert cell(app, key, "state") == RowState.NEW.value  # it appeared after start
@@ -48,7 +50,7 @@ async def test_listener_appears_within_one_refresh_with_its_range(bound: Bound) 
 
 async def test_highlighting_shows_own_pid_and_cmdline(bound: Bound) -> None:
     port = bound("tcp", "127.0.0.1").getsockname()[1]
-    key = row_key("tcp", "127.0.0.1", port)
+    key = listener_key("tcp", "127.0.0.1", port)
     app = live_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: key in app.table.model.rows)
@@ -62,20 +64,22 @@ async def test_highlighting_shows_own_pid_and_cmdline(bound: Bound) -> None:
 
 async def test_row_disappears_when_socket_closes(bound: Bound) -> None:
     sock = bound("tcp", "127.0.0.1")
-    key = row_key("tcp", "127.0.0.1", sock.getsockname()[1])
-    app = live_app()
+    key = listener_key("tcp", "127.0.0.1", sock.getsockname()[1])
+    clock = ManualClock(time.time())
+    app = live_app(clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: key in app.table.model.rows)
         app.table.move_cursor(row=app.table.get_row_index(key))
         sock.close()
         await wait_for(pilot, lambda: cell(app, key, "state") == RowState.GONE.value)  # dimmed a while
+        clock.advance(app.gone_for)  # the app's clock, not a sleep: the next tick of the app drops the row
         await wait_for(pilot, lambda: key not in app.table.model.rows)
         assert app.table.highlighted_key != key  # the cursor moved to a neighbour without an error
 
 
 async def test_filter_narrows_to_the_listener_and_esc_clears_it(bound: Bound) -> None:
     port = bound("udp", "127.0.0.1").getsockname()[1]
-    key = row_key("udp", "127.0.0.1", port)
+    key = listener_key("udp", "127.0.0.1", port)
     app = live_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: key in app.table.model.rows)
@@ -94,7 +98,7 @@ async def test_filter_narrows_to_the_listener_and_esc_clears_it(bound: Bound) ->
 async def test_cursor_stays_on_listener_when_new_row_sorts_in_above(bound: Bound) -> None:
     mine = bound("tcp", "127.0.0.1")
     port = mine.getsockname()[1]
-    key = row_key("tcp", "127.0.0.1", port)
+    key = listener_key("tcp", "127.0.0.1", port)
     app = live_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: key in app.table.model.rows)
@@ -109,28 +113,30 @@ async def test_cursor_stays_on_listener_when_new_row_sorts_in_above(bound: Bound
             except OSError:
                 continue
         assert above is not None
-        above_key = row_key("tcp", "127.0.0.1", above.getsockname()[1])
+        above_key = listener_key("tcp", "127.0.0.1", above.getsockname()[1])
         await wait_for(pilot, lambda: above_key in app.table.model.rows)
         assert app.table.highlighted_key == key
         assert app.table.cursor_row > index_before or app.table.get_row_index(above_key) > index_before
 
 
-async def test_hostile_process_is_shown_literally_and_nothing_runs(hostile_child: Child) -> None:
-    key = row_key("tcp", "127.0.0.1", hostile_child.port)
+async def test_hostile_process_is_shown_literally_and_nothing_runs(hostile: Server) -> None:
+    key = listener_key("tcp", "127.0.0.1", hostile.port)
     app = live_app()
     async with app.run_test(size=(160, 45), notifications=True, tooltips=True) as pilot:
         await wait_for(pilot, lambda: key in app.table.model.rows)
-        assert cell(app, key, "process") == safe(HOSTILE_COMM)
+        assert cell(app, key, "process") == safe(HOSTILE_NAME)
         assert "\x1b" not in cell(app, key, "process")
         app.table.move_cursor(row=app.table.get_row_index(key))
-        await wait_for(pilot, lambda: app.panel.details is not None and app.panel.details.pid == hostile_child.pid)
+        await wait_for(pilot, lambda: app.panel.details is not None and app.panel.details.pid == hostile.pid)
         shown = field(app, "cmdline")
-        for arg in HOSTILE_ARGV:
+        for arg in HOSTILE_ARGS:
             assert safe(arg) in shown  # markup shown as typed, escapes as visible \x1b
         assert "\x1b" not in shown and "\x07" not in shown
-        assert field(app, "name") == safe(HOSTILE_COMM)
+        assert field(app, "name") == safe(HOSTILE_NAME)
         # Clicking the text that holds "[@click=app.quit]" must not run it.
         await pilot.click("#field-cmdline")
+        app.table.move_cursor(row=app.table.get_row_index(key))  # rows other programs opened may have moved it
+        await pilot.pause()
         await pilot.click(app.table, offset=(60, app.table.cursor_row - round(app.table.scroll_y) + 1))
         await pilot.pause(0.3)
         assert app.is_running

@@ -10,7 +10,18 @@ import gc
 import statistics
 import time
 
-from portwatch.model import EphemeralRange, Exposure, Family, Listener, Owner, PortRange, PortSpan, Proto, Scan
+from portwatch.model import (
+    EphemeralRange,
+    Exposure,
+    Family,
+    Listener,
+    Owner,
+    PortRange,
+    PortSpan,
+    ProcessDetails,
+    Proto,
+    Scan,
+)
 from portwatch.tui.app import PortwatchApp
 
 MOVES = 3000
@@ -25,19 +36,20 @@ class ManyListeners:
         listeners = tuple(
             Listener(proto=Proto.TCP, family=Family.IPV4, address="127.0.0.1", port=20000 + n,
                      port_range=PortRange.REGISTERED, os_ephemeral=False, exposure=Exposure.LOOPBACK,
-                     owners=tuple(Owner(pid=1000 + n + k, name=f"srv{n}", user="root") for k in range(1 + (n % 5 == 0))))
+                     owners=tuple(Owner(pid=1000 + n + k, name=f"srv{n}", user="root")
+                                  for k in range(1 + (n % 5 == 0))))
             for n in range(300)
         )
         return Scan(listeners, EphemeralRange(PortSpan(32768, 60999)), True, "fixed", time.time())
 
 
 class NoDetails:
-    def inspect(self, pid: int) -> object:
+    def inspect(self, pid: int) -> ProcessDetails:
         raise ProcessLookupError(pid)
 
 
 async def test_thousands_of_cursor_moves_leave_memory_and_key_latency_flat() -> None:
-    app = PortwatchApp(collector=ManyListeners(), interval=60, inspector=NoDetails())  # type: ignore[arg-type]
+    app = PortwatchApp(collector=ManyListeners(), interval=60, inspector=NoDetails())
     async with app.run_test(size=(160, 45)) as pilot:
         while app.table.row_count < 300:
             await pilot.pause(0.05)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from fixed_data import NOW, FixedCollector, FixedInspector, listener, sample_scan
 from textual.widgets import Label
-from ui_helpers import wait_for
 
 from portwatch import ranges
 from portwatch.model import Listener, ListenerKey, Netns, NetnsKind, NetnsRef, Scan
 from portwatch.tui.app import PortwatchApp
+from tests.ui.fixed_data import NOW, FixedCollector, FixedInspector, listener, sample_scan
+from tests.ui.ui_helpers import wait_for
 
 HOST = Netns(4026531833, NetnsKind.HOST, "host")
 WEB = Netns(4026532301, NetnsKind.CONTAINER, "web-1")

@@ -19,17 +19,16 @@ import pytest
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
-UI_DIR = Path(__file__).parent
+#: The checkout: the app scripts import the fixed data as tests.ui.fixed_data from here.
+REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {ui_dir!r})
-    from fixed_data import FixedCollector, FixedInspector, fixed_flagger, sample_scan
+    from tests.ui.fixed_data import FixedCollector, FixedInspector, sample_scan
     from portwatch.tui.app import PortwatchApp
 
     # The hostile listener opens at the second scan: its alert (with --bell) quotes its name too.
     app = PortwatchApp(collector=FixedCollector(sample_scan(), sample_scan(hostile=True)), interval=0.5,
-                       inspector=FixedInspector(), flagger=fixed_flagger(), bell=True)
+                       inspector=FixedInspector(), bell=True)
     app.run()
     print("APP-ENDED", flush=True)
 """)
@@ -62,8 +61,7 @@ def read_until(fd: int, marker: bytes, timeout: float, *also: bytes) -> bytes:
 #: A collector whose second pass never returns, as a read of a process stuck in the kernel would not.
 STUCK_SCRIPT = textwrap.dedent("""
     import sys, threading
-    sys.path.insert(0, {ui_dir!r})
-    from fixed_data import FixedCollector, FixedInspector, sample_scan
+    from tests.ui.fixed_data import FixedCollector, FixedInspector, sample_scan
     from portwatch.tui.app import PortwatchApp
 
     class StuckCollector(FixedCollector):
@@ -83,10 +81,11 @@ STUCK_SCRIPT = textwrap.dedent("""
 
 def start(tmp_path: Path, script_text: str = SCRIPT, *args: str) -> tuple[subprocess.Popen[bytes], int]:
     script = tmp_path / "run_app.py"
-    script.write_text(script_text.format(ui_dir=str(UI_DIR)))
+    script.write_text(script_text)
     leader, follower = os.openpty()
     os.set_blocking(leader, True)
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45", "TZ": "UTC"}
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45", "TZ": "UTC",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     import fcntl
     import struct
     import termios

@@ -4,11 +4,12 @@ panel follows."""
 from __future__ import annotations
 
 import time
-
-from fixed_data import FixedCollector, FixedInspector, listener, sample_listeners
-from ui_helpers import wait_for
+from dataclasses import replace
 
 from portwatch.tui.app import PortwatchApp
+from tests.support import changes_between
+from tests.ui.fixed_data import FixedCollector, FixedInspector, listener, sample_listeners
+from tests.ui.ui_helpers import wait_for
 
 
 def on_screen(app: PortwatchApp) -> bool:
@@ -64,7 +65,9 @@ async def test_a_view_wheeled_away_from_the_cursor_stays_where_the_user_put_it()
         top = round(table.scroll_y)
         assert table.cursor_row == 0 and not on_screen(app)
         newcomer = listener("tcp", "127.0.0.1", 65000, [(4321, "late", "dev")])
-        table.show_listeners((*sample_listeners(), newcomer), time.time())  # rows moved: a re-sort
+        assert app.scan is not None
+        grown = replace(app.scan, listeners=(*app.scan.listeners, newcomer))
+        table.show_changes(changes_between(app.scan, grown), time.time())  # rows moved: a re-sort
         await pilot.pause()
         assert round(table.scroll_y) == top and table.cursor_row == 0  # not pulled back to the cursor
         await pilot.press("down")  # the next key brings the cursor into view, as in htop

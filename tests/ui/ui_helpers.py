@@ -1,13 +1,16 @@
-"""Helpers for UI tests: waiting on the running app, row keys, the hostile child's name and argv."""
+"""Helpers for UI tests: waiting on the running app, and an app that remembers what it notified."""
 
 from __future__ import annotations
 
-import textwrap
+import inspect
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+
+from portwatch.tui.app import PortwatchApp
 
 #: How long any UI wait may take before the test fails: generous, never a timing assertion.
 DEADLINE = 15.0
@@ -22,25 +25,23 @@ async def wait_for(pilot: Pilot[Any], predicate: Callable[[], object], timeout: 
         await pilot.pause(0.05)
 
 
-def row_key(proto: str, address: str, port: int) -> str:
-    return f"{proto}|{address}|{port}"
+class RecordingApp(PortwatchApp):
+    """The app, keeping the message of every notification it raised, oldest first (Textual keeps the
+    notifications on screen to itself), and counting its bells. Alerts, approvals and baseline notices all go
+    through ``notify``; the alert bell through ``bell``."""
 
+    #: Textual reads a relative CSS_PATH beside the subclass's module: point at the app's own file.
+    CSS_PATH = str(Path(inspect.getfile(PortwatchApp)).with_name("portwatch.tcss"))
 
-HOSTILE_COMM = "[/]\x1b]52;c;x\x07"  # 11 bytes: the kernel keeps 15
-HOSTILE_ARGV = ("[/]", "[@click=app.quit]", "[bold red]x", "\x1b]52;c;aGVsbG8=\x07", "\x1b[2J", "[b]")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notified: list[str] = []
+        self.rings = 0
 
-HOSTILE_SCRIPT = textwrap.dedent("""
-    import ctypes, socket, sys
-    libc = ctypes.CDLL(None, use_errno=True)
-    PR_SET_NAME = 15
-    if libc.prctl(PR_SET_NAME, ctypes.c_char_p(sys.argv[1].encode()), 0, 0, 0) != 0:
-        sys.exit("prctl failed")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    print(sock.getsockname()[1], flush=True)
-    sys.stdin.read()
-""")
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.notified.append(message)
+        super().notify(message, *args, **kwargs)
 
-
-
+    def bell(self) -> None:
+        self.rings += 1
+        super().bell()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,7 @@ import pytest
 from portwatch import baseline_file
 from portwatch.baseline import Baseline, BaselineError, Entry, Match, load, parse, parse_ports
 from portwatch.baseline_file import Invoker, approve, entry_for, render_entry, save
-from portwatch.collect import get_collector
-from portwatch.flags import Flagger
-from portwatch.model import Exposure, Family, Flag, Listener, Owner, OwnerStatus, PortRange, PortSpan, Proto
-from tests.unit.flag_support import Server, ours
-
-pytest_plugins = ["tests.unit.flag_fixtures"]
+from portwatch.model import Exposure, Family, Flag, FlagCode, Listener, Owner, OwnerStatus, PortRange, PortSpan, Proto
 
 HOSTILE = 'evil"\\name\n[[listener]]\x1b]52;c;aGk=\x07\u202egnp.exe\u2028\U0001F600 \x7f\x85'
 
@@ -86,28 +80,8 @@ def test_malformed_baseline_gives_one_line_with_the_line_number(text: str, where
     assert message.startswith(where + ": "), message
 
 
-def test_save_load_and_restarted_service_stays_expected(tmp_path: Path,
-                                                        start_server: Callable[..., Server]) -> None:
-    first = start_server("tcp", "127.0.0.1")
-    flagger = Flagger()
-    path = tmp_path / "baseline.toml"
-    result = save(ours(flagger.flag_scan(get_collector().scan()).listeners, first.port), path)
-    assert result.added == 1 and result.backup is None
-    baseline = load(path)
-    first.stop()
-    again = start_server("tcp", "127.0.0.1", first.port)  # the same service, restarted: a new pid
-    [entry] = ours(flagger.flag_scan(get_collector().scan(), baseline).listeners, again.port)
-    assert entry.pids == (again.pid,) != (first.pid,)
-    assert entry.flags == ()
 
 
-def test_unknown_listener_is_not_in_baseline(tmp_path: Path, start_server: Callable[..., Server]) -> None:
-    path = tmp_path / "baseline.toml"
-    path.write_text('version = 1\n[[listener]]\nproto = "udp"\n')
-    server = start_server("tcp", "127.0.0.1")
-    [entry] = ours(Flagger().flag_scan(get_collector().scan(), load(path)).listeners, server.port)
-    assert [f.code for f in entry.flags] == ["not-in-baseline"]
-    assert str(path) in entry.flags[0].reason
 
 
 def test_existing_file_is_refused_merged_with_comments_kept_or_forced_with_a_backup(tmp_path: Path) -> None:
@@ -146,7 +120,7 @@ def test_approve_appends_once_and_returns_the_new_baseline(tmp_path: Path) -> No
 
 
 def test_udp_client_sockets_are_not_recorded(tmp_path: Path) -> None:
-    client = dataclasses.replace(listener(proto=Proto.UDP), flags=(Flag("udp-client", "a client", True),))
+    client = dataclasses.replace(listener(proto=Proto.UDP), flags=(Flag(FlagCode.UDP_CLIENT, "a client", True),))
     assert save([client], tmp_path / "b.toml").added == 0
 
 

@@ -1,15 +1,12 @@
-"""The event log: opened/closed listeners with lifetimes, keyed by address, seeded quietly, bounded."""
+"""The event log fed by the change feed: opened/closed listeners with lifetimes, keyed by address, seeded
+quietly, bounded."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from portwatch.collect import get_collector
+from portwatch.changes import ChangeFeed
 from portwatch.events import EventKind, EventLog
 from portwatch.model import EphemeralRange, Exposure, Family, Listener, Owner, PortRange, PortSpan, Proto, Scan
-from tests.unit.flag_support import Server
-
-pytest_plugins = ["tests.unit.flag_fixtures"]
+from tests.support import listener_key
 
 
 def listener(port: int, pid: int = 10) -> Listener:
@@ -22,54 +19,43 @@ def scan(at: float, *listeners: Listener) -> Scan:
 
 
 def test_first_scan_seeds_without_events() -> None:
-    log = EventLog()
-    assert log.update(scan(100.0, listener(22), listener(80))) == []
+    log, feed = EventLog(), ChangeFeed()
+    assert log.update(feed.update(scan(100.0, listener(22), listener(80)))) == []
     assert len(log) == 0
 
 
 def test_opened_then_closed_carries_its_lifetime() -> None:
-    log = EventLog()
-    log.update(scan(100.0, listener(22)))
-    [opened] = log.update(scan(102.0, listener(22), listener(4444)))
-    assert (opened.kind, opened.key, opened.at, opened.lifetime) == (EventKind.OPENED, ("tcp", "127.0.0.1", 4444),
-                                                                      102.0, None)
-    [closed] = log.update(scan(104.0, listener(22)))
+    log, feed = EventLog(), ChangeFeed()
+    log.update(feed.update(scan(100.0, listener(22))))
+    [opened] = log.update(feed.update(scan(102.0, listener(22), listener(4444))))
+    assert (opened.kind, opened.key, opened.at, opened.lifetime) == (
+        EventKind.OPENED, listener_key("tcp", "127.0.0.1", 4444), 102.0, None)
+    [closed] = log.update(feed.update(scan(104.0, listener(22))))
     assert (closed.kind, closed.at, closed.lifetime, closed.since_start) == (EventKind.CLOSED, 104.0, 2.0, False)
     assert [event.kind for event in log] == [EventKind.OPENED, EventKind.CLOSED]
 
 
 def test_listener_present_at_start_closes_with_a_lower_bound() -> None:
-    log = EventLog()
-    log.update(scan(100.0, listener(22)))
-    [closed] = log.update(scan(160.0))
+    log, feed = EventLog(), ChangeFeed()
+    log.update(feed.update(scan(100.0, listener(22))))
+    [closed] = log.update(feed.update(scan(160.0)))
     assert closed.since_start and closed.lifetime == 60.0
 
 
 def test_restart_with_a_new_pid_is_an_owner_change_not_a_close() -> None:
-    log = EventLog()
-    log.update(scan(100.0, listener(22, pid=10)))
-    [changed] = log.update(scan(102.0, listener(22, pid=11)))
+    log, feed = EventLog(), ChangeFeed()
+    log.update(feed.update(scan(100.0, listener(22, pid=10))))
+    [changed] = log.update(feed.update(scan(102.0, listener(22, pid=11))))
     assert changed.kind is EventKind.OWNER_CHANGED and changed.previous_pids == (10,)
-    assert log.update(scan(104.0, listener(22, pid=11))) == []
+    assert log.update(feed.update(scan(104.0, listener(22, pid=11)))) == []
 
 
 def test_memory_is_bounded() -> None:
-    log = EventLog(max_events=5)
-    log.update(scan(0.0))
+    log, feed = EventLog(max_events=5), ChangeFeed()
+    log.update(feed.update(scan(0.0)))
     for step in range(1, 20):
-        log.update(scan(float(step), listener(1000 + step)))  # each scan: one opens, the previous closes
+        log.update(feed.update(scan(float(step), listener(1000 + step))))  # one opens, the previous closes
     assert len(log) == 5
     assert log.events[-1].at == 19.0
 
 
-def test_real_listener_opens_and_closes(start_server: Callable[..., Server]) -> None:
-    collector = get_collector()
-    log = EventLog()
-    log.update(collector.scan())
-    server = start_server("tcp", "127.0.0.1")
-    key = ("tcp", "127.0.0.1", server.port)
-    assert [e.kind for e in log.update(collector.scan()) if e.key == key] == [EventKind.OPENED]
-    server.stop()
-    [closed] = [e for e in log.update(collector.scan()) if e.key == key]
-    assert closed.kind is EventKind.CLOSED and closed.lifetime is not None and closed.lifetime >= 0
-    assert closed.listener.pids == (server.pid,)

@@ -23,13 +23,6 @@ def test_iana_range_rejects_ports_outside_0_65535(port: int) -> None:
         ranges.iana_range(port)
 
 
-def test_linux_ephemeral_range_is_read_from_proc() -> None:
-    first, last = (int(v) for v in ranges.LINUX_PORT_RANGE.read_text().split())
-    found = ranges.os_ephemeral_range()
-    assert (found.span.first, found.span.last) == (first, last)
-    assert found.source == str(ranges.LINUX_PORT_RANGE)
-
-
 def test_ephemeral_range_differs_from_iana_at_its_edges() -> None:
     linux_default = EphemeralRange(PortSpan(32768, 60999))
     assert 32768 in linux_default and ranges.iana_range(32768) is PortRange.REGISTERED

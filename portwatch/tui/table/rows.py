@@ -129,8 +129,8 @@ class ViewFilter:
         if needle == "!":  # "!" alone: only what the flags column marks "!"
             return bool(flag_rank(listener) == 0)
         haystack = (str(listener.port), listener.address, listener.process_name or "", listener.user or "",
-                    listener.service or "", *map(str, listener.pids), *(flag.code.value for flag in listener.flags),
-                    listener.netns.label)
+                    listener.service or "", occupant(listener) or "", *map(str, listener.pids),
+                    *(flag.code.value for flag in listener.flags), listener.netns.label)
         return any(needle in part.lower() for part in haystack)
 
 
@@ -159,6 +159,22 @@ class Column:
     key: str
     label: str
     sort_value: Callable[[Listener], Any]
+    #: Takes no room (label included) until some shown row has something in it: on a host without units or
+    #: containers the Unit/Container column would only push the other columns off an 80-160 column screen.
+    collapses: bool = False
+
+
+def occupant(listener: Listener) -> str | None:
+    """Who the first owner is beyond its pid, briefly (raw text): the pod, the container's name (or short id),
+    or the systemd unit; None when it is in none of them."""
+    for owner in listener.owners:
+        if owner.pod is not None:
+            return owner.pod.text
+        if owner.container is not None:
+            return owner.container.name or owner.container.id[:12]
+        if owner.unit is not None:
+            return owner.unit.text if owner.unit.kind == "session" else owner.unit.name
+    return None
 
 
 def _owner_sort(listener: Listener) -> tuple[int, str]:
@@ -178,7 +194,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("process", "Process", _owner_sort),
     Column("pids", "PID", lambda entry: entry.pids or (1 << 31,)),
     Column("user", "User", lambda entry: (entry.user is None, entry.user or "")),
-    Column("netns", "Namespace", lambda entry: (not entry.netns.is_host, entry.netns.label)),
+    Column("occupant", "Unit/Container", lambda entry: (occupant(entry) is None, occupant(entry) or ""),
+           collapses=True),
+    Column("netns", "Namespace", lambda entry: (not entry.netns.is_host, entry.netns.label), collapses=True),
     Column("range", "Range", lambda entry: list(PortRange).index(entry.port_range)),
     Column("ephemeral", "Eph", lambda entry: not entry.os_ephemeral),
     Column("service", "Service", lambda entry: (entry.service is None, entry.service or "")),
@@ -271,6 +289,7 @@ def row_cells(listener: Listener, state: RowState, palette: Palette, namespaces:
         "user": (clip(safe(listener.user, 256), 12), ""),
         "netns": ("", "") if not namespaces else ("host", "listeners--muted") if listener.netns.is_host
         else (clip(safe(listener.netns.label, 256), 18), ""),
+        "occupant": (clip(safe(occupant(listener) or "", 256), 24), ""),
         "exposure": (EXPOSURE_WORDS[listener.exposure] + ("+v4" if listener.dual_stack else ""),
                      "listeners--exposed" if listener.exposure is Exposure.ALL else ""),
     }

@@ -91,12 +91,8 @@ class TableModel:
     def header_cells(self) -> tuple[Cell, ...]:
         """The column labels, the sorted one marked with its direction."""
         mark = SORT_MARKS[self.sort_reverse]
-        return tuple(Cell.of(self._label(column.key, column.label) + (mark if column.key == self.sort_column else ""),
-                             Style.null())
-                     for column in COLUMNS)
-
-    def _label(self, key: str, label: str) -> str:
-        return "" if key == "netns" and not self.namespaces_shown else label
+        return tuple(Cell.of(column.label + (mark if column.key == self.sort_column else "") if width else "",
+                             Style.null()) for column, width in zip(COLUMNS, self.widths, strict=True))
 
     def update(self, now: float, only: set[ListenerKey] | None, palette: Palette) -> Change:
         """Follow the tracker: rebuild rows whose listener or state changed, add and drop rows, re-sort if
@@ -135,7 +131,7 @@ class TableModel:
             changed.append(key)
             for column, cell in enumerate(cells):
                 if cell.cell_len > widths[column]:
-                    widths[column] = cell.cell_len
+                    widths[column] = max(cell.cell_len, self._label_width(column))
                     widened = True
         for key in removed:
             del self.rows[key]
@@ -165,13 +161,19 @@ class TableModel:
         widths = self._label_widths()
         for row in self.rows.values():
             for column, cell in enumerate(row.cells):
-                widths[column] = max(widths[column], cell.cell_len)
+                if cell.cell_len > widths[column]:
+                    widths[column] = max(cell.cell_len, self._label_width(column))
         self.widths = widths
 
+    def _label_width(self, column: int) -> int:
+        mark = len(SORT_MARKS[0]) if COLUMNS[column].key == self.sort_column else 0
+        return len(COLUMNS[column].label) + mark
+
     def _label_widths(self) -> list[int]:
-        widths = [len(self._label(column.key, column.label)) for column in COLUMNS]
-        widths[COLUMN_KEYS.index(self.sort_column)] += len(SORT_MARKS[0])
-        return widths
+        """Each label's width (with the sort mark); a collapsing column's is 0 until a cell fills it (or it is
+        the sorted column: then its label shows)."""
+        return [0 if column.collapses and column.key != self.sort_column else self._label_width(index)
+                for index, column in enumerate(COLUMNS)]
 
     def _sort(self) -> None:
         rows = self.rows

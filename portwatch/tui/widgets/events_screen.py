@@ -51,7 +51,7 @@ def lived_text(event: Event) -> str:
 
 
 def flags_text(event: Event) -> str:
-    codes = [flag.code for flag in alarming(event.listener)]
+    codes = [flag.code.value for flag in alarming(event.listener)]
     return "! " + ", ".join(codes) if codes else ""
 
 

@@ -16,7 +16,8 @@ HELP = """\
 
 [b]Keys[/b]
   ↑ ↓ PgUp PgDn   move; the process panel follows the highlighted row
-  /               filter by port, address, process, user, service, flag code or namespace
+  /               filter by port, address, process, user, unit/container, service, flag code or
+                  namespace
                   (! alone: unexpected only; Enter keeps the filter, Esc clears it)
   s               sort by the next column (click a header to sort by it; again to reverse)
   t               show TCP and UDP / TCP only / UDP only
@@ -42,9 +43,11 @@ HELP = """\
                   or its inode; the panel says where a published port leads
   Port            its glyph is its IANA class: ■ well-known · ● registered · ▲ dynamic
   Process / PID   (hidden: sudo) and ? mean the owner is not yours to see: run with sudo
+  Unit/Container  the owner's Kubernetes pod, container (name, or short id) or systemd unit, from its
+                  cgroup; the panel adds the image, the package and whether the binary still matches it
   Range           IANA class: well-known 0-1023 · registered 1024-49151 · dynamic 49152-65535
   Eph             inside this OS's ephemeral (automatic) port range: often a client, not a server
-  ← →             at 80 columns, Range, Eph and Service are a scroll to the right
+  ← →             at 80 columns, Unit/Container, Range, Eph and Service are a scroll to the right
 
 [b]Alerts[/b]
   A listener that opens with a "!" flag, or an address another flagged program took over, raises one

@@ -76,7 +76,9 @@ class ProcessPanel(VerticalScroll):
             self._show_fields(False)
             return
         assert details.state is ProcessState.OK
-        values = process_view.fields(details, now)
+        owners = self.listener.owners if self.listener is not None else ()
+        owner = next((o for o in owners if o.pid == details.pid), None)
+        values = process_view.fields(details, now, owner)
         values["pid"] = process_view.pid_line(pids, details.pid)
         for key, _label in process_view.FIELDS:
             show(self.query_one(f"#field-{key}", Static), values[key])

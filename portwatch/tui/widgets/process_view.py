@@ -6,7 +6,7 @@ import time
 
 from textual.content import Content
 
-from portwatch.model import Listener, OwnerStatus, ProcessDetails, ProcessState
+from portwatch.model import Listener, Owner, OwnerStatus, PackageFacts, ProcessDetails, ProcessState
 from portwatch.text import age, bracket, safe, safe_join
 from portwatch.tui.table.rows import EXPOSURE_WORDS, RANGE_GLYPHS
 
@@ -21,6 +21,10 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("cmdline", "Cmdline"),
     ("cwd", "Cwd"),
     ("user", "User"),
+    ("unit", "Unit"),
+    ("container", "Container"),
+    ("package", "Package"),
+    ("sha256", "SHA-256"),
     ("parents", "Parents"),
     ("started", "Started"),
     ("status", "Status"),
@@ -90,10 +94,10 @@ def flags_content(listener: Listener, has_baseline: bool) -> Content:
     lines = [status, Content.styled("Flags" if listener.flags else "Flags: none", "bold")]
     for flag in listener.flags:
         if flag.informational:
-            lines.append(Content.assemble(("· ", "$text-muted"), (f"{flag.code} (info): ", "bold $text-muted"),
+            lines.append(Content.assemble(("· ", "$text-muted"), (f"{flag.code.value} (info): ", "bold $text-muted"),
                                           Content.styled(flag.reason, "$text-muted")))
         else:
-            lines.append(Content.assemble(("! ", "bold $text-error"), (f"{flag.code}: ", "bold $text-error"),
+            lines.append(Content.assemble(("! ", "bold $text-error"), (f"{flag.code.value}: ", "bold $text-error"),
                                           Content(flag.reason)))
     return Content("\n").join(lines)
 
@@ -107,6 +111,9 @@ def owner_notice(listener: Listener) -> Content | None:
             if listener.socket_user else Content("")
         return Content.assemble(("Owner hidden", "bold $text-warning"), who,
                                 ": access denied — run with sudo to see which process holds this socket.")
+    if listener.owner_reason:  # the owner-unknown flag above carries it in full
+        return Content.assemble(("No process that we can see holds this socket", "bold"),
+                                ": the owner-unknown flag above says why.")
     return Content("No process that we can see holds this socket: another network namespace, "
                    "the kernel, or it just exited.")
 
@@ -133,8 +140,41 @@ def _or_denied(value: object, label: str, details: ProcessDetails, limit: int | 
     return plain(value, limit)
 
 
-def fields(details: ProcessDetails, now: float | None = None) -> dict[str, Content]:
-    """Every panel field for a readable process."""
+def package_content(package: PackageFacts | None) -> Content:
+    """The package and whether the running file still matches the checksum it recorded."""
+    if package is None:
+        return _UNKNOWN
+    if package.name is None:
+        return Content.styled(safe(package.note or "no package owns it", 200), "$text-muted")
+    head = Content.assemble(plain(package.name, 64), f" ({package.manager})  ")
+    if package.verified is True:
+        return Content.assemble(head, ("✔ matches its recorded checksum", "$text-success"))
+    if package.verified is False:
+        return Content.assemble(head, ("✘ does not match its recorded checksum", "bold $text-error"), "\n",
+                                plain(package.note, 200))
+    return Content.assemble(head, Content.styled(safe(package.note or "not checked", 200), "$text-muted"))
+
+
+def occupant_fields(owner: Owner | None, details: ProcessDetails) -> dict[str, Content]:
+    """Unit, container (or pod), package and SHA-256 of the shown process."""
+    container = _UNKNOWN
+    if owner is not None and owner.container is not None:
+        container = Content.assemble(plain(owner.container.text, 160), ("  " + owner.container.id[:12], "$text-muted"))
+    if owner is not None and owner.pod is not None:
+        container = Content.assemble(plain(owner.pod.text, 160), "\n", container) if owner.container else \
+            plain(owner.pod.text, 160)
+    sha = Content(details.sha256) if details.sha256 else \
+        Content.styled(safe(details.sha256_note or "-", 120), "$text-muted")
+    return {
+        "unit": plain(owner.unit.text, 160) if owner is not None and owner.unit is not None else _UNKNOWN,
+        "container": container,
+        "package": package_content(owner.package if owner is not None else None),
+        "sha256": sha,
+    }
+
+
+def fields(details: ProcessDetails, now: float | None = None, owner: Owner | None = None) -> dict[str, Content]:
+    """Every panel field for a readable process; ``owner``: its record in the scan (unit, container, package)."""
     now = time.time() if now is None else now
     values: dict[str, Content] = {
         "name": _or_denied(details.name, "name", details, 128),
@@ -171,4 +211,5 @@ def fields(details: ProcessDetails, now: float | None = None) -> dict[str, Conte
             if details.listening else Content("none")
         values["connections"] = Content(", ".join(f"{state} {count}" for state, count in
                                                   details.connection_states) or "none")
+    values.update(occupant_fields(owner, details))
     return values

@@ -38,6 +38,10 @@ class SummaryBar(Vertical):
         self.query_one("#summary-notes").display = False
         self.query_one("#summary-netns").display = False
 
+    def show_title(self, title: str) -> None:
+        """The first word of the header: "portwatch", or "portwatch @ HOST" (already safe text)."""
+        show(self.query_one("#summary-title", Label), Content(title))
+
     def show_scan(self, scan: Scan, range_counts: dict[PortRange, int], hidden_owners: int,
                   netns_counts: dict[NetnsKind, int] | None = None) -> None:
         """The counts come counted (in the scan worker): the header does not walk 5,000 listeners."""
@@ -93,13 +97,14 @@ class SummaryBar(Vertical):
         box.display = bool(notes)
 
     def show_state(self, state: str, scan: Scan | None, interval: float) -> None:
-        """``state`` is "live", "paused", "scanning" or "error"."""
+        """``state`` is "live", "paused", "scanning", "error" or "stale" (a remote host's data is old)."""
         when = time.strftime("%H:%M:%S", time.localtime(scan.taken_at)) if scan else "-"
         words = {
             "live": f"● live · {when}",
             "paused": f"⏸ paused · {when}",
             "scanning": f"⟳ scanning… · {when}",
             "error": f"✖ scan failed · {when}",
+            "stale": f"⚠ stale · {when}",
         }[state]
         show(self.query_one("#summary-interval", Label),
              Content("· space resumes" if state == "paused" else f"· every {interval:g}s"))

@@ -9,14 +9,13 @@ from pathlib import Path
 from portwatch.baseline_file import save
 from portwatch.collect import get_collector
 from portwatch.events import EventKind
-from portwatch.flags import Flagger
+from portwatch.judge import judge_now
 from portwatch.model import Listener
 from portwatch.watch import Watcher
-from tests.unit.flag_support import Server, copy_interpreter
+from tests.support import Server, copy_interpreter
 
 Bound = Callable[..., socket.socket]
 
-pytest_plugins = ["tests.unit.flag_fixtures"]
 
 
 def ours(watcher: Watcher, port: int) -> Listener:
@@ -25,12 +24,12 @@ def ours(watcher: Watcher, port: int) -> Listener:
 
 
 def codes(listener: Listener) -> set[str]:
-    return {flag.code for flag in listener.flags}
+    return {flag.code.value for flag in listener.flags}
 
 
 def test_newcomer_not_in_baseline_is_an_alarm_and_approving_it_quiets_it(bound: Bound, tmp_path: Path) -> None:
     path = tmp_path / "baseline.toml"
-    save(Flagger().flag_scan(get_collector().scan()).listeners, path)
+    save(judge_now(get_collector()).listeners, path)
     watcher = Watcher(get_collector(), path)
     first = watcher.poll()
     assert first.events == () and first.alarms == () and first.has_baseline and first.baseline_notice is None
@@ -79,7 +78,7 @@ def test_a_restart_raises_nothing_and_an_alarming_program_taking_the_address_ove
     first = start_server("tcp")
     port = first.port
     path = tmp_path / "baseline.toml"
-    save(Flagger().flag_scan(get_collector().scan()).listeners, path)
+    save(judge_now(get_collector()).listeners, path)
     watcher = Watcher(get_collector(), path)
     watcher.poll()
     first.stop()

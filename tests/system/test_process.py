@@ -6,8 +6,8 @@ import os
 import socket
 import sys
 
-from portwatch.model import ProcessState
 from portwatch.collect.process import SOCKETS_MAX_AGE, ProcessInspector
+from portwatch.model import ProcessState
 from tests.support import open_socket, start_child
 
 

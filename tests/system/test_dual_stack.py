@@ -32,8 +32,11 @@ def v6_wildcards() -> Iterator[tuple[int, int]]:
     only.close()
 
 
-def by_port(listeners: tuple[Listener, ...], port: int) -> Listener:
-    [found] = [entry for entry in listeners if entry.port == port and entry.proto.value == "tcp"]
+def by_port(listeners: tuple[Listener, ...], port: int, address: str = "::") -> Listener:
+    """Our TCP listener on ``address``:``port`` (another program may hold the same port on another address:
+    an IPV6_V6ONLY socket on [::] leaves 0.0.0.0 free)."""
+    [found] = [entry for entry in listeners
+               if entry.port == port and entry.address == address and entry.proto.value == "tcp"]
     return found
 
 
@@ -57,15 +60,15 @@ def test_ipv4_and_specific_ipv6_sockets_are_not_dual_stack() -> None:
         loop6.listen()
         any4.listen()
         listeners = LinuxCollector().scan().listeners
-        assert by_port(listeners, loop6.getsockname()[1]).dual_stack is False
-        assert by_port(listeners, any4.getsockname()[1]).dual_stack is False
+        assert by_port(listeners, loop6.getsockname()[1], "::1").dual_stack is False
+        assert by_port(listeners, any4.getsockname()[1], "0.0.0.0").dual_stack is False
 
 
 def test_list_shows_and_exports_dual_stack(v6_wildcards: tuple[int, int]) -> None:
     run = [sys.executable, "-m", "portwatch", "list"]
     records = json.loads(subprocess.run([*run, "--json"], capture_output=True, text=True, check=True).stdout)
-    [record] = [r for r in records if r["port"] == v6_wildcards[0]]
+    [record] = [r for r in records if (r["proto"], r["address"], r["port"]) == ("tcp", "::", v6_wildcards[0])]
     assert record["dual_stack"] is True
     table = subprocess.run(run, capture_output=True, text=True, check=True).stdout
-    [row] = [line for line in table.splitlines() if f" {v6_wildcards[0]} " in line]
+    [row] = [line for line in table.splitlines() if line.split()[:3] == ["tcp", "[::]", str(v6_wildcards[0])]]
     assert row.endswith("all (IPv4 too)")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,11 +19,13 @@ if not sys.platform.startswith("linux"):
 
 from portwatch.collect import get_collector, netlink
 from portwatch.collect.inodes import SocketOwners
-from portwatch.collect.linux import LinuxCollector, start_ticks
+from portwatch.collect.linux import LinuxCollector
 from portwatch.collect.owners import user_name
+from portwatch.collect.procfs import start_ticks
 from portwatch.collect.psutil_collector import PsutilCollector
 from portwatch.model import Family, Listener, OwnerStatus, Scan
-from tests.support import Child, needs_ipv6
+from tests.support import LOOPBACK_UP, NEW_NETNS, Child, fresh_netns_or_skip, needs_ipv6
+from tests.unprivileged import Unprivileged
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -112,15 +113,36 @@ def test_socket_shared_with_a_forked_child_lists_both_pids(linux: LinuxCollector
     assert len(listener.inodes) == 1
 
 
-def test_new_listener_in_a_new_process_is_named_without_a_full_walk(spawn: Callable[..., Child]) -> None:
+#: Run in a network namespace of its own (other programs' new sockets would cost full walks of their own):
+#: scan, start a child that forks a co-owner of its listener, scan again; report pids and full walks.
+NEW_PROCESS_IN_NETNS = LOOPBACK_UP + textwrap.dedent("""
+    import json
+    from portwatch.collect.inodes import SocketOwners
+    from portwatch.collect.linux import LinuxCollector
+    from tests.support import CHILD_SCRIPT, start_child
+    import sys
     # full walks allowed at any time, so the counter would show one if the cheap paths missed
     collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=0))
     collector.scan()
-    assert collector.full_walks == 1
-    child = spawn("tcp", "127.0.0.1", fork=True)
-    [listener] = find(collector.scan(), "tcp", child.port)
-    assert set(listener.pids) == {child.pid, child.forked_pid}
-    assert collector.full_walks == 1
+    walks = [collector.full_walks]
+    child = start_child([sys.executable, "-c", CHILD_SCRIPT, "tcp", "127.0.0.1", "0", "fork"])
+    try:
+        pids = [sorted(entry.pids) for entry in collector.scan().listeners if entry.port == child.port]
+        walks.append(collector.full_walks)
+        print(json.dumps({"pids": pids, "expected": sorted([child.pid, child.forked_pid]), "walks": walks}))
+    finally:
+        child.stop()
+""")
+
+
+def test_new_listener_in_a_new_process_is_named_without_a_full_walk() -> None:
+    fresh_netns_or_skip()
+    result = subprocess.run([*NEW_NETNS, sys.executable, "-c", NEW_PROCESS_IN_NETNS], capture_output=True,
+                            text=True, timeout=60, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["pids"] == [report["expected"]]
+    assert report["walks"] == [1, 1]
 
 
 def test_new_listener_in_an_old_process_waits_for_the_rate_limited_full_walk(
@@ -232,7 +254,7 @@ def test_fast_and_psutil_collectors_agree_on_listeners_and_owners(
 
 UNPRIVILEGED_SCAN = textwrap.dedent("""
     import json, sys
-    from portwatch.collect.linux import LinuxCollector, start_ticks
+    from portwatch.collect.linux import LinuxCollector
     port, use_netlink = int(sys.argv[1]), sys.argv[2] == "netlink"
     collector = LinuxCollector(use_netlink=use_netlink)
     found = [[entry.owner_status.value, list(entry.pids), entry.socket_user]
@@ -241,15 +263,11 @@ UNPRIVILEGED_SCAN = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
 @pytest.mark.parametrize("source", ["netlink", "procfs"])
 def test_unprivileged_scan_sees_roots_socket_with_its_user_but_hidden_owner(
-        bound: Callable[..., socket.socket], source: str) -> None:
+        bound: Callable[..., socket.socket], unprivileged: Unprivileged, source: str) -> None:
     port = bound("tcp", "127.0.0.1").getsockname()[1]
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-               sys.executable, "-c", UNPRIVILEGED_SCAN, str(port), source]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = unprivileged.run("-c", UNPRIVILEGED_SCAN, str(port), source)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["source"] == source

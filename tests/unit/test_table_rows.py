@@ -2,39 +2,55 @@
 
 from __future__ import annotations
 
-from fixed_data import HOSTILE_NAME, listener
+from collections.abc import Iterable
+
 from rich.style import Style
 
-from portwatch.model import OwnerStatus, PortRange, Proto
-from portwatch.tui.table.rows import COLUMN_KEYS, Cell, RowState, RowTracker, ViewFilter, row_cells, row_key
+from portwatch.changes import ChangeFeed
+from portwatch.model import Listener, ListenerKey, OwnerStatus, PortRange, Proto, Scan
+from portwatch.tui.table.rows import COLUMN_KEYS, Cell, RowState, RowTracker, ViewFilter, row_cells
+from tests.ui.fixed_data import EPHEMERAL, HOSTILE_NAME, listener
 
 
 def no_palette(name: str) -> Style:
     return Style()
 
 
+class Scans:
+    """Feeds a tracker scan by scan through the change feed, as the app's worker does."""
+
+    def __init__(self, tracker: RowTracker) -> None:
+        self.tracker, self.feed = tracker, ChangeFeed()
+
+    def __call__(self, listeners: Iterable[Listener], now: float) -> set[ListenerKey]:
+        scan = Scan(tuple(listeners), EPHEMERAL, True, "test", now)
+        return self.tracker.apply(self.feed.update(scan), now)
+
+
 def test_rows_present_at_start_are_not_new_later_ones_are_and_closed_ones_linger() -> None:
     ssh, web = listener("tcp", "0.0.0.0", 22), listener("tcp", "0.0.0.0", 8080)
     tracker = RowTracker(new_for=10, gone_for=5)
-    tracker.update([ssh], now=100)
-    assert tracker.rows[row_key(ssh)].state(100) is RowState.STEADY
-    tracker.update([web], now=102)
-    assert tracker.rows[row_key(web)].state(102) is RowState.NEW
-    assert tracker.rows[row_key(ssh)].state(102) is RowState.GONE
+    update = Scans(tracker)
+    update([ssh], now=100)
+    assert tracker.rows[ssh.key].state(100) is RowState.STEADY
+    update([web], now=102)
+    assert tracker.rows[web.key].state(102) is RowState.NEW
+    assert tracker.rows[ssh.key].state(102) is RowState.GONE
     tracker.expire(107)
-    assert row_key(ssh) not in tracker.rows
+    assert ssh.key not in tracker.rows
     tracker.expire(112)
-    assert tracker.rows[row_key(web)].state(112) is RowState.STEADY
+    assert tracker.rows[web.key].state(112) is RowState.STEADY
     assert not tracker.pending()
 
 
 def test_a_listener_that_comes_back_while_dimmed_is_new_again() -> None:
     web = listener("tcp", "0.0.0.0", 8080)
     tracker = RowTracker()
-    tracker.update([web], now=0)
-    tracker.update([], now=1)
-    tracker.update([web], now=2)
-    assert tracker.rows[row_key(web)].state(2) is RowState.NEW
+    update = Scans(tracker)
+    update([web], now=0)
+    update([], now=1)
+    update([web], now=2)
+    assert tracker.rows[web.key].state(2) is RowState.NEW
 
 
 def test_filter_matches_port_address_process_user_service_protocol_and_range() -> None:
@@ -76,31 +92,31 @@ def test_dual_stack_wildcard_says_it_takes_ipv4_too() -> None:
     assert row_cells(dual, RowState.STEADY, no_palette)[exposure].plain == "ALL+v4"
 
 
-def test_a_scan_diff_and_a_whole_scan_leave_the_same_rows_and_touch_the_same_keys() -> None:
-    from portwatch.changes import ScanDiffer
-    from portwatch.model import EphemeralRange, PortSpan, Scan
-
+def test_the_change_feed_leaves_the_rows_of_each_whole_scan_and_touches_only_what_changed() -> None:
     ssh, web = listener("tcp", "0.0.0.0", 22, [(812, "sshd", "root")]), listener("tcp", "0.0.0.0", 8080)
     restarted = listener("tcp", "0.0.0.0", 22, [(999, "sshd", "root")])
     scans = [(ssh,), (ssh, web), (restarted, web), (web,), (web,), ()]
-    whole, by_diff, differ = RowTracker(new_for=3, gone_for=2), RowTracker(new_for=3, gone_for=2), ScanDiffer()
+    tracker = RowTracker(new_for=3, gone_for=2)
+    update = Scans(tracker)
+    before: tuple[Listener, ...] = ()
     for now, listeners in enumerate(scans):
-        diff = differ.diff(Scan(listeners, EphemeralRange(PortSpan(32768, 60999)), True, "test", float(now)))
-        closed = [f"{proto}|{address}|{port}" for proto, address, port in diff.closed]
-        assert whole.update(listeners, now) == by_diff.apply(diff.changed, closed, now)
-        assert {key: (row.listener, row.state(now)) for key, row in whole.rows.items()} == \
-            {key: (row.listener, row.state(now)) for key, row in by_diff.rows.items()}
-    assert whole.rows == {} or all(row.gone_since is not None for row in whole.rows.values())
+        touched = update(listeners, now)
+        live = {key: row.listener for key, row in tracker.rows.items() if row.state(now) is not RowState.GONE}
+        assert live == {entry.key: entry for entry in listeners}  # what a whole scan would leave
+        assert {entry.key for entry in set(listeners) ^ set(before)} <= touched  # opened, changed, closed
+        before = listeners
+    assert tracker.rows == {} or all(row.gone_since is not None for row in tracker.rows.values())
 
 
 def test_only_rows_that_time_changes_are_pending_and_expire_touches_only_them() -> None:
     ssh, web = listener("tcp", "0.0.0.0", 22), listener("tcp", "0.0.0.0", 8080)
     tracker = RowTracker(new_for=10, gone_for=5)
-    tracker.update([ssh], now=0)
+    update = Scans(tracker)
+    update([ssh], now=0)
     assert not tracker.pending()  # present at start: not news
-    assert tracker.update([ssh, web], now=1) == {row_key(web)}
+    assert update([ssh, web], now=1) == {web.key}
     assert tracker.expire(5) == set()
-    assert tracker.expire(11) == {row_key(web)}  # its mark came off
+    assert tracker.expire(11) == {web.key}  # its mark came off
     assert not tracker.pending()
 
 
