@@ -76,7 +76,8 @@ class TableModel:
     @property
     def width(self) -> int:
         """The table's width in cells, padding included."""
-        return sum(self.widths) + 2 * PAD * len(self.widths)
+        return sum(width + 2 * PAD for width, column in zip(self.widths, COLUMNS, strict=True)
+                   if width or not column.collapses)
 
     def index_of(self, key: ListenerKey) -> int:
         if self._index is None:
@@ -86,7 +87,8 @@ class TableModel:
     def column_x(self, column_key: str) -> int:
         """Where a column starts, in cells from the table's left edge."""
         at = COLUMN_KEYS.index(column_key)
-        return sum(self.widths[:at]) + 2 * PAD * at
+        return sum(width + 2 * PAD for width, column in zip(self.widths[:at], COLUMNS[:at], strict=True)
+                   if width or not column.collapses)
 
     def header_cells(self) -> tuple[Cell, ...]:
         """The column labels, the sorted one marked with its direction."""
