@@ -39,6 +39,8 @@ from portwatch.baseline_entry import NETNS_KINDS
 from portwatch.baseline_entry import Entry as Entry
 from portwatch.baseline_entry import Match as Match
 from portwatch.model import Exposure, Listener, PortSpan, Proto
+from portwatch.text import safe
+from portwatch.userfile import Invoker, RefusedFile, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -98,8 +100,8 @@ def parse_ports(value: object) -> PortSpan:
         raise ValueError("port must be a number or a range such as \"8000-8100\"")
     if isinstance(value, int):
         first = last = value
-    elif isinstance(value, str):
-        match = re.fullmatch(r"\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?", value)
+    elif isinstance(value, str):  # ASCII digits only: int() would take "٢٢" and "1_000"
+        match = re.fullmatch(r"[ \t]*([0-9]{1,5})[ \t]*(?:-[ \t]*([0-9]{1,5})[ \t]*)?", value)
         if match is None:
             raise ValueError(f"port {value!r} is not a number or a range such as \"8000-8100\"")
         first, last = int(match[1]), int(match[2] or match[1])
@@ -180,6 +182,8 @@ def parse(text: str, where: str = "baseline.toml", path: Path | None = None) -> 
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise BaselineError(_syntax_error(where, str(error), text)) from None
+    except RecursionError:  # tomllib recurses once per nesting level: 3,000 arrays deep exhausts the stack
+        raise BaselineError(f"{where}: too deeply nested (arrays or tables inside each other)") from None
     lines = text.splitlines()
     unknown = sorted(set(document) - {"version", "listener"})
     if unknown:
@@ -187,7 +191,7 @@ def parse(text: str, where: str = "baseline.toml", path: Path | None = None) -> 
         at = f"{where}:{line}" if line else where
         raise BaselineError(f"{at}: unknown top-level key {unknown[0]!r} (known: version, listener)")
     version = document.get("version", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:  # true and 1.0 compare equal to 1
         raise BaselineError(f"{where}: version {version!r} is not one this portwatch reads ({FORMAT_VERSION})")
     tables = document.get("listener", [])
     if not isinstance(tables, list):
@@ -200,15 +204,32 @@ def parse(text: str, where: str = "baseline.toml", path: Path | None = None) -> 
     return Baseline(entries, path)
 
 
-def load(path: Path) -> Baseline:
-    """Read and validate the baseline at ``path``; BaselineError (one line) when unreadable or malformed."""
+def read(path: Path, for_user: Invoker | None = None) -> bytes | None:
+    """The file's bytes (None when absent) if it is a regular file of a sane size that ``for_user`` (the user
+    behind sudo, for their default file) may read; BaselineError naming why not, never quoting the file."""
     try:
-        data = path.read_bytes()
+        return read_regular(path, for_user)
+    except RefusedFile as error:
+        raise BaselineError(f"{safe(path)}: not reading the baseline: {error}") from None
     except OSError as error:
-        raise BaselineError(f"{path}: cannot read the baseline: {error.strerror or error}") from None
+        raise BaselineError(f"{safe(path)}: cannot read the baseline: {error.strerror or error}") from None
+
+
+def decode(data: bytes, path: Path) -> str:
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise BaselineError(f"{path}:{line}: the baseline is not valid UTF-8") from None
-    return parse(text, str(path), path)
+        raise BaselineError(f"{safe(path)}:{line}: the baseline is not valid UTF-8") from None
+
+
+def load(path: Path, for_user: Invoker | None = None) -> Baseline:
+    """Read and validate the baseline at ``path``; BaselineError (one line) when unreadable or malformed.
+
+    Only a regular file up to 1 MiB is read, and never blocks (see portwatch.userfile); ``for_user``: the
+    user behind sudo, whose default file this is.
+    """
+    data = read(path, for_user)
+    if data is None:
+        raise BaselineError(f"{safe(path)}: cannot read the baseline: No such file or directory")
+    return parse(decode(data, path), safe(path), path)

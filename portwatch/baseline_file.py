@@ -12,9 +12,13 @@ symlink there is followed only to a place the user owns (root must not be steere
 an explicit PATH is taken as given.
 
 Writes never lose the user's file: text is written to a temporary file in the same folder, fsynced, and
-moved over the old one with os.replace (atomic); the previous version is kept as ``baseline.toml.bak``.
-New entries are *appended* to the user's text, so their comments and layout survive. If the file changed
-between our read and our write (another portwatch, an editor), nothing is written and the caller is told.
+moved over the old one with os.replace (atomic); the previous version is kept as ``baseline.toml.bak`` (or
+``.bak.1``, ``.bak.2``, … when ``.bak`` holds something else, such as the hand-written original before a
+second ``--force``: see portwatch.userfile.backup_path). Only regular files (or a new path) are written.
+New entries are *appended* to the user's text, so their comments, layout and trailing blank lines survive,
+and the result is parsed back before it replaces the file. A read-modify-write holds ``baseline.toml.lock``
+(flock), so two portwatch processes merging at once both land; if the file changed between our read and our
+write anyway (an editor), nothing is written and the caller is told.
 
 TOML is written by the tiny emitter in baseline_toml.py.
 """
@@ -23,13 +27,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from portwatch.baseline import FORMAT_VERSION, Baseline, BaselineError, Entry, Match, load, parse
+from portwatch.backups import write_backup
+from portwatch.baseline import FORMAT_VERSION, Baseline, BaselineError, Entry, Match, decode, load, parse, read
+from portwatch.text import safe
+from portwatch.userfile import Invoker, RefusedFile, atomic_write, check_writable, invoking_user, locked, makedirs
+
+__all__ = ["Invoker", "SaveResult", "approve", "atomic_write", "default_path", "entry_for", "invoking_user",
+           "render_entry", "save", "toml_string"]
 
 # The TOML text of entries lives in baseline_toml.py; these names are part of this module's interface.
 from portwatch.baseline_toml import entry_for as entry_for
@@ -46,28 +55,6 @@ version = {FORMAT_VERSION}
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Invoker:
-    """The user behind sudo."""
-
-    uid: int
-    gid: int
-    home: Path
-
-
-def invoking_user() -> Invoker | None:
-    """The real user when running as root under sudo, else None."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or "SUDO_UID" not in os.environ:
-        return None
-    import pwd
-
-    try:
-        record = pwd.getpwuid(int(os.environ["SUDO_UID"]))
-    except (KeyError, ValueError):
-        return None
-    if record.pw_uid == 0:
-        return None
-    return Invoker(record.pw_uid, record.pw_gid, Path(record.pw_dir))
 
 
 def default_path() -> Path:
@@ -90,88 +77,49 @@ def _target(path: Path, explicit: bool) -> tuple[Path, Invoker | None]:
     if invoker is not None and not explicit:
         folder = next((p for p in (real.parent, *real.parent.parents) if p.exists()), Path("/"))
         if folder.stat().st_uid != invoker.uid:
-            raise BaselineError(f"{real}: not writing as root into {folder}, which user {invoker.uid} does not "
-                                "own; give an explicit PATH")
+            raise BaselineError(f"{safe(real)}: not writing as root into {safe(folder)}, which user {invoker.uid} "
+                                "does not own; give an explicit PATH")
+    try:
+        check_writable(real)  # a device node, FIFO, directory or socket is never replaced by a file
+    except RefusedFile as error:
+        raise BaselineError(f"{safe(real)}: not writing the baseline: {error}") from None
     return real, invoker
 
 
-def _makedirs(folder: Path, invoker: Invoker | None) -> None:
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o755)
-        if invoker is not None and _theirs(directory.parent, invoker):
-            os.chown(directory, invoker.uid, invoker.gid)
-
-
-def _theirs(folder: Path, invoker: Invoker | None) -> bool:
-    """Whether something new in ``folder`` should belong to the user behind sudo: only in their own folders,
-    so `sudo portwatch baseline save /etc/portwatch/baseline.toml` stays root's."""
-    return invoker is not None and folder.stat().st_uid == invoker.uid
-
-
-def atomic_write(path: Path, data: bytes, invoker: Invoker | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping an existing file's mode and owner."""
-    _makedirs(path.parent, invoker)
-    owner: tuple[int, int] | None
-    try:
-        old = os.stat(path)
-        mode, owner = old.st_mode & 0o7777, (old.st_uid, old.st_gid)
-    except FileNotFoundError:
-        mode, owner = 0o644, ((invoker.uid, invoker.gid) if invoker and _theirs(path.parent, invoker) else None)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fchmod(stream.fileno(), mode)
-            if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
-                os.fchown(stream.fileno(), *owner)
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    try:
-        folder = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise BaselineError(f"{path}: cannot read the baseline: {error.strerror or error}") from None
-
-
-def _decode(data: bytes, path: Path) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise BaselineError(f"{path}:{line}: the baseline is not valid UTF-8") from None
-
-
-def _commit(path: Path, before: bytes | None, text: str, invoker: Invoker | None) -> Path | None:
-    """Write ``text`` over ``path`` if it still holds ``before``; keep the old bytes as .bak. Returns the .bak."""
-    if _read(path) != before:
-        raise BaselineError(f"{path}: the file changed while portwatch was updating it; nothing was written, "
-                            "try again")
+def _commit(path: Path, before: bytes | None, text: str, invoker: Invoker | None,
+            for_user: Invoker | None) -> Path | None:
+    """Write ``text`` over ``path`` if it still holds ``before``; keep the old bytes as a backup (see
+    portwatch.userfile.backup_path). Returns the backup. The caller holds the file's lock."""
+    if read(path, for_user) != before:
+        raise BaselineError(f"{safe(path)}: the file changed while portwatch was updating it; nothing was "
+                            "written, try again")
     backup = None
     try:
         if before is not None:
-            backup = path.with_name(path.name + ".bak")
-            atomic_write(backup, before, invoker)
+            old = os.stat(path)
+            backup = write_backup(path, before, old.st_mode & 0o7777, (old.st_uid, old.st_gid))
         atomic_write(path, text.encode("utf-8"), invoker)
+    except RefusedFile as error:
+        raise BaselineError(f"{safe(path)}: not writing the baseline: {error}") from None
     except OSError as error:
-        raise BaselineError(f"{path}: cannot write the baseline: {error.strerror or error}") from None
+        raise BaselineError(f"{safe(path)}: cannot write the baseline: {error.strerror or error}") from None
     return backup
+
+
+def _checked(text: str, path: Path, existing: Baseline, added: int) -> str:
+    """``text`` if portwatch itself reads it back with every old entry and the new ones, else BaselineError:
+    appending ``[[listener]]`` tables to a file that wrote its listeners another way (``listener = [...]``,
+    an inline array) would make a file portwatch then rejects."""
+    try:
+        merged = parse(text, safe(path), path)
+    except BaselineError as error:
+        raise BaselineError(f"{safe(path)}: not merging: appending [[listener]] tables to this file would make "
+                            f"it invalid ({str(error).removeprefix(safe(path) + ':').strip()}); nothing was "
+                            "written. Write its listeners as [[listener]] tables, or use --force") from None
+    if len(merged.entries) != len(existing.entries) + added:
+        raise BaselineError(f"{safe(path)}: not merging: the appended entries would not read back as "
+                            f"{added} new entries; nothing was written")
+    return text
 
 
 def _new_entries(listeners: Sequence[Listener], existing: Baseline) -> list[str]:
@@ -195,39 +143,67 @@ class SaveResult:
 def save(listeners: Sequence[Listener], path: Path | None = None, *, merge: bool = False,
          force: bool = False) -> SaveResult:
     """Record ``listeners`` (flagged, so udp-client sockets are known). An existing file is refused unless
-    ``merge`` (append what it lacks; the user's text stays) or ``force`` (replace; the old one becomes .bak)."""
+    ``merge`` (append what it lacks; the user's text stays) or ``force`` (replace; the old one is backed up).
+    The read-modify-write holds the file's lock, so concurrent merges take turns."""
     target, invoker = _target(path or default_path(), explicit=path is not None)
-    before = _read(target)
-    if before is not None and not (merge or force):
-        raise BaselineError(f"{target} exists: --merge adds today's listeners and keeps your entries and "
-                            f"comments; --force replaces it (the old file is kept as {target.name}.bak)")
-    existing = Baseline()
-    text = _HEADER
-    if before is not None and merge:
-        text = _decode(before, target)
-        existing = parse(text, str(target), target)
-        text += "" if text.endswith("\n") else "\n"
-        text += f"\n# added by portwatch baseline save --merge on {time.strftime('%Y-%m-%d %H:%M')}\n"
-    blocks = _new_entries(listeners, existing)
-    if before is not None and merge and not blocks:
-        return SaveResult(target, 0, None)
-    text += "".join("\n" + block for block in blocks)
-    return SaveResult(target, len(blocks), _commit(target, before, text, invoker))
+    for_user = invoker if path is None else None
+    _prepare(target, invoker)
+    with _locked(target, invoker):
+        before = read(target, for_user)
+        if before is not None and not (merge or force):
+            raise BaselineError(f"{safe(target)} exists: --merge adds today's listeners and keeps your entries "
+                                f"and comments; --force replaces it (the old file is kept as a backup, "
+                                f"{safe(target.name)}.bak)")
+        existing = Baseline()
+        text = _HEADER
+        if before is not None and merge:
+            text = decode(before, target)
+            existing = parse(text, safe(target), target)
+            text += "" if text.endswith("\n") else "\n"
+            text += f"\n# added by portwatch baseline save --merge on {time.strftime('%Y-%m-%d %H:%M')}\n"
+        blocks = _new_entries(listeners, existing)
+        if before is not None and merge and not blocks:
+            return SaveResult(target, 0, None)
+        text = _checked(text + "".join("\n" + block for block in blocks), target, existing, len(blocks))
+        return SaveResult(target, len(blocks), _commit(target, before, text, invoker, for_user))
 
 
 def approve(listener: Listener, path: Path | None = None) -> Baseline:
     """Append an entry expecting ``listener`` (creating the file if need be) and return the new baseline.
 
     For the TUI's approve key: raises BaselineError (one line) when the file is malformed or cannot be written;
-    the caller shows it and carries on.
+    the caller shows it and carries on. The user's bytes stay as they were, trailing blank lines included.
     """
     target, invoker = _target(path or default_path(), explicit=path is not None)
-    before = _read(target)
-    old_text = _decode(before, target) if before is not None else None
-    existing = parse(old_text, str(target), target) if old_text is not None else Baseline()
-    blocks = _new_entries([listener], existing)
-    if blocks:
-        text = (old_text if old_text is not None else _HEADER).rstrip("\n") + "\n"
-        text += f"\n# approved in portwatch on {time.strftime('%Y-%m-%d %H:%M')}\n" + blocks[0]
-        _commit(target, before, text, invoker)
-    return load(target) if blocks or before is not None else existing
+    for_user = invoker if path is None else None
+    _prepare(target, invoker)
+    with _locked(target, invoker):
+        before = read(target, for_user)
+        old_text = decode(before, target) if before is not None else None
+        existing = parse(old_text, safe(target), target) if old_text is not None else Baseline()
+        blocks = _new_entries([listener], existing)
+        if blocks:
+            text = old_text if old_text is not None else _HEADER
+            text += "" if text.endswith("\n") else "\n"
+            text += f"\n# approved in portwatch on {time.strftime('%Y-%m-%d %H:%M')}\n" + blocks[0]
+            _commit(target, before, _checked(text, target, existing, 1), invoker, for_user)
+        return load(target, for_user) if blocks or before is not None else existing
+
+
+def _prepare(target: Path, invoker: Invoker | None) -> None:
+    """The folder the file and its lock live in."""
+    try:
+        makedirs(target.parent, invoker)
+    except OSError as error:
+        raise BaselineError(f"{safe(target.parent)}: cannot create the folder: {error.strerror or error}") from None
+
+
+@contextlib.contextmanager
+def _locked(target: Path, invoker: Invoker | None) -> Iterator[None]:
+    stack = contextlib.ExitStack()
+    try:
+        stack.enter_context(locked(target, invoker))
+    except RefusedFile as error:
+        raise BaselineError(f"{safe(target)}: {error}") from None
+    with stack:
+        yield

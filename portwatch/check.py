@@ -1,7 +1,11 @@
 """`portwatch check`: is every listener expected and unflagged? For cron, CI and monitoring.
 
 Exit 0: every listener is expected and carries no alarming flag (informational ones such as udp-client do
-not count). Exit 1: some do; each is listed with its flags and reasons. Exit 2: bad input (the CLI's).
+not count). Exit 1: some do; each is listed with its flags and reasons. Exit 2: bad input (the CLI's: an
+unknown option, a baseline that is malformed, unreadable or not a regular file). Exit 3: UNKNOWN, the
+monitoring convention (Nagios/Icinga): the scan failed (neither netlink nor /proc/net could be read) or the
+answer could not be written (stdout full, closed, or a pipe whose reader left) — never 1, which would claim
+something unexpected was found.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `metrics`,
-`serve --metrics ADDR:PORT`, and `stream --jsonl` (the machine mode `--host` reads; remote hosts: portwatch.remote).
+`serve --metrics ADDR:PORT`, `stream --jsonl` (the machine mode `--host` reads; remote hosts: portwatch.remote),
+`stop PORT`.
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -13,16 +14,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from portwatch import __version__, listing
+from portwatch import __version__, arguments, listing, stop_command, streams
 from portwatch.collect import COLLECTOR_NAMES, get_collector, get_inspector
-from portwatch.model import Family, Listener, PortRange, Proto
+from portwatch.model import Family, Listener, PortRange, Proto, Scan
 from portwatch.remote import commands as remote_cli
+from portwatch.text import safe
 from portwatch.watch import MIN_INTERVAL
 
 if TYPE_CHECKING:
     from portwatch.judge import JudgedScan
 
-EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE = 0, 1, 2
+#: 3 is the monitoring convention's UNKNOWN: the scan failed, or the answer could not be written.
+EXIT_OK, EXIT_FOUND_NOTHING, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 RANGE_CHOICES = (*(r.value for r in PortRange), "ephemeral")
 
 
@@ -30,27 +33,19 @@ class OneLineParser(argparse.ArgumentParser):
     """Bad input gets one line naming what is wrong, not a usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {safe(message, 400)} (see --help)\n")
+
+
+class ScanFailed(Exception):
+    """The collector could not read the sockets; str() is one line."""
 
 
 def _interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= MIN_INTERVAL:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text} is below the minimum of {MIN_INTERVAL} seconds")
-    return value
+    return arguments.seconds(text, MIN_INTERVAL)
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port {text!r} is not an integer in 0-65535") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is outside 0-65535")
-    return value
+def _wait(text: str) -> float:
+    return arguments.seconds(text, 0.0, 600.0, "--wait ")
 
 
 def _netns(text: str) -> str:
@@ -83,17 +78,11 @@ def _listen_address(text: str) -> tuple[str, int]:
         host = host[1:-1]
     elif ":" in host:
         raise argparse.ArgumentTypeError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:9105")
-    return host, _port(port_text)
+    return host, arguments.port(port_text)
 
 
 def _min_interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"--min-interval {text} is negative")
-    return value
+    return arguments.seconds(text, 0.0, what="--min-interval ")
 
 
 def _add_metrics_parsers(commands: argparse._SubParsersAction[OneLineParser]) -> None:
@@ -121,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
                         help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
     parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
-    remote_cli.add_arguments(parser, _port)
+    remote_cli.add_arguments(parser, arguments.port)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     list_cmd = commands.add_parser("list", help="print every listener, sorted by port")
@@ -133,29 +122,31 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 only")
     list_cmd.add_argument("--range", choices=RANGE_CHOICES, dest="port_range",
                           help="one IANA range, or this OS's ephemeral range")
-    remote_cli.add_arguments(list_cmd, _port)
+    remote_cli.add_arguments(list_cmd, arguments.port)
     list_cmd.add_argument("--no-packages", dest="packages", action="store_false",
                           help="skip naming each executable's package and checking its checksum (faster; "
                                "exe-modified cannot be told then, and the output says so)")
 
     who = commands.add_parser("who", help="who listens on PORT: exe, cmdline, user, parents, start time")
     _shared_options(who, top=False)
-    who.add_argument("port", type=_port, metavar="PORT")
+    who.add_argument("port", type=arguments.port, metavar="PORT")
     who.add_argument("--json", action="store_true", help="JSON instead of text")
-    remote_cli.add_arguments(who, _port)
+    remote_cli.add_arguments(who, arguments.port)
 
     check = commands.add_parser("check", help="exit 0 if every listener is expected and unflagged, 1 if not")
     _shared_options(check, top=False)
     check.add_argument("--json", action="store_true", help="JSON instead of text")
-    remote_cli.add_arguments(check, _port)
+    remote_cli.add_arguments(check, arguments.port)
 
     stream = commands.add_parser("stream", help="machine mode for --host: one judged scan per line, flushed")
     _shared_options(stream, top=False)
     stream.add_argument("--jsonl", action="store_true", required=True, help="JSON lines (the portwatch.remote.wire format)")
     stream.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS", help="between scans")
     stream.add_argument("--count", type=int, default=0, metavar="N", help="stop after N scans (default: never)")
-    stream.add_argument("--details-port", type=_port, metavar="PORT",
+    stream.add_argument("--details-port", type=arguments.port, metavar="PORT",
                         help="also send the process details of PORT's owners (for `who --host`)")
+
+    stop_command.add_parser(commands, arguments.port, _wait, lambda parser: _shared_options(parser, top=False))
 
     baseline = commands.add_parser("baseline", help="manage the allowlist of expected listeners")
     actions = baseline.add_subparsers(dest="baseline_command", metavar="ACTION", required=True,
@@ -193,14 +184,14 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
     be read is an error (BaselineError, for `check`); otherwise the listing goes on without it and says why.
     Owners carry their package (and exe-modified is judged) unless `list --no-packages` said otherwise."""
     from portwatch.baseline import BaselineError
-    from portwatch.judge import find_baseline, judge_now
+    from portwatch.judge import find_baseline, judge
 
     try:
         baseline, note = find_baseline(args.baseline)
     except BaselineError as error:
         if strict:
             raise
-        baseline, note = None, f"baseline not used: {error}"
+        baseline, note = None, f"baseline not used: {safe(str(error), 400)}"
     packages = getattr(args, "packages", True) or (baseline is not None and baseline.needs_packages)
     notes = [note] if note else []
     if not packages:
@@ -208,11 +199,22 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
     from portwatch import netns_scope
 
     choice = getattr(args, "netns", None)
-    collector = get_collector(args.collector, netns_scope.collector_scope(choice), packages=packages)
-    judged = judge_now(collector, baseline, tuple(notes))
+    judged = judge(_scan(args.collector, packages, netns_scope.collector_scope(choice)), baseline, tuple(notes))
     line = netns_scope.scope_line(judged.scan, choice)  # raises NetnsChoiceError for an unknown NAME
     judged = judged.only(netns_scope.keep(choice, judged.scan))
     return dataclasses.replace(judged, notes=(*judged.notes, line)) if line else judged
+
+
+def _scan(collector: str, packages: bool = True, netns: str = "auto") -> Scan:
+    """One scan; ScanFailed (one line) when the OS would not say which sockets exist."""
+    try:
+        return get_collector(collector, netns, packages=packages).scan()
+    except Exception as error:  # whatever the collector hit, the answer is "unknown", not a traceback
+        if isinstance(error, OSError) and error.strerror:
+            reason = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+        else:
+            reason = f"{type(error).__name__}: {error}"
+        raise ScanFailed(f"the scan failed ({collector} collector): {safe(reason, 400)}") from None
 
 
 def _dump_json(document: object) -> None:
@@ -265,7 +267,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         judged = _judged(args, strict=True)
     except BaselineError as error:
-        print(f"portwatch: {error}", file=sys.stderr)
+        print(f"portwatch: {safe(str(error), 400)}", file=sys.stderr)
         return EXIT_USAGE
     result = check.evaluate(judged)
     if args.json:
@@ -279,15 +281,13 @@ def run_check(args: argparse.Namespace) -> int:
 def run_baseline(args: argparse.Namespace) -> int:
     from portwatch import baseline_file
     from portwatch.baseline import BaselineError
-    from portwatch.judge import judge_now
-    from portwatch.text import safe
+    from portwatch.judge import judge
 
-    # flags tell client sockets (nothing to approve) apart; packages are recorded with each entry
-    judged = judge_now(get_collector(args.collector, packages=True))
+    judged = judge(_scan(args.collector))  # flags tell client sockets apart; packages are recorded too
     try:
         saved = baseline_file.save(judged.listeners, args.path or args.baseline, merge=args.merge, force=args.force)
     except BaselineError as error:
-        print(f"portwatch: {error}", file=sys.stderr)
+        print(f"portwatch: {safe(str(error), 400)}", file=sys.stderr)
         return EXIT_USAGE
     notes = [f"portwatch: {saved.added} entr{'y' if saved.added == 1 else 'ies'} written to {safe(saved.path)}"]
     if saved.backup:
@@ -305,6 +305,10 @@ def run_stream(args: argparse.Namespace) -> int:
     return stream.run(args)
 
 
+def run_stop(args: argparse.Namespace) -> int:
+    return stop_command.run_stop(args, _judged(args, strict=False).listeners)
+
+
 def run_tui(args: argparse.Namespace) -> int:
     if remote_cli.option(args, "hosts"):
         return _run_remote_tui(args)
@@ -312,7 +316,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
 
     if args.baseline is not None and not args.baseline.exists():  # as `check`: an explicit file must exist
-        print(f"portwatch: no baseline at {args.baseline}: `portwatch baseline save {args.baseline}` "
+        print(f"portwatch: no baseline at {safe(args.baseline)}: `portwatch baseline save {safe(args.baseline)}` "
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
@@ -376,17 +380,33 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command is None:
+        return run_tui(args)
+    with streams.tolerant():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
-                "metrics": run_metrics, "serve": run_serve, "stream": run_stream, None: run_tui}
+                "metrics": run_metrics, "serve": run_serve, "stream": run_stream, "stop": run_stop, None: run_tui}
     from portwatch.netns_scope import NetnsChoiceError
 
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush
+        return code
     except NetnsChoiceError as error:
         print(f"portwatch: --netns: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ScanFailed as error:
+        print(f"portwatch: {error}", file=sys.stderr)
+        return EXIT_UNKNOWN
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `portwatch list | head`
-        sys.stderr.close()
-        return EXIT_OK
+    except streams.OutputFailed as error:
+        streams.discard_stdout()
+        if error.broken_pipe and args.command != "check":  # `portwatch list | head`: the reader had enough
+            return EXIT_OK
+        # stdout full or closed: the answer was not given. `check` never says 1 ("unexpected found") then.
+        print(f"portwatch: cannot write the output: {safe(str(error))}", file=sys.stderr)
+        return EXIT_UNKNOWN

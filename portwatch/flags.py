@@ -50,6 +50,8 @@ _CODE_FOLLOWS = frozenset({"-c", "-e", "--eval", "-m"})  # what follows is code 
 
 
 def _q(value: object) -> str:
+    """Process-supplied text for a reason, escaped once here: reasons are stored safe, and quoted with ' '
+    rather than !r (repr would escape safe()'s backslashes again: ``\\x1b`` instead of ``\x1b``)."""
     return safe(value, _QUOTE)
 
 
@@ -96,7 +98,7 @@ def name_mismatch(owner: Owner, exe: str | None) -> Flag | None:
     name = _stem(owner.name)
     if any(_derives(name, c, truncated) for c in name_candidates(exe, owner.cmdline)):
         return None
-    return Flag(FlagCode.NAME_MISMATCH, f"pid {owner.pid} calls itself {_q(owner.name)!r} but runs {_q(exe)}: a "
+    return Flag(FlagCode.NAME_MISMATCH, f"pid {owner.pid} calls itself '{_q(owner.name)}' but runs {_q(exe)}: a "
                                  "process named after another program may be hiding; check what that file is")
 
 

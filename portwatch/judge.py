@@ -9,12 +9,13 @@ scan nobody judged, and the same listener carries the same flags everywhere.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from portwatch.baseline import Baseline, load
-from portwatch.baseline_file import default_path
+from portwatch.baseline_file import default_path, invoking_user
 from portwatch.collect import Collector
 from portwatch.flags import Flagger, alarming
 from portwatch.model import EphemeralRange, Listener, Scan
@@ -81,10 +82,10 @@ def find_baseline(path: Path | None) -> tuple[Baseline | None, str | None]:
     if path is not None:
         return load(path), None
     default = default_path()
-    if not default.exists():
+    if not os.path.lexists(default):  # a dangling symlink is an error to report, not "no baseline yet"
         return None, (f"no baseline at {safe(default)}: only suspicion flags were checked; "
                       "`portwatch baseline save` records what listens now as expected")
-    return load(default), None
+    return load(default, invoking_user()), None  # under sudo: only what the user behind it may read
 
 
 def judge(scan: Scan, baseline: Baseline | None = None, notes: tuple[str, ...] = ()) -> JudgedScan:

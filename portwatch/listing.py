@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from portwatch.judge import JudgedScan
 from portwatch.model import Listener, Netns, Owner, OwnerStatus, PackageFacts, PortRange, ProcessDetails, ProcessState
-from portwatch.text import age, bracket, safe, safe_join
+from portwatch.text import age, bracket, cells, pad, safe, safe_join
 
 #: ANSI SGR colour per IANA range; the TUI takes its colours from portwatch.tcss instead.
 _RANGE_SGR = {PortRange.WELL_KNOWN: "36", PortRange.REGISTERED: "32", PortRange.DYNAMIC: "33"}
@@ -65,11 +65,12 @@ def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None =
     if hosts is not None:
         rows = [(host, *row) for host, row in zip(hosts, rows, strict=True)]
     port_column = columns.index("PORT")
-    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(columns)]
+    # Widths in terminal cells, not characters: a CJK or emoji name takes two cells a character.
+    widths = [max([len(col)] + [cells(row[i]) for row in rows]) for i, col in enumerate(columns)]
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.rjust(w) if i == port_column else cell.ljust(w)
-                         for i, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(pad(cell, w, right=i == port_column)
+                         for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
 
     out = [f"\x1b[1m{line(columns)}\x1b[0m" if colour else line(columns)]
     for entry, row in zip(listeners, rows, strict=True):
@@ -245,5 +246,6 @@ def who_json(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[dic
             for entry in judged.listeners]
 
 
-def print_lines(lines: Sequence[str], stream: IO[str] = sys.stdout) -> None:
-    stream.write("\n".join(lines) + "\n")
+def print_lines(lines: Sequence[str], stream: IO[str] | None = None) -> None:
+    """Lines to ``stream``, stdout by default (looked up at the call: the CLI may have wrapped it)."""
+    (stream or sys.stdout).write("\n".join(lines) + "\n")

@@ -6,6 +6,10 @@ dropped silently but shown as visible escapes, so the user sees that something o
 
 - C0 controls, DEL and C1 controls (ESC sequences, OSC 52 clipboard writes, terminal resets),
 - Unicode bidirectional overrides and isolates (the "Trojan Source" trick: text that reads backwards),
+- invisible characters, which make ``ss\u200bhd`` look like ``sshd``: every format character (category Cf:
+  zero-width space/joiners, word joiner, invisible operators, BOM, soft hyphen, tag characters) and the
+  invisible ones Python calls printable (variation selectors, the combining grapheme joiner, Hangul
+  fillers, Khmer inherent vowels, Mongolian free variation selectors),
 - line and paragraph separators,
 - lone surrogates, which is how Python carries bytes that were not valid UTF-8 (shown as the byte).
 
@@ -15,6 +19,8 @@ Markup is a separate danger: widgets must receive the result as ``rich.text.Text
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,7 +42,31 @@ def _build_table() -> dict[int, str]:
     return table
 
 
-_TABLE = _build_table()
+class _Escapes(dict[int, str]):
+    """The table, completed on first sight of a format character (Cf, about 170 code points): every one is
+    escaped, without listing the whole of Unicode at import. Others are not kept (the table stays small)."""
+
+    def __missing__(self, cp: int) -> str:
+        char = chr(cp)
+        if unicodedata.category(char) != "Cf":
+            return char
+        self[cp] = value = _escape(cp)
+        return value
+
+
+def _escape(cp: int) -> str:
+    return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+
+#: Invisible characters that str.isprintable() accepts (category Mn/Lo): the fast path must look for them.
+_PRINTABLE_INVISIBLE = (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810), 0x3164,
+                        *range(0xFE00, 0xFE10), 0xFFA0, *range(0xE0100, 0xE01F0))
+_HAS_INVISIBLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
+
+_TABLE = _Escapes(_build_table())
+_TABLE.update({cp: _escape(cp) for cp in (*_PRINTABLE_INVISIBLE, *range(0xE0000, 0xE0080))})
 
 #: Longest string shown anywhere by default; beyond it a note says how much was cut.
 DEFAULT_LIMIT = 4096
@@ -55,11 +85,33 @@ def safe(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
     if limit is not None and len(text) > limit:
         cut = len(text) - limit
         text = text[:limit]
-    if not text.isprintable():  # every escaped code point is non-printable, so this is a sound fast path
+    # Every escaped code point is non-printable except the few in _PRINTABLE_INVISIBLE: a sound fast path.
+    if not text.isprintable() or (not text.isascii() and _HAS_INVISIBLE.search(text)):
         text = text.translate(_TABLE)
     if cut:
         text += f"… (+{cut} characters)"
     return text
+
+
+def cells(text: str) -> int:
+    """How many terminal cells ``text`` takes: wide (CJK, most emoji) 2, combining marks 0, the rest 1.
+
+    For text that went through :func:`safe` (no controls, no invisible characters left).
+    """
+    if text.isascii():
+        return len(text)
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` cells (str.ljust counts characters, not cells)."""
+    fill = " " * max(0, width - cells(text))
+    return fill + text if right else text + fill
 
 
 def safe_join(parts: tuple[str, ...] | list[str], limit: int | None = DEFAULT_LIMIT) -> str:

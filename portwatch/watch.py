@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from portwatch.baseline import Baseline, BaselineError, Match, load
-from portwatch.baseline_file import approve, default_path
+from portwatch.baseline_file import approve, default_path, invoking_user
 from portwatch.changes import ChangeFeed, Changes
 from portwatch.collect import Collector
 from portwatch.events import Event, EventKind, EventLog
@@ -123,7 +123,7 @@ class Watcher:
                 return (f"baseline {safe(path)} was removed: flags no longer say what is expected", False) \
                     if had else (None, False)
             try:
-                self.baseline = load(path)
+                self.baseline = load(path, None if self._explicit else invoking_user())
             except BaselineError as error:
                 keep = "" if first or self.baseline is None else " (keeping the baseline read before)"
                 return f"{safe(str(error), 400)}{keep}", True

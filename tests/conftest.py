@@ -14,6 +14,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.support", "tests.unprivileged")  # their asserts explain failures too
 
+from tests.stop_support import stop_children  # noqa: E402, F401 (the stop tests' fixture)
 from tests.support import (  # noqa: E402 (after the rewrite registration)
     CHILD_SCRIPT,
     HOSTILE_ARGS,

@@ -1,14 +1,15 @@
 """Every read of the OS. Outside this package, only these factories and records are used:
 :func:`get_collector` picks the best socket reader for this platform, :func:`get_inspector` reads process
 details for the panel and `who`; for another host, :func:`get_ssh_transport` runs commands there through the
-system ssh client and :func:`get_fallback_collector` reads a host that has no portwatch (ss and /proc)."""
+system ssh client and :func:`get_fallback_collector` reads a host that has no portwatch (ss and /proc);
+:func:`get_signaller` reads a stop's facts and sends its signal."""
 
 from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING
 
-from portwatch.collect.base import Collector, Inspector, RawSocket, build_scan
+from portwatch.collect.base import Collector, Inspector, RawSocket, Signaller, build_scan
 from portwatch.collect.ssh import (
     REFUSED,
     Ran,
@@ -31,6 +32,7 @@ __all__ = [
     "Ran",
     "RawSocket",
     "RemoteReadError",
+    "Signaller",
     "SshError",
     "SshProblem",
     "SshTarget",
@@ -40,6 +42,7 @@ __all__ = [
     "get_collector",
     "get_fallback_collector",
     "get_inspector",
+    "get_signaller",
     "get_ssh_transport",
 ]
 
@@ -86,3 +89,10 @@ def get_fallback_collector(transport: SshTransport) -> FallbackCollector:
     from portwatch.collect.remote_fallback import FallbackCollector
 
     return FallbackCollector(transport)
+
+
+def get_signaller() -> Signaller:
+    """Stop facts and signals: /proc and pidfds on Linux, psutil's scan-time process objects elsewhere."""
+    from portwatch.collect.signals import ProcSignaller
+
+    return ProcSignaller()

@@ -25,6 +25,7 @@ from portwatch.model import (
     Proto,
     Scan,
 )
+from portwatch.stop_facts import Holder, SendResult, StopRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,18 @@ class Inspector(Protocol):
     """Reads one process's details for the panel and `who`; a process that vanished is a state, not an error."""
 
     def inspect(self, pid: int) -> ProcessDetails: ...
+
+
+class Signaller(Protocol):
+    """Reads the facts a stop is planned from, and signals only the process those facts name."""
+
+    def request(self, listener: Listener) -> StopRequest: ...
+
+    def send(self, holder: Holder, listener: Listener, signum: int, use_pidfd: bool | None = None) -> SendResult: ...
+
+    def run(self, argv: tuple[str, ...], timeout: float = 90.0) -> tuple[int, str]:
+        """A service manager's stop command: (exit code, its last line of output)."""
+        ...
 
 
 class Collector(Protocol):

@@ -128,7 +128,12 @@ class LinuxCollector:
                 except OSError as error:
                     problems.append(f"{proto.value}/{family.value}: {error.strerror or error}")
                     self._close_host()  # a half-read dump leaves replies behind: start afresh
-            sockets.extend(procnet.listeners(proto, family))
+            try:
+                sockets.extend(procnet.listeners(proto, family))
+            except OSError as error:  # neither source: the scan fails, saying why each one did
+                refused = f"netlink sock_diag refused ({'; '.join(problems)}), and " if problems else ""
+                raise OSError(error.errno, f"{refused}{error.filename or 'procfs'}: {error.strerror or error}"
+                              ) from error
             sources.add("procfs")
         source = "+".join(sorted(sources))
         if not problems:

@@ -3,10 +3,37 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
+from typing import Any
 
 from portwatch.model import Owner
 
 _OWNER_ATTRS = ["name", "username", "exe", "cmdline", "create_time"]
+#: The psutil.Process objects the scans named owners from, by (pid, create time), newest last: a stop signals
+#: through the object the scan made (its signal methods check that the pid still is that process), never
+#: through a Process(pid) built at the moment of killing.
+_HANDLES: OrderedDict[tuple[int, float], Any] = OrderedDict()
+_HANDLES_LOCK = threading.Lock()
+_KEEP_HANDLES = 4096
+
+
+def _remember(proc: Any, started: float | None) -> None:
+    if started is None:
+        return
+    with _HANDLES_LOCK:
+        _HANDLES[(proc.pid, started)] = proc
+        _HANDLES.move_to_end((proc.pid, started))
+        while len(_HANDLES) > _KEEP_HANDLES:
+            _HANDLES.popitem(last=False)
+
+
+def scan_process(pid: int, started: float | None) -> Any | None:
+    """The psutil.Process a scan made for this owner, or None (another collector, or long forgotten)."""
+    if started is None:
+        return None
+    with _HANDLES_LOCK:
+        return _HANDLES.get((pid, started))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -39,6 +66,7 @@ def read_owner(pid: int) -> Owner | None:
         return None
     except psutil.AccessDenied:
         return Owner(pid=pid, name="")
+    _remember(proc, info["create_time"])
     return Owner(
         pid=pid,
         name=info["name"] or "",

@@ -20,10 +20,14 @@ save`, the TUI's scan worker and ``list --packages`` (see collect.get_collector)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
+
 import dataclasses
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from portwatch.collect.digests import FileDigests
@@ -139,6 +143,8 @@ class RpmDatabase:
         self._verified: dict[tuple[str, int, int], bool | None] = {}
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        import subprocess  # here: only an rpm host runs it, and `portwatch list` starts without it
+
         assert self.tool is not None
         return subprocess.run([self.tool, *args], capture_output=True, text=True, timeout=20, check=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -13,6 +14,7 @@ from typing import Any
 
 import psutil
 
+from portwatch.collect import procfs
 from portwatch.collect.digests import FileDigests
 from portwatch.collect.inodes import socket_links
 from portwatch.collect.procfs import strip_deleted
@@ -26,6 +28,7 @@ _MAX_PARENTS = 64  # a parent chain longer than this is a loop or a lie
 SOCKETS_MAX_AGE = 10.0
 #: Processes kept between calls (for CPU % and the socket cache); the oldest go first beyond this.
 KEEP_PROCESSES = 64
+_LINUX = sys.platform.startswith("linux")
 
 
 def exe_deleted(pid: int, exe: str | None) -> bool:
@@ -154,6 +157,11 @@ class ProcessInspector:
             cpu = proc.cpu_percent(None)
             count_fds = getattr(proc, "num_fds", None) or getattr(proc, "num_handles", None)  # POSIX / Windows
             fds = attempt(count_fds, "open files") if count_fds else None
+        if _LINUX and info["cmdline"] is not None:
+            # psutil reads /proc/PID/cmdline in text mode, where universal newlines turn a "\r" into "\n":
+            # read the bytes, as the collector does, so the panel and `who` show what the process holds.
+            with contextlib.suppress(OSError):
+                info["cmdline"] = list(procfs.cmdline(proc.pid))
         denied += [attr for attr in ("exe", "cmdline", "cwd") if info[attr] is None]
         sockets = self._sockets_of(proc, fds, attempt)
         memory = info["memory_info"]

@@ -56,9 +56,12 @@ def parse_table(text: str, proto: Proto, family: Family) -> list[RawSocket]:
 
 
 def listeners(proto: Proto, family: Family, proc_net: Path = PROC_NET) -> list[RawSocket]:
-    """Listening sockets from one table; none when the table is absent (e.g. IPv6 disabled)."""
+    """Listening sockets from one table; none when an IPv6 table is absent (IPv6 disabled). An IPv4 table or
+    /proc/net itself missing (a /proc not mounted, or hidden) is an OSError: "no sockets" would be a lie."""
     try:
         text = (proc_net / _FILES[proto, family]).read_text()
     except FileNotFoundError:
-        return []
+        if family is Family.IPV6 and (proc_net / _FILES[proto, Family.IPV4]).exists():
+            return []
+        raise
     return parse_table(text, proto, family)

@@ -35,6 +35,7 @@ from portwatch.model import (
     Proto,
     Scan,
 )
+from portwatch.occupants import ContainerRef, PackageFacts, PodRef, UnitRef
 from portwatch.text import safe
 
 #: Bump when a reader of the old format would misread the new one (not for added fields: readers ignore them).
@@ -162,6 +163,28 @@ def _facts(record: Any) -> ExeFacts:
     )
 
 
+def _occupants(record: Any) -> dict[str, Any]:
+    """The owner's unit, container, pod and package as the host named them (each may be absent)."""
+    found: dict[str, Any] = {}
+    unit = _get(record, "unit", dict, True)
+    if unit is not None:
+        found["unit"] = UnitRef(_get(unit, "name", str), _get(unit, "kind", str), _get(unit, "user_uid", int, True))
+    container = _get(record, "container", dict, True)
+    if container is not None:
+        found["container"] = ContainerRef(_get(container, "runtime", str), _get(container, "id", str),
+                                          _get(container, "name", str, True), _get(container, "image", str, True))
+    pod = _get(record, "pod", dict, True)
+    if pod is not None:
+        found["pod"] = PodRef(_get(pod, "uid", str), _get(pod, "namespace", str, True), _get(pod, "name", str, True))
+    package = _get(record, "package", dict, True)
+    if package is not None:
+        verified = package.get("verified")
+        found["package"] = PackageFacts(_get(package, "manager", str, True), _get(package, "name", str, True),
+                                        verified if isinstance(verified, bool) else None,
+                                        _get(package, "note", str, True))
+    return found
+
+
 def _owner(record: Any, facts: ExeFacts) -> Owner:
     number = (int, float)
     return Owner(
@@ -172,6 +195,7 @@ def _owner(record: Any, facts: ExeFacts) -> Owner:
         exe=_get(record, "exe", str, True),
         cmdline=_str_list(record, "cmdline"),
         create_time=_get(record, "create_time", number, True),
+        **_occupants(record),
     )
 
 
@@ -203,6 +227,7 @@ def _listener(record: Any) -> Listener:
         owners=tuple(_owner(o, f) for o, f in zip(owners, facts, strict=True)),
         owner_status=_enum(record, "owner_status", OwnerStatus),
         socket_user=_get(record, "socket_user", str, True),
+        owner_reason=_get(record, "owner_reason", str, True),
         inodes=tuple(i for i in inodes if isinstance(i, int)),
         dual_stack=dual if isinstance(dual, bool) else None,
         autobound=autobound if isinstance(autobound, bool) else None,

@@ -30,9 +30,10 @@ from portwatch.collect import Collector, Inspector, get_inspector
 from portwatch.events import Event
 from portwatch.judge import Judge
 from portwatch.model import Listener, ListenerKey, Scan
+from portwatch.stop import Stopper
 from portwatch.text import safe
+from portwatch.tui.act_keys import ActKeys
 from portwatch.tui.alerts import Alerts
-from portwatch.tui.bindings import ViewKeys
 from portwatch.tui.executor import DaemonExecutor
 from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
 from portwatch.tui.table.listener_table import ListenerTable
@@ -46,7 +47,7 @@ from portwatch.watch import MIN_INTERVAL, Watcher
 SLOW_SCAN = 0.75
 
 
-class PortwatchApp(ViewKeys):
+class PortwatchApp(ActKeys):
     """What is listening on this machine, and should it be?"""
 
     CSS_PATH = "portwatch.tcss"
@@ -55,17 +56,19 @@ class PortwatchApp(ViewKeys):
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
                  baseline_path: Path | None = None, bell: bool = False, judge: Judge | None = None,
-                 host: str | None = None, netns: str | None = None) -> None:
+                 host: str | None = None, stopper: Stopper | None = None, netns: str | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
         ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
         ``judge``: how scans are judged (a remote host's arrive judged); ``host``: the remote host the
-        collector reads (`--host`), named in the header. ``netns``: --netns NAME|INODE, the namespace to show
-        first (`n` moves on from it)."""
+        collector reads (`--host`), named in the header. ``stopper``: carries out the stop key's choices (its
+        own collector checks the listener went). ``netns``: --netns NAME|INODE, the namespace to show first (`n`
+        moves on from it)."""
         super().__init__()
         self.host = host
         self._netns_choice = netns if netns not in (None, "all", "host") else None
         self.collector = collector
         self.watcher = Watcher(collector, baseline_path, judge=judge)
+        self.stopper = stopper or Stopper()
         self.alerts = Alerts(self, bell)
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from portwatch.model import ListenerKey, ProcessDetails, Scan
+from portwatch.stop_plan import StopRequest
 from portwatch.watch import Approval, Polled
 
 
@@ -46,3 +47,10 @@ class Approved(Message):
     """The approve key's write finished (or was refused): say so, and refresh so the flag goes."""
 
     approval: Approval
+
+
+@dataclass
+class StopPlanned(Message):
+    """The facts for a stop were read (the stop key's worker): open the dialog on them."""
+
+    request: StopRequest

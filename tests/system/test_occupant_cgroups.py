@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.system.occupant_support import PlacedCgroup, portwatch, random_hex, who_json
 
 from portwatch.collect.attribution import Attribution
 from portwatch.collect.cgroups import Occupants, PodDirectory, RuntimeState
 from portwatch.collect.linux import LinuxCollector
 from portwatch.model import ContainerRef, Listener, Owner, PodRef, UnitRef
 from tests.support import Child
+from tests.system.occupant_support import PlacedCgroup, portwatch, random_hex, who_json
 
 Spawn = Callable[..., Child]
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.system.occupant_support import REPO, free_port, need, random_hex, stop, wait_listening, who_json
 
 from portwatch.collect.attribution import Attribution
 from portwatch.collect.linux import LinuxCollector
@@ -24,6 +23,7 @@ from portwatch.collect.unowned import UnownedExplainer
 from portwatch.judge import judge
 from portwatch.model import FlagCode, Listener
 from tests.support import Child
+from tests.system.occupant_support import REPO, free_port, need, random_hex, stop, wait_listening, who_json
 
 PODMAN_LIMITS = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 

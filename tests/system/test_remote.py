@@ -89,6 +89,11 @@ def test_fallback_without_a_remote_portwatch_lists_the_planted_listener(sshd: Ss
     assert remote.returncode == 0, remote.stderr
     theirs = record_for(json.loads(remote.stdout), planted.port)
     ours = record_for(json.loads(local.stdout), planted.port)
+    # The fallback reads no cgroup and no package database over ssh: it cannot name unit, container, pod or
+    # package, and says nothing rather than guess. Everything else is what the local collector reads.
+    for owner in ours["owners"]:
+        for field in ("unit", "container", "pod", "package"):
+            owner[field] = None
     assert {k: theirs[k] for k in ("address", "pids", "process", "user", "owners", "exposure", "range")} == {
         k: ours[k] for k in ("address", "pids", "process", "user", "owners", "exposure", "range")
     }

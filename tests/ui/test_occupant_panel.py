@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from rich.style import Style
 from textual.widgets import Static
-from tests.ui.ui_helpers import wait_for
 
 from portwatch.changes import ChangeFeed
 from portwatch.collect import get_collector
@@ -34,6 +33,7 @@ from portwatch.tui.table.rows import COLUMN_KEYS, RowTracker
 from portwatch.tui.table.table_model import TableModel
 from tests.support import Child
 from tests.system.occupant_support import PlacedCgroup
+from tests.ui.ui_helpers import wait_for
 
 
 @pytest.fixture

@@ -27,6 +27,11 @@ HELP = """\
   o               next owner process, when several share a socket
   a               approve: add the highlighted listener to the baseline file. No confirmation:
                   it only adds an entry (the old file is kept as .bak; delete the entry to undo)
+  k, F9           stop the highlighted listener's process: a dialog names the target (a pre-fork
+                  server's master), its exe, user, unit or container, and each choice's command;
+                  Cancel is focused (Enter cancels). The process is re-checked before the signal
+  c / C           copy the row / the owner's full command line (OSC 52; tmux: set-clipboard on)
+  x               export the rows shown (filter and sort applied) as CSV or JSON
   e               events: every listener opened / closed / re-owned since start, how long it lived
   space           pause / resume refreshing
   ctrl+r, F5      refresh now
