@@ -21,9 +21,7 @@ from tests.ui.test_pty import read_until, start, stop
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
 SCRIPT = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {ui_dir!r})
-    from fixed_data import FixedCollector, FixedInspector, sample_scan
+    from tests.ui.fixed_data import FixedCollector, FixedInspector, sample_scan
     from portwatch.tui.app import PortwatchApp
 
     app = PortwatchApp(collector=FixedCollector(sample_scan(hostile=True)), interval=0.5, inspector=FixedInspector())

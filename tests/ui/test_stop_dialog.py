@@ -14,11 +14,12 @@ from portwatch.collect import get_collector
 from portwatch.model import ListenerKey
 from portwatch.stop import Stopper
 from portwatch.stop_plan import Result
+from portwatch.text import safe
 from portwatch.tui.app import PortwatchApp
 from portwatch.tui.table.rows import RowState
 from portwatch.tui.widgets.stop_dialog import StopDialog
 from tests.stop_support import ended, start_ignoring, start_plain, start_prefork
-from tests.support import Child
+from tests.support import HOSTILE_NAME, Child
 from tests.ui.ui_helpers import wait_for
 
 Children = Callable[[Callable[[], Child]], Child]
@@ -157,15 +158,15 @@ async def test_pid_reuse_race_signals_nothing_and_shows_why(stop_children: Child
     assert second.proc.poll() is None
 
 
-async def test_hostile_names_in_the_dialog_are_shown_literally(hostile_child: Child) -> None:
+async def test_hostile_names_in_the_dialog_are_shown_literally(hostile: Child) -> None:
     app = live_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        dialog = await open_dialog(app, pilot, hostile_child.port)
+        dialog = await open_dialog(app, pilot, hostile.port)
         plan = str(dialog.query_one("#stop-plan", Static).content)
-        assert "[/]\\x1b]52;c;x\\x07" in plan and "\x1b" not in plan
+        assert safe(HOSTILE_NAME) in plan and "\x1b" not in plan and "\x07" not in plan
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, StopDialog))
-    assert hostile_child.proc.poll() is None
+    assert hostile.proc.poll() is None
 
 
 async def test_palette_offers_stop_copy_and_export() -> None:
