@@ -162,6 +162,9 @@ class Column:
     #: Takes no room (label included) until some shown row has something in it: on a host without units or
     #: containers the Unit/Container column would only push the other columns off an 80-160 column screen.
     collapses: bool = False
+    #: A collapsed column that also gives up its padding (the Namespace column: on a host-only machine the
+    #: table keeps exactly the layout it had before namespaces were shown).
+    vanishes: bool = False
 
 
 def occupant(listener: Listener) -> str | None:
@@ -196,7 +199,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("user", "User", lambda entry: (entry.user is None, entry.user or "")),
     Column("occupant", "Unit/Container", lambda entry: (occupant(entry) is None, occupant(entry) or ""),
            collapses=True),
-    Column("netns", "Namespace", lambda entry: (not entry.netns.is_host, entry.netns.label), collapses=True),
+    Column("netns", "Namespace", lambda entry: (not entry.netns.is_host, entry.netns.label), collapses=True,
+           vanishes=True),
     Column("range", "Range", lambda entry: list(PortRange).index(entry.port_range)),
     Column("ephemeral", "Eph", lambda entry: not entry.os_ephemeral),
     Column("service", "Service", lambda entry: (entry.service is None, entry.service or "")),

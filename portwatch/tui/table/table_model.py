@@ -77,7 +77,7 @@ class TableModel:
     def width(self) -> int:
         """The table's width in cells, padding included."""
         return sum(width + 2 * PAD for width, column in zip(self.widths, COLUMNS, strict=True)
-                   if width or not column.collapses)
+                   if width or not column.vanishes)
 
     def index_of(self, key: ListenerKey) -> int:
         if self._index is None:
@@ -88,7 +88,7 @@ class TableModel:
         """Where a column starts, in cells from the table's left edge."""
         at = COLUMN_KEYS.index(column_key)
         return sum(width + 2 * PAD for width, column in zip(self.widths[:at], COLUMNS[:at], strict=True)
-                   if width or not column.collapses)
+                   if width or not column.vanishes)
 
     def header_cells(self) -> tuple[Cell, ...]:
         """The column labels, the sorted one marked with its direction."""
