@@ -79,6 +79,17 @@ class Collector(Protocol):
     def scan(self) -> Scan: ...
 
 
+#: What a cheap look at the sockets returns: equal values mean nothing opened or closed in between.
+Fingerprint = frozenset[tuple[str, int]]
+
+
+def fingerprint_of(collector: Collector) -> Callable[[], Fingerprint] | None:
+    """The collector's cheap socket listing without owners (Linux: the bare netlink dump), or None where
+    the platform has none and only a full scan can tell that something changed."""
+    probe = getattr(collector, "fingerprint", None)
+    return probe if callable(probe) else None
+
+
 def is_privileged() -> bool:
     """Whether this process can see every other process's sockets and details."""
     geteuid = getattr(os, "geteuid", None)
@@ -101,7 +112,7 @@ class Viewer:
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
                autobound: set[tuple[str, int]] | None = None, attribution: Attribution | None = None,
-               viewer: Viewer | None = None, namespaces: tuple[Netns, ...] = (),
+               viewer: Viewer | None = None, partial: bool = False, namespaces: tuple[Netns, ...] = (),
                unseen_namespaces: int | None = None, holders: dict[int, tuple[int, ...]] | None = None,
                memo: ListenerMemo | None = None, ephemeral_by_netns: dict[int, EphemeralRange] | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port, namespace) into one Listener each, name owners, derive
@@ -111,8 +122,9 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
     (address, port) it bound for UDP clients, None where the OS cannot say (a socket's own ``autobound``
     wins: the collector read it in the socket's namespace). ``attribution`` names each owner's unit,
     container, pod (and package, when asked) and says why a socket has no owner we can see. ``viewer``: who
-    read the sockets, when not this process (a remote host's reader, over ssh). ``holders``: socket inode ->
-    pids, for sockets whose own ``pids`` are empty (saves copying every record to attach its owners).
+    read the sockets, when not this process (a remote host's reader, over ssh). ``partial``: these are some of
+    the sockets only (caches of the owners not among them are kept, and so is the memo). ``holders``: socket
+    inode -> pids, for sockets whose own ``pids`` are empty (saves copying every record to attach its owners).
     ``memo``, kept by the caller between scans, hands back last scan's Listener where what it was built from
     (sockets, owners, the owner explanation) is unchanged. ``ephemeral_by_netns``: another namespace's own
     range (by inode) for its listeners' ``os_ephemeral``.
@@ -180,15 +192,16 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
         )
         kept[merge_key] = (signature, listener)
         listeners.append(listener)
-    if memo is not None:
+    if memo is not None and not partial:
         memo.clear()
         memo.update(kept)
     listeners.sort(key=sort_key)
-    resolver.forget_except(live)
-    if exe_inspector is not None:
-        exe_inspector.forget_except(live)
-    if attribution is not None:
-        attribution.forget_except(live)
+    if not partial:  # a partial scan (the sentinel's news) sees only some listeners: keep the others' caches
+        resolver.forget_except(live)
+        if exe_inspector is not None:
+            exe_inspector.forget_except(live)
+        if attribution is not None:
+            attribution.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings, namespaces,
                 unseen_namespaces)
 

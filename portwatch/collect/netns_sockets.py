@@ -128,7 +128,7 @@ class NamespaceSockets:
         sockets: list[RawSocket] = []
         autobound: set[tuple[str, int]] | None = None
         for proto, family in netlink.QUERIES:
-            found = entry.diag.listeners(proto, family, entry.netns)
+            found = entry.diag.listeners(proto, family, netns=entry.netns)
             if proto is Proto.UDP and found:
                 if autobound is None:
                     autobound = entry.diag.autobound()

@@ -36,8 +36,12 @@ class Alerts:
             self.app.notify(polled.baseline_notice, title="Baseline", markup=False,
                             severity="error" if polled.baseline_notice_is_error else "information",
                             timeout=ALERT_TIMEOUT if polled.baseline_notice_is_error else 5)
+        self.announce(polled.alarms)
+
+    def announce(self, alarms: tuple[Listener, ...]) -> None:
+        """Raise what is new among ``alarms`` (from a refresh, or from the sentinel between refreshes)."""
         fresh: list[Listener] = []
-        for listener in polled.alarms:
+        for listener in alarms:
             identity = (listener.key, listener.process_name or "")
             if identity not in self._announced:
                 self._announced.add(identity)
