@@ -207,8 +207,8 @@ def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> 
 
 def looks_like_udp_client(listener: Listener, in_ephemeral: bool) -> bool:
     """The fallback guess where the kernel cannot tell (see module docstring)."""
-    return (listener.proto is Proto.UDP and listener.exposure is Exposure.ALL and in_ephemeral
-            and listener.service is None)
+    return (listener.proto is Proto.UDP and listener.exposure in (Exposure.ALL, Exposure.NAMESPACE)
+            and in_ephemeral and listener.service is None)
 
 
 def place_flags(listener: Listener, approved: bool, client: str | None) -> list[Flag]:
@@ -219,7 +219,9 @@ def place_flags(listener: Listener, approved: bool, client: str | None) -> list[
     elif (listener.port_range is PortRange.DYNAMIC or listener.os_ephemeral) \
             and listener.exposure is not Exposure.LOOPBACK:
         where = "the OS ephemeral range" if listener.os_ephemeral else "IANA's dynamic range"
-        reach = "every interface" if listener.exposure is Exposure.ALL else f"address {_q(listener.address)}"
+        reach = ("every interface" if listener.exposure is Exposure.ALL
+                 else f"every interface of network namespace {_q(listener.netns.label)}"
+                 if listener.exposure is Exposure.NAMESPACE else f"address {_q(listener.address)}")
         flags.append(Flag(FlagCode.DYNAMIC_EXPOSED, f"port {listener.port} is in {where}, meant for clients, yet it "
                                              f"is open on {reach}: give the service a fixed port or bind it to "
                                              "127.0.0.1", informational=approved))

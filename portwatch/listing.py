@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from portwatch.judge import JudgedScan
-from portwatch.model import Listener, Owner, OwnerStatus, PackageFacts, PortRange, ProcessDetails, ProcessState
+from portwatch.model import Listener, Netns, Owner, OwnerStatus, PackageFacts, PortRange, ProcessDetails, ProcessState
 from portwatch.text import age, bracket, cells, pad, safe, safe_join
 
 #: ANSI SGR colour per IANA range; the TUI takes its colours from portwatch.tcss instead.
 _RANGE_SGR = {PortRange.WELL_KNOWN: "36", PortRange.REGISTERED: "32", PortRange.DYNAMIC: "33"}
 RANGE_GLYPH = {PortRange.WELL_KNOWN: "well-known", PortRange.REGISTERED: "registered", PortRange.DYNAMIC: "dynamic"}
-_COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "EXPOSURE")
+_COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "NETNS", "EXPOSURE")
 _NAME_LIMIT = 40
 
 
@@ -58,11 +58,18 @@ def owner_text(listener: Listener) -> tuple[str, str, str]:
     return pids, safe(listener.process_name, _NAME_LIMIT), listener_user(listener)
 
 
+def exposure_text(listener: Listener) -> str:
+    """``all (IPv4 too)``, ``netns``, ``loopback``... with where a published port leads."""
+    text = listener.exposure.value + (" (IPv4 too)" if listener.dual_stack else "")
+    links = "; ".join(safe(link.text, 120) for link in listener.links)
+    return f"{text}; {links}" if links else text
+
+
 def listener_row(listener: Listener) -> tuple[str, ...]:
     pids, process, user = owner_text(listener)
-    return (listener.proto.value, bracket(listener.address), str(listener.port), RANGE_GLYPH[listener.port_range],
-            "eph" if listener.os_ephemeral else "", listener.service or "", pids, process, user,
-            listener.exposure.value + (" (IPv4 too)" if listener.dual_stack else ""))
+    return (listener.proto.value, safe(bracket(listener.address), 64), str(listener.port),
+            RANGE_GLYPH[listener.port_range], "eph" if listener.os_ephemeral else "", listener.service or "", pids,
+            process, user, safe(listener.netns.label, _NAME_LIMIT), exposure_text(listener))
 
 
 def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None = None) -> str:
@@ -122,7 +129,16 @@ def listener_json(listener: Listener) -> dict[str, Any]:
         "owners": [owner_json(o) for o in listener.owners],
         "flags": [{"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
                   for flag in listener.flags],
+        "netns": netns_json(listener.netns),
+        "device": listener.device,
+        "published": [{"direction": link.direction.value, "netns": netns_json(link.netns), "address": link.address,
+                       "port": link.port, "via": link.via, "container": link.container, "text": link.text}
+                      for link in listener.links],
     }
+
+
+def netns_json(netns: Netns) -> dict[str, Any]:
+    return {"inode": netns.inode, "kind": netns.kind.value, "name": netns.name}
 
 
 def owner_json(owner: Owner) -> dict[str, Any]:
@@ -232,9 +248,12 @@ def who_lines(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[st
         _, process, user = owner_text(entry)
         service = f" ({safe(entry.service)})" if entry.service else ""
         exposure = entry.exposure.value + (" (IPv4 too)" if entry.dual_stack else "")
+        netns = "" if entry.netns.is_host else f"  netns: {safe(entry.netns.label, 80)} ({entry.netns.kind.value}, " \
+            f"inode {entry.netns.inode})"
         lines.append(f"{safe(entry.key.text)}{service}  {entry.port_range.value}"
                      f"{', OS ephemeral' if entry.os_ephemeral else ''}  exposure: {exposure}  "
-                     f"owner: {process} {user}".rstrip())
+                     f"owner: {process} {user}".rstrip() + netns)
+        lines.extend(f"  {safe(link.text, 200)} (via {link.via})" for link in entry.links)
         lines.extend(flag_lines(entry))
         for owner in entry.owners:
             lines.extend(process_lines(details[owner.pid]))

@@ -31,6 +31,7 @@ ROW_CLASSES = {
 #: Each cell's segments carry their column: equal styles in neighbouring cells would otherwise merge into one
 #: run, and an SVG export (screenshots, snapshots) draws a long run of spaces less faithfully than one per cell.
 COLUMN_META = tuple(Style.from_meta({"column": index}) for index in range(len(COLUMNS)))
+VANISHES = tuple(column.vanishes for column in COLUMNS)
 
 
 def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Style, over: Style | None) -> Strip:
@@ -39,7 +40,9 @@ def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Styl
     row_style = base + cells[1].style  # the state cell carries the row's style alone
     if over is not None:
         row_style += over
-    for cell, column_width, meta in zip(cells, widths, COLUMN_META, strict=True):
+    for cell, column_width, meta, vanishes in zip(cells, widths, COLUMN_META, VANISHES, strict=True):
+        if vanishes and not column_width:
+            continue  # a vanishing column nothing fills takes no room at all
         pad_style = row_style + meta
         if cell.plain:
             style = base + cell.style + meta

@@ -71,6 +71,10 @@ def socket_line(listener: Listener) -> Content:
         parts.append(" (IPv4 too)")
     if listener.service:
         parts += ["  service: ", plain(listener.service, 32)]
+    if not listener.netns.is_host:
+        parts += ["  netns: ", plain(listener.netns.label, 40), f" ({listener.netns.kind.value})"]
+    for link in listener.links:
+        parts += ["\n", plain(link.text, 120), f" (via {link.via})"]
     return Content.assemble(*parts)
 
 
