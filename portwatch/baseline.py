@@ -9,7 +9,7 @@ Example ``baseline.toml``::
     port = 22                  # or a range: "8000-8100"
     exe = "/usr/sbin/sshd"     # or name = "sshd"
     user = "root"
-    exposure = "all"           # loopback | specific | all
+    exposure = "all"           # loopback | specific | all | netns (every interface of a non-host namespace)
     unit = "ssh.service"       # the systemd unit; or container = "web-1" (its name or image)
     package = "openssh-server" # the package that installed the executable
     netns = "host"             # host | container | pod | named | other
@@ -151,7 +151,7 @@ def _entry(table: object, index: int, start: int | None, lines: list[str], where
         if "exposure" in table:
             values["exposure"] = Exposure(table["exposure"].lower())
     except ValueError:
-        raise fail(f"exposure {table['exposure']!r} is not loopback, specific or all", "exposure") from None
+        raise fail(f"exposure {table['exposure']!r} is not loopback, specific, all or netns", "exposure") from None
     if "port" in table:
         try:
             values["ports"] = parse_ports(table["port"])

@@ -9,6 +9,7 @@ portwatch.remote), `stop PORT`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -50,6 +51,12 @@ def _wait(text: str) -> float:
     return arguments.seconds(text, 0.0, 600.0, "--wait ")
 
 
+def _netns(text: str) -> str:
+    if not text or not text.isprintable() or len(text) > 256:
+        raise argparse.ArgumentTypeError(f"--netns {text!r} is not all, host, a namespace name or an inode")
+    return text
+
+
 def _capture_interval(text: str) -> float:
     from portwatch.sentinel import MIN_CAPTURE_INTERVAL
 
@@ -71,10 +78,13 @@ def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
     `portwatch check --baseline X`): given after it, they override; not given, they keep the top's value."""
     collector: dict[str, Any] = {"default": "auto" if top else argparse.SUPPRESS}
     baseline: dict[str, Any] = {"default": None if top else argparse.SUPPRESS}
+    netns: dict[str, Any] = {"default": None if top else argparse.SUPPRESS}
     parser.add_argument("--collector", choices=COLLECTOR_NAMES, **collector,
                         help="how sockets are read (default: the fastest that works here)")
     parser.add_argument("--baseline", type=Path, metavar="PATH", **baseline,
                         help="baseline file to judge against (default: your config dir)")
+    parser.add_argument("--netns", type=_netns, metavar="all|host|NAME|INODE", **netns,
+                        help="network namespaces to show (default: all as root, else the host's)")
 
 
 def _colour_option(parser: argparse.ArgumentParser, top: bool) -> None:
@@ -234,13 +244,19 @@ def _judged(args: argparse.Namespace, strict: bool) -> JudgedScan:
     notes = [note] if note else []
     if not packages:
         notes.append("--no-packages: executables were not checked against their packages (no exe-modified)")
-    return judge(_scan(args.collector, packages), baseline, tuple(notes))
+    from portwatch import netns_scope
+
+    choice = getattr(args, "netns", None)
+    judged = judge(_scan(args.collector, packages, netns_scope.collector_scope(choice)), baseline, tuple(notes))
+    line = netns_scope.scope_line(judged.scan, choice)  # raises NetnsChoiceError for an unknown NAME
+    judged = judged.only(netns_scope.keep(choice, judged.scan))
+    return dataclasses.replace(judged, notes=(*judged.notes, line)) if line else judged
 
 
-def _scan(collector: str, packages: bool = True) -> Scan:
+def _scan(collector: str, packages: bool = True, netns: str = "auto") -> Scan:
     """One scan; ScanFailed (one line) when the OS would not say which sockets exist."""
     try:
-        return get_collector(collector, packages=packages).scan()
+        return get_collector(collector, netns, packages=packages).scan()
     except Exception as error:  # whatever the collector hit, the answer is "unknown", not a traceback
         if isinstance(error, OSError) and error.strerror:
             reason = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
@@ -283,6 +299,9 @@ def run_who(args: argparse.Namespace) -> int:
     if remote_cli.option(args, "hosts"):
         return remote_cli.run_who(args)
     found = _judged(args, strict=False).only(lambda entry: entry.port == args.port)
+    scope = [note for note in found.notes if note.startswith("network namespaces:")]
+    if found.listeners or found.scan.unseen_namespaces:  # "nothing is listening" stays one line as root
+        listing.print_lines(scope, sys.stderr)
     inspector = get_inspector()
     details = {pid: inspector.inspect(pid) for entry in found.listeners for pid in entry.pids}
     if args.json:
@@ -293,7 +312,8 @@ def run_who(args: argparse.Namespace) -> int:
         print(f"portwatch: nothing is listening on port {args.port}", file=sys.stderr)
         return EXIT_FOUND_NOTHING
     if found.hidden_owners and any(not entry.owners for entry in found.listeners):
-        print("portwatch: some owners are hidden; run with sudo to see them", file=sys.stderr)
+        print("portwatch: some owners are not yours to see (other users' sockets); sudo may reveal them",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -333,7 +353,7 @@ def run_baseline(args: argparse.Namespace) -> int:
         notes.append(f"portwatch: the previous file is kept as {safe(saved.backup)}")
     if judged.hidden_owners:
         notes.append(f"portwatch: {judged.hidden_owners} owner(s) hidden: their entries match on port and user "
-                     "only; `sudo portwatch baseline save --merge` records their programs")
+                     "only; `sudo portwatch baseline save --merge` may record their programs")
     listing.print_lines(notes, sys.stderr)
     return EXIT_OK
 
@@ -386,7 +406,10 @@ def run_tui(args: argparse.Namespace) -> int:
     capture = DEFAULT_CAPTURE_INTERVAL if args.capture_interval is None else args.capture_interval
     # packages on: looked up in the scan worker, cached per executable, never on the event loop; at most
     # 64 MiB of executables checksummed per refresh, so the first table does not wait for every big binary
-    collector = get_collector(args.collector, packages=True, package_budget=64 * 1024 * 1024)
+    from portwatch.netns_scope import collector_scope
+
+    scope = collector_scope(args.netns)
+    collector = get_collector(args.collector, scope, packages=True, package_budget=64 * 1024 * 1024)
     watcher = Watcher(collector, args.baseline or default_path(), log_events=not capture)
     first_scan = poll_in_background(watcher)  # runs while Textual is imported: the first paint shows the table
     from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
@@ -394,8 +417,8 @@ def run_tui(args: argparse.Namespace) -> int:
     # The sentinel gets a collector of its own (collectors are not thread-safe; it names owners without package
     # look-ups, which would slow its looks).
     PortwatchApp(collector=collector, interval=args.interval, baseline_path=watcher.baseline_path, bell=args.bell,
-                 capture=get_collector(args.collector) if capture else None, capture_interval=capture,
-                 watcher=watcher, first_scan=first_scan, settings=settings).run()
+                 capture=get_collector(args.collector, scope) if capture else None, capture_interval=capture,
+                 watcher=watcher, first_scan=first_scan, netns=args.netns, settings=settings).run()
     return EXIT_OK
 
 
@@ -474,10 +497,15 @@ def _run(args: argparse.Namespace) -> int:
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
                 "events": run_events, "metrics": run_metrics, "serve": run_serve, "stream": run_stream,
                 "stop": run_stop, None: run_tui}
+    from portwatch.netns_scope import NetnsChoiceError
+
     try:
         code = handlers[args.command](args)
         sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush
         return code
+    except NetnsChoiceError as error:
+        print(f"portwatch: --netns: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except ScanFailed as error:
         print(f"portwatch: {error}", file=sys.stderr)
         return EXIT_UNKNOWN

@@ -50,6 +50,7 @@ COLUMN_NAMES = (
     "pids",
     "user",
     "occupant",
+    "netns",
     "range",
     "ephemeral",
     "service",

@@ -15,15 +15,16 @@ from typing import IO, Any
 
 from portwatch.json_text import SCHEMA_VERSION
 from portwatch.judge import JudgedScan
-from portwatch.model import Listener, Owner, OwnerStatus, PackageFacts, PortRange, ProcessDetails, ProcessState
+from portwatch.model import Listener, Netns, Owner, OwnerStatus, PackageFacts, PortRange, ProcessDetails, ProcessState
 from portwatch.text import age, bracket, cells, pad, safe, safe_join
 
 #: ANSI SGR colour per IANA range; the TUI takes its colours from portwatch.tcss instead.
 _RANGE_SGR = {PortRange.WELL_KNOWN: "36", PortRange.REGISTERED: "32", PortRange.DYNAMIC: "33"}
 RANGE_GLYPH = {PortRange.WELL_KNOWN: "well-known", PortRange.REGISTERED: "registered", PortRange.DYNAMIC: "dynamic"}
-_COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "EXPOSURE")
+_COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "NETNS", "EXPOSURE")
 #: Each column's name in the config's `columns` (the live view's names for the same things).
-COLUMN_KEYS = ("proto", "address", "port", "range", "ephemeral", "service", "pids", "process", "user", "exposure")
+COLUMN_KEYS = ("proto", "address", "port", "range", "ephemeral", "service", "pids", "process", "user", "netns",
+               "exposure")
 _NAME_LIMIT = 40
 
 
@@ -34,21 +35,46 @@ def use_colour(stream: IO[str], choice: str = "auto") -> bool:
     return wants_colour(stream, choice)
 
 
+#: The process cell of a socket whose process this user may not inspect: what is known, no promise.
+HIDDEN_OWNER = "(not yours to see)"
+
+
+def user_text(user: str | None, real_user: str | None) -> str:
+    """The effective user, as ps shows it, and the real one where it differs: ``nobody (real root)``."""
+    shown = safe(user, _NAME_LIMIT)
+    return f"{shown} (real {safe(real_user, _NAME_LIMIT)})" if real_user and real_user != user else shown
+
+
+def listener_user(listener: Listener) -> str:
+    """The user cell: each owner's effective user, with its real user where the two differ."""
+    if not listener.owners:
+        return safe(listener.user or "", _NAME_LIMIT)
+    cells = dict.fromkeys(user_text(o.user, o.real_user) for o in listener.owners if o.user)
+    return ",".join(cells)
+
+
 def owner_text(listener: Listener) -> tuple[str, str, str]:
-    """(pids, process, user) cells, with the reason where the owner is not known."""
+    """(pids, process, user) cells, with what is known where the owner is not."""
     if listener.owner_status is OwnerStatus.HIDDEN:
-        return "-", "(hidden: needs sudo)", safe(listener.user or "", _NAME_LIMIT)
+        return "-", HIDDEN_OWNER, listener_user(listener)
     if listener.owner_status is OwnerStatus.UNKNOWN:
-        return "-", "(unknown)", safe(listener.user or "", _NAME_LIMIT)
+        return "-", "(unknown)", listener_user(listener)
     pids = ",".join(str(pid) for pid in listener.pids)
-    return pids, safe(listener.process_name, _NAME_LIMIT), safe(listener.user, _NAME_LIMIT)
+    return pids, safe(listener.process_name, _NAME_LIMIT), listener_user(listener)
+
+
+def exposure_text(listener: Listener) -> str:
+    """``all (IPv4 too)``, ``netns``, ``loopback``... with where a published port leads."""
+    text = listener.exposure.value + (" (IPv4 too)" if listener.dual_stack else "")
+    links = "; ".join(safe(link.text, 120) for link in listener.links)
+    return f"{text}; {links}" if links else text
 
 
 def listener_row(listener: Listener) -> tuple[str, ...]:
     pids, process, user = owner_text(listener)
-    return (listener.proto.value, bracket(listener.address), str(listener.port), RANGE_GLYPH[listener.port_range],
-            "eph" if listener.os_ephemeral else "", listener.service or "", pids, process, user,
-            listener.exposure.value + (" (IPv4 too)" if listener.dual_stack else ""))
+    return (listener.proto.value, safe(bracket(listener.address), 64), str(listener.port),
+            RANGE_GLYPH[listener.port_range], "eph" if listener.os_ephemeral else "", listener.service or "", pids,
+            process, user, safe(listener.netns.label, _NAME_LIMIT), exposure_text(listener))
 
 
 def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None = None,
@@ -85,8 +111,8 @@ def summary(scan: JudgedScan, shown: int) -> list[str]:
     notes = [f"{shown} listener{'s' if shown != 1 else ''} (of {len(scan.listeners)}); "
              f"OS ephemeral range {scan.ephemeral.span} ({scan.ephemeral.source})"]
     if scan.hidden_owners:
-        notes.append(f"{scan.hidden_owners} owner{'s are' if scan.hidden_owners != 1 else ' is'} hidden: "
-                     "these sockets belong to other users' processes; run with sudo to see them")
+        notes.append(f"{scan.hidden_owners} owner{'s are' if scan.hidden_owners != 1 else ' is'} not yours to "
+                     "see: those sockets belong to other users; sudo may reveal which processes hold them")
     notes.extend(scan.warnings)
     notes.extend(scan.notes)
     return notes
@@ -128,10 +154,20 @@ def listener_json(listener: Listener, cmdline_limit: int | None = LIST_CMDLINE_L
         "user": listener.user,
         "owner_status": listener.owner_status.value,
         "owner_reason": listener.owner_reason,
+        "rpc_program": listener.rpc_program,
         "owners": [owner_json(owner, cmdline_limit) for owner in listener.owners],
         "flags": [{"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
                   for flag in listener.flags],
+        "netns": netns_json(listener.netns),
+        "device": listener.device,
+        "published": [{"direction": link.direction.value, "netns": netns_json(link.netns), "address": link.address,
+                       "port": link.port, "via": link.via, "container": link.container, "text": link.text}
+                      for link in listener.links],
     }
+
+
+def netns_json(netns: Netns) -> dict[str, Any]:
+    return {"inode": netns.inode, "kind": netns.kind.value, "name": netns.name}
 
 
 def owner_json(owner: Owner, cmdline_limit: int | None = LIST_CMDLINE_LIMIT) -> dict[str, Any]:
@@ -141,8 +177,9 @@ def owner_json(owner: Owner, cmdline_limit: int | None = LIST_CMDLINE_LIMIT) -> 
     unit, container, pod, package = owner.unit, owner.container, owner.pod, owner.package
     cmdline, cut = capped_cmdline(owner.cmdline, cmdline_limit)
     return {
-        "pid": owner.pid, "name": owner.name, "user": owner.user, "exe": owner.exe, "cmdline": cmdline,
-        "cmdline_truncated": cut, "cmdline_args": len(owner.cmdline), "create_time": owner.create_time,
+        "pid": owner.pid, "name": owner.name, "user": owner.user, "real_user": owner.real_user, "exe": owner.exe,
+        "cmdline": cmdline, "cmdline_truncated": cut, "cmdline_args": len(owner.cmdline),
+        "create_time": owner.create_time,
         "unit": {"name": unit.name, "kind": unit.kind, "user_uid": unit.user_uid} if unit else None,
         "container": {"runtime": container.runtime, "id": container.id, "name": container.name,
                       "image": container.image} if container else None,
@@ -186,6 +223,7 @@ def process_json(details: ProcessDetails) -> dict[str, Any]:
         "cmdline": list(details.cmdline),
         "cwd": details.cwd,
         "user": details.user,
+        "real_user": details.real_user,
         "parents": [{"pid": link.pid, "name": link.name} for link in details.parents],
         "create_time": details.create_time,
         "status": details.status,
@@ -218,7 +256,7 @@ def process_lines(details: ProcessDetails) -> list[str]:
         f"  pid      {details.pid} ({safe(details.name, _NAME_LIMIT)})",
         f"  exe      {exe}",
         f"  cmdline  {safe_join(details.cmdline) if details.cmdline else '(not readable)'}",
-        f"  user     {safe(details.user) or '(unknown)'}",
+        f"  user     {user_text(details.user, details.real_user) or '(unknown)'}",
         f"  parents  {chain}",
         f"  started  {started(details.create_time)}",
     ]
@@ -242,9 +280,12 @@ def who_lines(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[st
         _, process, user = owner_text(entry)
         service = f" ({safe(entry.service)})" if entry.service else ""
         exposure = entry.exposure.value + (" (IPv4 too)" if entry.dual_stack else "")
+        netns = "" if entry.netns.is_host else f"  netns: {safe(entry.netns.label, 80)} ({entry.netns.kind.value}, " \
+            f"inode {entry.netns.inode})"
         lines.append(f"{safe(entry.key.text)}{service}  {entry.port_range.value}"
                      f"{', OS ephemeral' if entry.os_ephemeral else ''}  exposure: {exposure}  "
-                     f"owner: {process} {user}".rstrip())
+                     f"owner: {process} {user}".rstrip() + netns)
+        lines.extend(f"  {safe(link.text, 200)} (via {link.via})" for link in entry.links)
         lines.extend(flag_lines(entry))
         for owner in entry.owners:
             lines.extend(process_lines(details[owner.pid]))

@@ -32,7 +32,7 @@ from portwatch.text import safe
 #: Longest label value; safe() appends "… (+N characters)" to a cut one, so the cut stays visible.
 LABEL_LIMIT = 128
 
-#: Until listeners carry their network namespace (issue 11), every listener is the host namespace's.
+#: The host namespace's label value (every other namespace is labelled with its name).
 HOST_NETNS = "host"
 
 LISTENER_LABELS = (
@@ -100,8 +100,15 @@ def label(value: object) -> str:
 
 
 def placement(listener: Listener) -> tuple[str, str, str]:
-    """(netns, unit, container). Issue 11 gives listeners these; until then: the host's, and unknown."""
-    return HOST_NETNS, "", ""
+    """(netns, unit, container): the namespace as rows name it ("host", a container's name, "pod NS/NAME",
+    an `ip netns` name, an inode), and the first owner's systemd unit and container ("" where none)."""
+    netns = HOST_NETNS if listener.netns.is_host else listener.netns.label
+    owner = listener.owners[0] if listener.owners else None
+    unit = owner.unit.name if owner is not None and owner.unit is not None else ""
+    container = ""
+    if owner is not None and owner.container is not None:
+        container = owner.container.name or owner.container.id[:12]
+    return netns, unit, container
 
 
 def listener_labels(listener: Listener) -> tuple[str, ...]:

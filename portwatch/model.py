@@ -10,6 +10,15 @@ import enum
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+# Re-exported: the network namespace records are part of the model.
+from portwatch.netns import HOST_NETNS as HOST_NETNS
+from portwatch.netns import HOST_REF as HOST_REF
+from portwatch.netns import LinkDirection as LinkDirection
+from portwatch.netns import Netns as Netns
+from portwatch.netns import NetnsKind as NetnsKind
+from portwatch.netns import NetnsRef as NetnsRef
+from portwatch.netns import PortLink as PortLink
+
 # Re-exported: the records naming an owner's unit, container, pod and package are part of the model.
 from portwatch.occupants import ContainerRef as ContainerRef
 from portwatch.occupants import PackageFacts as PackageFacts
@@ -42,6 +51,9 @@ class Exposure(str, enum.Enum):
     LOOPBACK = "loopback"
     SPECIFIC = "specific"
     ALL = "all"
+    #: Every interface of a network namespace other than the host's (a container's, a pod's, an `ip netns`):
+    #: reachable from inside that namespace and through whatever publishes it, never from all the host's.
+    NAMESPACE = "netns"
 
 
 class OwnerStatus(str, enum.Enum):
@@ -107,6 +119,7 @@ class Owner:
 
     pid: int
     name: str
+    #: The effective user (what ps and lsof show): whose rights the process acts with.
     user: str | None = None
     exe: str | None = None
     cmdline: tuple[str, ...] = ()
@@ -122,6 +135,8 @@ class Owner:
     pod: PodRef | None = None
     #: Its executable's package; None when not looked up (package lookups are asked for: `who`, the TUI).
     package: PackageFacts | None = None
+    #: The real user, only where it differs from the effective ``user`` (a daemon that switched its euid).
+    real_user: str | None = None
 
     @property
     def occupant(self) -> str | None:
@@ -138,6 +153,7 @@ class FlagCode(str, enum.Enum):
 
     DYNAMIC_EXPOSED = "dynamic-exposed"
     EXE_DELETED = "exe-deleted"
+    NEEDS_RESTART = "needs-restart"
     EXE_MISSING = "exe-missing"
     EXE_IN_TEMP = "exe-in-temp"
     EXE_MODIFIED = "exe-modified"
@@ -171,11 +187,14 @@ class ListenerKey(NamedTuple):
     proto: str
     address: str
     port: int
+    #: The network namespace (equal by inode; the host's is inode 0 so host keys read as before).
+    netns: NetnsRef = HOST_REF
 
     @property
     def text(self) -> str:
-        """``tcp 127.0.0.1:8080``: the key as people read it (and as the TUI keeps its rows)."""
-        return f"{self.proto} {host_port(self.address, self.port)}"
+        """``tcp 127.0.0.1:8080``; in another namespace ``[netns web-1] tcp 0.0.0.0:80``."""
+        base = f"{self.proto} {host_port(self.address, self.port)}"
+        return base if not self.netns.inode else f"[netns {self.netns.label}] {base}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,13 +228,24 @@ class Listener:
     #: UDP: the kernel bound this socket automatically for a client (Linux's sock_diag says exactly);
     #: None where the collector cannot tell.
     autobound: bool | None = None
+    #: The RPC program registered with rpcbind on this port and protocol (e.g. "100024 status"): evidence that
+    #: a socket the kernel auto-bound serves. None when nothing registered it or no rpcbind answered.
+    rpc_program: str | None = None
+    #: The network namespace the socket lives in.
+    netns: Netns = HOST_NETNS
+    #: SO_BINDTODEVICE (or an IPv6 scope): the interface the socket is bound to; ``address`` then ends in
+    #: ``%DEV`` as ss writes it. None when bound to no device.
+    device: str | None = None
+    #: Published-port ties: on a host placeholder/proxy, the container listener it forwards to; on that
+    #: inner listener, the host address that publishes it.
+    links: tuple[PortLink, ...] = ()
     #: Suspicion flags: empty as collected; portwatch.judge fills them (a JudgedScan's listeners).
     flags: tuple[Flag, ...] = ()
 
     @property
     def key(self) -> ListenerKey:
         """Identity across scans: pids change when a service restarts, the address does not."""
-        return ListenerKey(self.proto.value, self.address, self.port)
+        return ListenerKey(self.proto.value, self.address, self.port, NetnsRef.of(self.netns))
 
     @property
     def pids(self) -> tuple[int, ...]:
@@ -245,6 +275,10 @@ class Scan:
     taken_at: float
     #: Problems worth telling the user that did not stop the scan.
     warnings: tuple[str, ...] = field(default=())
+    #: The network namespaces this scan read (host first); empty where the collector does not look.
+    namespaces: tuple[Netns, ...] = ()
+    #: Namespaces that exist but were not read (another user's, or --netns host), None when not counted.
+    unseen_namespaces: int | None = None
 
     @property
     def hidden_owners(self) -> int:
@@ -282,7 +316,10 @@ class ProcessDetails:
     exe_deleted: bool = False
     cmdline: tuple[str, ...] = ()
     cwd: str | None = None
+    #: The effective user, as ps shows it.
     user: str | None = None
+    #: The real user, only where it differs from ``user``.
+    real_user: str | None = None
     #: Parent, grandparent, … up to pid 1, nearest first.
     parents: tuple[ProcessLink, ...] = ()
     create_time: float | None = None

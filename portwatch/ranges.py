@@ -65,6 +65,20 @@ def exposure(address: str) -> Exposure:
     return Exposure.SPECIFIC
 
 
+def exposure_in(address: str, device: str | None, host_namespace: bool) -> Exposure:
+    """Exposure of a socket bound to ``address`` (and to ``device`` when SO_BINDTODEVICE'd or scoped), in the
+    host's network namespace or another one: a wildcard inside a container is reachable from that namespace's
+    interfaces only; a wildcard bound to one device from that device only (``%lo``: this machine)."""
+    if device == "lo":
+        return Exposure.LOOPBACK
+    reach = exposure(address)
+    if reach is Exposure.ALL and not host_namespace:
+        return Exposure.NAMESPACE
+    if reach is Exposure.ALL and device:
+        return Exposure.SPECIFIC
+    return reach
+
+
 @functools.lru_cache(maxsize=4096)
 def service_name(port: int, proto: Proto) -> str | None:
     """The system services database's name for a port (e.g. 22/tcp -> "ssh"), or None."""

@@ -26,7 +26,7 @@ from portwatch.collect import Collector
 from portwatch.events import Event, EventKind, EventLog
 from portwatch.flags import alarming
 from portwatch.judge import Judge, JudgedScan
-from portwatch.model import FlagCode, Listener, PortRange, Scan
+from portwatch.model import FlagCode, Listener, NetnsKind, PortRange, Scan
 from portwatch.text import describe, safe
 
 #: The shortest refresh interval the live view accepts (seconds): the CLI and the App both hold to it.
@@ -63,6 +63,8 @@ class Polled:
     #: Listeners per IANA range, and owners hidden for lack of privilege: the header's counts.
     range_counts: dict[PortRange, int] = field(default_factory=dict)
     hidden_owners: int = 0
+    #: Listeners per network namespace kind (the header's namespace counts).
+    netns_counts: dict[NetnsKind, int] = field(default_factory=dict)
 
     @property
     def scan(self) -> Scan:
@@ -144,7 +146,7 @@ class Watcher:
         listeners = judged.listeners
         return Polled(judged, changes, events, self.log.events if self.log_events else (), alarms, baseline is not None,
                       len(judged.unexpected), notice, is_error, dict(Counter(e.port_range for e in listeners)),
-                      judged.hidden_owners)
+                      judged.hidden_owners, dict(Counter(e.netns.kind for e in listeners)))
 
     # -- the approve key -----------------------------------------------------------------------------------
 

@@ -52,16 +52,21 @@ __all__ = [
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
 
 
-def get_collector(name: str = "auto", *, packages: bool = True, package_budget: int | None = None) -> Collector:
+def get_collector(name: str = "auto", netns: str = "auto", *, packages: bool = True,
+                  package_budget: int | None = None) -> Collector:
     """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere. ``packages``:
     owners also carry their executable's package and whether it still matches it (dpkg/rpm; slower);
-    ``package_budget``: at most that many bytes of executables checksummed per scan (the live view)."""
+    ``package_budget``: at most that many bytes of executables checksummed per scan (the live view).
+
+    ``netns`` ("auto", "all", "host"): which network namespaces the Linux collector reads; "auto" is all of
+    them as root and the host's otherwise. psutil sees only its own namespace whatever is asked.
+    """
     if name not in COLLECTOR_NAMES:
         raise ValueError(f"unknown collector {name!r} (choose from {', '.join(COLLECTOR_NAMES)})")
     if name == "linux" or (name == "auto" and sys.platform.startswith("linux")):
         from portwatch.collect.linux import LinuxCollector
 
-        return LinuxCollector(packages=packages, package_budget=package_budget)
+        return LinuxCollector(netns=netns, packages=packages, package_budget=package_budget)
     from portwatch.collect.psutil_collector import PsutilCollector
 
     return PsutilCollector(packages=packages, package_budget=package_budget)

@@ -37,7 +37,7 @@ _FILTER = struct.pack("=HH", 8, INET_DIAG_REQ_BYTECODE) + struct.pack("=BBH", IN
 _MSG_LEN = 72
 
 
-def _dump(sock: socket.socket, family: int, seq: int) -> set[tuple[str, int]]:
+def dump_autobound(sock: socket.socket, family: int, seq: int) -> set[tuple[str, int]]:
     body = _REQUEST.pack(family, socket.IPPROTO_UDP, 0, 0, 1 << TCP_CLOSE) + _FILTER
     sock.sendall(_HEADER.pack(_HEADER.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
                  + body)
@@ -74,9 +74,9 @@ def autobound_udp() -> set[tuple[str, int]] | None:
     try:
         with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_SOCK_DIAG) as sock:
             sock.settimeout(2.0)
-            found = _dump(sock, socket.AF_INET, 1)
+            found = dump_autobound(sock, socket.AF_INET, 1)
             with contextlib.suppress(OSError):  # no IPv6 in this kernel: the IPv4 answer still stands
-                found |= _dump(sock, socket.AF_INET6, 2)
+                found |= dump_autobound(sock, socket.AF_INET6, 2)
             return found
     except OSError:
         return None

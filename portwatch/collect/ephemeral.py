@@ -22,6 +22,15 @@ def _linux_ephemeral() -> EphemeralRange:
     return EphemeralRange(PortSpan(first, last), reserved, str(LINUX_PORT_RANGE))
 
 
+def namespace_ephemeral() -> EphemeralRange | None:
+    """The ephemeral range of the calling thread's network namespace (each namespace has its own; read by a
+    thread that entered it), None where unreadable."""
+    try:
+        return _linux_ephemeral()
+    except (OSError, ValueError):
+        return None
+
+
 def _command(argv: list[str], timeout: float) -> str:
     """A command's output; its failure as OSError. (subprocess is imported here: Linux never runs one for
     this, and importing it would add to `portwatch list`'s start-up.)"""

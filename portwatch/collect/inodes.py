@@ -122,12 +122,14 @@ class SocketOwners:
         #: Processes walked in total (all kinds of walk), for the benchmark.
         self.processes_walked = 0
 
-    def resolve(self, inodes: Collection[int]) -> dict[int, tuple[int, ...]]:
-        """The pids holding each of ``inodes`` (sorted); an inode no process could be matched to is absent."""
+    def resolve(self, inodes: Collection[int], pids: set[int] | None = None) -> dict[int, tuple[int, ...]]:
+        """The pids holding each of ``inodes`` (sorted); an inode no process could be matched to is absent.
+        ``pids``: every process now, when the caller has just listed them."""
         wanted = set(inodes)
         now = self._clock()
         self._confirm(wanted)
-        pids = list_pids(self.proc)
+        if pids is None:
+            pids = list_pids(self.proc)
         self._note(pids, now)
         full_due = now - self._last_full_walk >= self.rewalk_interval
         if full_due:

@@ -16,7 +16,7 @@ import struct
 from collections.abc import Collection, Iterator
 
 from portwatch.collect.base import RawSocket
-from portwatch.model import Family, Proto
+from portwatch.model import HOST_NETNS, Family, Netns, Proto
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -34,6 +34,7 @@ _HEADER = struct.Struct("=IHHII")  # nlmsghdr: len, type, flags, seq, pid
 #: inet_diag_req_v2: family, protocol, ext, pad, states, then a zeroed inet_diag_sockid (48 bytes).
 _REQUEST = struct.Struct("=BBBBI48x")
 _UID_INODE = struct.Struct("=II")  # inet_diag_msg.idiag_uid, idiag_inode
+_IFINDEX = struct.Struct("=I")  # inet_diag_sockid.idiag_if (SO_BINDTODEVICE, or an IPv6 scope id), at offset 40
 _INODE = struct.Struct("=I")
 _MSG_LEN = 72  # sizeof(struct inet_diag_msg)
 _ATTR = struct.Struct("=HH")  # rtattr: len, type; the attributes follow the message, 4-byte aligned
@@ -61,10 +62,11 @@ class DiagSocket:
     def close(self) -> None:
         self._sock.close()
 
-    def listeners(self, proto: Proto, family: Family, only: Collection[int] | None = None) -> list[RawSocket]:
-        """Every listening socket of one protocol and family in this network namespace (``only``: of those
-        inodes only; the others are not decoded)."""
-        return self.dump(proto, family, _STATES[proto], only)
+    def listeners(self, proto: Proto, family: Family, only: Collection[int] | None = None,
+                  netns: Netns = HOST_NETNS) -> list[RawSocket]:
+        """Every listening socket of one protocol and family in this socket's network namespace (``only``: of
+        those inodes only; the others are not decoded; ``netns`` names the namespace on each record)."""
+        return self.dump(proto, family, _STATES[proto], only, netns)
 
     def inodes(self, proto: Proto, family: Family) -> list[int]:
         """The inodes of :meth:`listeners`, nothing else decoded (the sentinel's poll: ~4x cheaper)."""
@@ -109,7 +111,7 @@ class DiagSocket:
                 yield body, length
 
     def dump(self, proto: Proto, family: Family, states: int,
-             only: Collection[int] | None = None) -> list[RawSocket]:
+             only: Collection[int] | None = None, netns: Netns = HOST_NETNS) -> list[RawSocket]:
         """Sockets whose state bit is set in ``states``; for UDP only those with no remote port."""
         self._request(proto, family, states)
         found: list[RawSocket] = []
@@ -129,9 +131,23 @@ class DiagSocket:
             if address is None:
                 address = addresses[raw] = socket.inet_ntop(af, raw)
             v6only = _v6only(buffer, body + _MSG_LEN, body - _HEADER.size + length) if width == 16 else None
+            ifindex = _IFINDEX.unpack_from(buffer, body + 40)[0]
             found.append(RawSocket(proto, family, address, (buffer[body + 4] << 8) | buffer[body + 5],
-                                   uid=uid, inode=inode, v6only=v6only))
+                                   uid=uid, inode=inode, v6only=v6only, ifindex=ifindex, netns=netns))
         return found
+
+    def autobound(self) -> set[tuple[str, int]] | None:
+        """The auto-bound UDP sockets of this socket's namespace (see collect/autobound.py); None if refused."""
+        from portwatch.collect.autobound import dump_autobound
+
+        try:
+            found = set()
+            for af in (socket.AF_INET, socket.AF_INET6):
+                self._seq += 1
+                found |= dump_autobound(self._sock, af, self._seq)
+            return found
+        except OSError:
+            return None
 
 
 def _v6only(buffer: bytearray, start: int, end: int) -> bool | None:

@@ -14,6 +14,7 @@ Limit: a cgroup path (printed raw by ``ss -e``) holding " <->" and a newline cou
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ from portwatch.collect.base import RawSocket, Viewer, build_scan
 from portwatch.collect.exeinfo import ExeInspector, temp_place
 from portwatch.collect.owners import OwnerResolver
 from portwatch.collect.ssh import RemoteReadError, SshTransport
-from portwatch.model import EphemeralRange, ExeFacts, Family, Owner, PortSpan, Proto, Scan
+from portwatch.model import HOST_NETNS, EphemeralRange, ExeFacts, Family, Netns, NetnsKind, Owner, PortSpan, Proto, Scan
 
 #: What the fallback cannot know, for the header and stderr.
 LIMITS = (
@@ -40,6 +41,7 @@ echo "@@uid $(id -u)"
 echo "@@clk $(getconf CLK_TCK 2>/dev/null || echo 100)"
 echo "@@btime $(sed -n 's/^btime //p' /proc/stat)"
 echo "@@range $(cat /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)"
+echo "@@netns $(readlink /proc/self/ns/net 2>/dev/null)"
 echo "@@reserved $(cat /proc/sys/net/ipv4/ip_local_reserved_ports 2>/dev/null)"
 out=$(ss -tulpneH 2>&1) || { echo "@@ss-failed"; }
 echo "@@ss"
@@ -193,10 +195,12 @@ def parse_owner(pid: int, data: bytes, boot: float, clock_ticks: int, names: dic
     argv = procfs.split_cmdline(_decode(raw_argv))
     name = procfs.complete_name(_decode(fields.name), argv)
     exe = _decode(link.rstrip(b"\n")).removesuffix(procfs.DELETED_SUFFIX)  # the remote file: not ours to stat
-    uid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith(b"Uid:")), None)
-    user = (names.get(uid) or str(uid)) if uid is not None else None
+    real, effective = procfs.uids(status)  # the effective user is shown, as locally; the real one where it differs
+    user = (names.get(effective) or str(effective)) if effective is not None else None
+    real_user = (names.get(real) or str(real)) if real is not None and real != effective else None
     return Owner(
-        pid=pid, name=name, user=user, exe=exe or None, cmdline=argv, create_time=int(fields.start_ticks) / clock_ticks + boot
+        pid=pid, name=name, user=user, exe=exe or None, cmdline=argv,
+        create_time=int(fields.start_ticks) / clock_ticks + boot, real_user=real_user,
     )
 
 
@@ -272,14 +276,21 @@ def parse(output: bytes, host: str) -> Scan:
         privileged=viewer_uid == 0, uid=viewer_uid, user_name=lambda number: names.get(number) or str(number)
     )
     # autobound None: the kernel's word on client UDP sockets is not in `ss` output, so the judge guesses
+    # ss reads the namespace it runs in: the remote host's own (the fallback sees no other namespace)
+    link = dump.values.get("netns", "").strip()
+    netns = Netns(int(link[5:-1]), NetnsKind.HOST, "host") if re.fullmatch(r"net:\[\d+\]", link) else HOST_NETNS
+    sockets = parse_ss(dump.ss)
+    if netns.inode:
+        sockets = [dataclasses.replace(sock, netns=netns) for sock in sockets]
     return build_scan(
-        parse_ss(dump.ss),
+        sockets,
         _FixedOwners(owners),
         ephemeral,
         "ssh+ss",
         exe_inspector=_LinkFacts(links),
         autobound=None,
         viewer=viewer,
+        namespaces=(netns,),
     )
 
 

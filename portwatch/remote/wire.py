@@ -18,15 +18,20 @@ from typing import Any
 
 from portwatch import listing
 from portwatch.model import (
+    HOST_NETNS,
     EphemeralRange,
     ExeFacts,
     Exposure,
     Family,
     Flag,
     FlagCode,
+    LinkDirection,
     Listener,
+    Netns,
+    NetnsKind,
     Owner,
     OwnerStatus,
+    PortLink,
     PortRange,
     PortSpan,
     ProcessDetails,
@@ -116,6 +121,8 @@ def encode(
                 "reserved": [[span.first, span.last] for span in eph.reserved],
             },
             "listeners": [listener_record(entry) for entry in scan.listeners],
+            "namespaces": [listing.netns_json(netns) for netns in scan.namespaces],
+            "unseen_namespaces": scan.unseen_namespaces,
         },
         "processes": [listing.process_json(details) for details in processes],
     }
@@ -195,6 +202,7 @@ def _owner(record: Any, facts: ExeFacts) -> Owner:
         exe=_get(record, "exe", str, True),
         cmdline=_str_list(record, "cmdline"),
         create_time=_get(record, "create_time", number, True),
+        real_user=_get(record, "real_user", str, True),
         **_occupants(record),
     )
 
@@ -231,8 +239,25 @@ def _listener(record: Any) -> Listener:
         inodes=tuple(i for i in inodes if isinstance(i, int)),
         dual_stack=dual if isinstance(dual, bool) else None,
         autobound=autobound if isinstance(autobound, bool) else None,
+        rpc_program=_get(record, "rpc_program", str, True),
         flags=tuple(_flag(f) for f in _get(record, "flags", list)),
+        netns=_netns(record.get("netns")),
+        device=_get(record, "device", str, True),
+        links=tuple(_link(link) for link in (_get(record, "published", list, True) or [])),
     )
+
+
+def _netns(record: Any) -> Netns:
+    """A listener's namespace; the host's where a record (an older portwatch) carries none."""
+    if record is None:
+        return HOST_NETNS
+    return Netns(_get(record, "inode", int), _enum(record, "kind", NetnsKind), _get(record, "name", str))
+
+
+def _link(record: Any) -> PortLink:
+    return PortLink(_enum(record, "direction", LinkDirection), _netns(_get(record, "netns", dict)),
+                    _get(record, "address", str), _get(record, "port", int), _get(record, "via", str),
+                    _get(record, "container", str, True))
 
 
 def _details(record: Any) -> ProcessDetails:
@@ -246,6 +271,7 @@ def _details(record: Any) -> ProcessDetails:
         cmdline=_str_list(record, "cmdline"),
         cwd=_get(record, "cwd", str, True),
         user=_get(record, "user", str, True),
+        real_user=_get(record, "real_user", str, True),
         parents=tuple(ProcessLink(_get(p, "pid", int), _get(p, "name", str)) for p in _get(record, "parents", list)),
         create_time=_get(record, "create_time", number, True),
         status=_get(record, "status", str, True),
@@ -286,6 +312,8 @@ def decode(line: str | bytes) -> Judged:
         source=_get(scan, "source", str),
         taken_at=float(_get(scan, "taken_at", (int, float))),
         warnings=tuple(safe(w, 400) for w in _str_list(scan, "warnings")),
+        namespaces=tuple(_netns(entry) for entry in (_get(scan, "namespaces", list, True) or [])),
+        unseen_namespaces=_get(scan, "unseen_namespaces", int, True),
     )
     return Judged(
         decoded,

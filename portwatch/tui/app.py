@@ -68,7 +68,8 @@ class PortwatchApp(ActKeys):
                  baseline_path: Path | None = None, bell: bool = False, judge: Judge | None = None,
                  host: str | None = None, stopper: Stopper | None = None, capture: Collector | None = None,
                  capture_interval: float = DEFAULT_CAPTURE_INTERVAL, watcher: Watcher | None = None,
-                 first_scan: Future[Polled] | None = None, settings: Settings | None = None) -> None:
+                 first_scan: Future[Polled] | None = None, netns: str | None = None,
+                 settings: Settings | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
         ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
         ``judge``: how scans are judged (a remote host's arrive judged); ``host``: the remote host the
@@ -77,13 +78,15 @@ class PortwatchApp(ActKeys):
         ``capture``: a second collector (they are not thread-safe) for the sentinel, which polls it every
         ``capture_interval`` s and logs every event; None: events are what the refreshes see.
         ``watcher`` and ``first_scan``: the CLI starts the first refresh before importing Textual
-        (watch.poll_in_background) so the first paint already shows the table. ``settings``: the config
-        files' theme, columns and saved filters (portwatch.tui.settings)."""
+        (watch.poll_in_background) so the first paint already shows the table. ``netns``: --netns NAME|INODE,
+        the namespace to show first (`n` moves on from it). ``settings``: the config files' theme, columns
+        and saved filters (portwatch.tui.settings)."""
         super().__init__()
         self.settings = settings or Settings()
         self.saved_filters = dict(self.settings.config.filters)
         self.theme_keeper = ThemeKeeper(self, self.settings)
         self.host = host
+        self._netns_choice = netns if netns not in (None, "all", "host") else None
         self.collector = collector
         self.interval = max(MIN_INTERVAL, interval)
         self.watcher = watcher or Watcher(collector, baseline_path, judge=judge, log_events=capture is None)
@@ -186,7 +189,9 @@ class PortwatchApp(ActKeys):
         polled = message.polled
         self.scanning, self.failed, self.scan = False, False, polled.scan
         self.table.show_changes(polled.changes)
-        self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners)
+        if self._netns_choice is not None:
+            self._choose_netns(self._netns_choice, polled.scan)
+        self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners, polled.netns_counts)
         # A remote host is judged by its own baseline: its collector says whether it had one.
         judged_by: bool | None = getattr(self.collector, "has_baseline", None)
         has_baseline = polled.has_baseline if judged_by is None else judged_by
@@ -239,6 +244,18 @@ class PortwatchApp(ActKeys):
         self.summary.show_notes([Content.assemble(("scan failed: ", "bold $text-error"),
                                                   Content(safe(message.error, 300)))])
         self._after_scan()
+
+    def _choose_netns(self, choice: str, scan: Scan) -> None:
+        """Show only the namespace --netns named, once it is found (say so if the first scan lacks it)."""
+        from portwatch.netns_scope import NetnsChoiceError, find
+
+        self._netns_choice = None
+        try:
+            netns = find(choice, scan.namespaces)
+        except NetnsChoiceError as error:
+            self.notify(f"--netns: {safe(str(error), 200)}", severity="warning")
+            return
+        self._set_filter(netns=netns.inode, netns_label=netns.label)
 
     def _after_scan(self) -> None:
         if self._slow_scan is not None:

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from portwatch.model import PortRange, Proto, Scan
 from portwatch.tui.settings import filter_commands
 from portwatch.tui.table.listener_table import ListenerTable
-from portwatch.tui.table.rows import COLUMN_KEYS
+from portwatch.tui.table.rows import COLUMN_KEYS, HOST_ONLY
 from portwatch.tui.widgets.filter_input import FilterInput
 from portwatch.tui.widgets.help_screen import HelpScreen
 from portwatch.tui.widgets.summary_bar import SummaryBar
@@ -30,6 +30,7 @@ PALETTE = (
     ("Sort by next column", "Cycle the sort column", "cycle_sort"),
     ("TCP / UDP", "Show both, TCP only or UDP only", "cycle_proto"),
     ("Range", "Show all ranges or one IANA range only", "cycle_range"),
+    ("Namespace", "Show every network namespace, the host's only, or one namespace at a time", "cycle_netns"),
     ("Approve", "Add the highlighted listener to the baseline (no confirmation; edit the file to undo)",
      "approve"),
     ("Stop the listener's process", "Open the stop dialog: names the target and every choice; Cancel is the "
@@ -64,6 +65,7 @@ class ViewKeys(App[None]):
         Binding("s", "cycle_sort", "Sort"),
         Binding("t", "cycle_proto", "TCP/UDP"),
         Binding("r", "cycle_range", "Range"),
+        Binding("n", "cycle_netns", "Netns"),
         Binding("space", "toggle_pause", "Pause"),
         Binding("ctrl+r,f5", "refresh_now", "Refresh"),
         Binding("p", "toggle_panel", "Panel"),
@@ -122,6 +124,17 @@ class ViewKeys(App[None]):
     def action_cycle_range(self) -> None:
         current = RANGE_CYCLE.index(self.table.model.view_filter.port_range)
         self._set_filter(port_range=RANGE_CYCLE[(current + 1) % len(RANGE_CYCLE)])
+
+    def action_cycle_netns(self) -> None:
+        """All namespaces -> the host's only -> each other namespace in turn -> all again."""
+        others = sorted((netns for netns in (self.scan.namespaces if self.scan else ()) if not netns.is_host),
+                        key=lambda netns: (netns.kind.value, netns.label))
+        cycle: list[tuple[int | None, str]] = [(None, ""), (HOST_ONLY, "host"),
+                                               *((netns.inode, netns.label) for netns in others)]
+        now = self.table.model.view_filter.netns
+        at = next((index for index, (inode, _label) in enumerate(cycle) if inode == now), 0)
+        inode, label = cycle[(at + 1) % len(cycle)]
+        self._set_filter(netns=inode, netns_label=label)
 
     def action_cycle_sort(self) -> None:
         sortable = COLUMN_KEYS

@@ -64,7 +64,8 @@ CHECK_IN_NETNS = LOOPBACK_UP + textwrap.dedent("""
     port = server.getsockname()[1]
     baseline = pathlib.Path(sys.argv[1])
     baseline.write_text(f'version = 1\\n[[listener]]\\nproto = "tcp"\\nport = {port}\\nexposure = "loopback"\\n')
-    run = [sys.executable, "-m", "portwatch", "check", "--baseline", str(baseline)]
+    # --netns host: this namespace only (as root portwatch would otherwise judge every namespace)
+    run = [sys.executable, "-m", "portwatch", "check", "--netns", "host", "--baseline", str(baseline)]
     text = subprocess.run(run, capture_output=True, text=True, timeout=60)
     report = subprocess.run([*run, "--json"], capture_output=True, text=True, timeout=60)
     print(json.dumps({"port": port, "returncode": text.returncode, "stdout": text.stdout, "stderr": text.stderr,

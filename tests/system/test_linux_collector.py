@@ -122,7 +122,7 @@ NEW_PROCESS_IN_NETNS = LOOPBACK_UP + textwrap.dedent("""
     from tests.support import CHILD_SCRIPT, start_child
     import sys
     # full walks allowed at any time, so the counter would show one if the cheap paths missed
-    collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=0))
+    collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=0), netns="host")
     collector.scan()
     walks = [collector.full_walks]
     child = start_child([sys.executable, "-c", CHILD_SCRIPT, "tcp", "127.0.0.1", "0", "fork"])

@@ -20,7 +20,8 @@ Bound = Callable[..., socket.socket]
 
 def ours(watcher: Watcher, port: int) -> Listener:
     polled = watcher.poll()
-    return next(entry for entry in polled.scan.listeners if entry.port == port and entry.address == "127.0.0.1")
+    return next(entry for entry in polled.scan.listeners
+                if entry.port == port and entry.address == "127.0.0.1" and entry.netns.is_host)
 
 
 def codes(listener: Listener) -> set[str]:
@@ -35,7 +36,7 @@ def test_newcomer_not_in_baseline_is_an_alarm_and_approving_it_quiets_it(bound: 
     assert first.events == () and first.alarms == () and first.has_baseline and first.baseline_notice is None
     port = bound("tcp", "127.0.0.1").getsockname()[1]
     polled = watcher.poll()
-    [alarm] = [entry for entry in polled.alarms if entry.port == port]
+    [alarm] = [entry for entry in polled.alarms if entry.port == port and entry.netns.is_host]
     assert "not-in-baseline" in codes(alarm)
     approval = watcher.approve(alarm)
     assert approval.ok and str(path) in approval.message
@@ -89,5 +90,5 @@ def test_a_restart_raises_nothing_and_an_alarming_program_taking_the_address_ove
     restarted.stop()
     imposter = start_server("tcp", port=port, exe=copy_interpreter(tmp_path / "bin"))
     polled = watcher.poll()
-    [alarm] = [entry for entry in polled.alarms if entry.port == port]
+    [alarm] = [entry for entry in polled.alarms if entry.port == port and entry.netns.is_host]
     assert alarm.pids == (imposter.pid,) and "exe-in-temp" in codes(alarm)

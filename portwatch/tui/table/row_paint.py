@@ -31,6 +31,7 @@ ROW_CLASSES = {
 #: Each cell's segments carry their column: equal styles in neighbouring cells would otherwise merge into one
 #: run, and an SVG export (screenshots, snapshots) draws a long run of spaces less faithfully than one per cell.
 COLUMN_META = tuple(Style.from_meta({"column": index}) for index in range(len(COLUMNS)))
+VANISHES = tuple(column.vanishes for column in COLUMNS)
 
 
 def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Style, over: Style | None,
@@ -41,9 +42,10 @@ def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Styl
     row_style = base + cells[1].style  # the state cell carries the row's style alone
     if over is not None:
         row_style += over
-    for index, (cell, column_width, meta) in enumerate(zip(cells, widths, COLUMN_META, strict=True)):
-        if index in hidden:
-            continue
+    for index, (cell, column_width, meta, vanishes) in enumerate(
+            zip(cells, widths, COLUMN_META, VANISHES, strict=True)):
+        if index in hidden or (vanishes and not column_width):
+            continue  # hidden by the config, or a vanishing column nothing fills: it takes no room at all
         pad_style = row_style + meta
         if cell.plain:
             style = base + cell.style + meta

@@ -105,14 +105,21 @@ class RowTracker:
 
 @dataclass(frozen=True)
 class ViewFilter:
-    """Which listeners the table shows: a substring, one protocol, one IANA range (None = all)."""
+    """Which listeners the table shows: a substring, one protocol, one IANA range, one network namespace
+    (None = all; HOST_ONLY = the host's; else that namespace's inode)."""
 
     text: str = ""
     proto: Proto | None = None
     port_range: PortRange | None = None
+    netns: int | None = None
+    #: The label of the namespace chosen by ``netns``, for the header.
+    netns_label: str = ""
 
     def matches(self, listener: Listener) -> bool:
         if self.proto is not None and listener.proto is not self.proto:
+            return False
+        if self.netns is not None and (listener.netns.is_host if self.netns == HOST_ONLY
+                                       else listener.netns.inode == self.netns) is False:
             return False
         if self.port_range is not None and listener.port_range is not self.port_range:
             return False
@@ -123,7 +130,7 @@ class ViewFilter:
             return bool(flag_rank(listener) == 0)
         haystack = (str(listener.port), listener.address, listener.process_name or "", listener.user or "",
                     listener.service or "", occupant(listener) or "", *map(str, listener.pids),
-                    *(flag.code.value for flag in listener.flags))
+                    *(flag.code.value for flag in listener.flags), listener.netns.label)
         return any(needle in part.lower() for part in haystack)
 
 
@@ -138,7 +145,10 @@ def flag_rank(listener: Listener) -> int:
 FLAG_MARKS = ("!", "·", "")
 
 RANGE_GLYPHS = {PortRange.WELL_KNOWN: "■", PortRange.REGISTERED: "●", PortRange.DYNAMIC: "▲"}
-EXPOSURE_WORDS = {Exposure.LOOPBACK: "local", Exposure.SPECIFIC: "addr", Exposure.ALL: "ALL"}
+EXPOSURE_WORDS = {Exposure.LOOPBACK: "local", Exposure.SPECIFIC: "addr", Exposure.ALL: "ALL",
+                  Exposure.NAMESPACE: "netns"}
+#: ViewFilter.netns for "the host's namespace only" (a real namespace's inode is never 0).
+HOST_ONLY = 0
 
 #: Style lookup by component-class name; the table supplies one that reads its .tcss.
 Palette = Callable[[str], Style]
@@ -152,6 +162,9 @@ class Column:
     #: Takes no room (label included) until some shown row has something in it: on a host without units or
     #: containers the Unit/Container column would only push the other columns off an 80-160 column screen.
     collapses: bool = False
+    #: A collapsed column that also gives up its padding (the Namespace column: on a host-only machine the
+    #: table keeps exactly the layout it had before namespaces were shown).
+    vanishes: bool = False
 
 
 def occupant(listener: Listener) -> str | None:
@@ -186,6 +199,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("user", "User", lambda entry: (entry.user is None, entry.user or "")),
     Column("occupant", "Unit/Container", lambda entry: (occupant(entry) is None, occupant(entry) or ""),
            collapses=True),
+    Column("netns", "Namespace", lambda entry: (not entry.netns.is_host, entry.netns.label), collapses=True,
+           vanishes=True),
     Column("range", "Range", lambda entry: list(PortRange).index(entry.port_range)),
     Column("ephemeral", "Eph", lambda entry: not entry.os_ephemeral),
     Column("service", "Service", lambda entry: (entry.service is None, entry.service or "")),
@@ -227,7 +242,7 @@ def _pids(listener: Listener) -> str:
 def _process(listener: Listener) -> tuple[str, str]:
     """The process cell's text and the component class that styles it."""
     if listener.owner_status is OwnerStatus.HIDDEN:
-        return "(hidden: sudo)", "listeners--muted"
+        return "(not yours)", "listeners--muted"
     if not listener.owners:
         return "(no process)", "listeners--muted"
     return clip(safe(listener.process_name, 256), 20), ""
@@ -250,8 +265,11 @@ class Cell:
         return cls(text, style, cell_len(text))
 
 
-def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Cell, ...]:
-    """The cells of one row, styled by range and state from the palette (which reads the .tcss)."""
+def row_cells(listener: Listener, state: RowState, palette: Palette, namespaces: bool = True) -> tuple[Cell, ...]:
+    """The cells of one row, styled by range and state from the palette (which reads the .tcss).
+
+    ``namespaces``: the table shows the Namespace column (some row is outside the host's); until then the
+    column is blank and takes no room."""
     base = palette(f"listeners--{listener.port_range.value}")
     rank = flag_rank(listener)
     if state is RowState.NEW:
@@ -273,6 +291,8 @@ def row_cells(listener: Listener, state: RowState, palette: Palette) -> tuple[Ce
         "pids": (_pids(listener), ""),
         "process": (process, process_class),
         "user": (clip(safe(listener.user, 256), 12), ""),
+        "netns": ("", "") if not namespaces else ("host", "listeners--muted") if listener.netns.is_host
+        else (clip(safe(listener.netns.label, 256), 18), ""),
         "occupant": (clip(safe(occupant(listener) or "", 256), 24), ""),
         "exposure": (EXPOSURE_WORDS[listener.exposure] + ("+v4" if listener.dual_stack else ""),
                      "listeners--exposed" if listener.exposure is Exposure.ALL else ""),

@@ -64,6 +64,8 @@ class TableModel:
         self.sort_reverse = False
         self.rows: dict[ListenerKey, ShownRow] = {}
         self.order: list[ListenerKey] = []
+        #: The Namespace column appears with the first row outside the host's namespace, and stays.
+        self.namespaces_shown = False
         self.widths = self._label_widths()
         self._index: dict[ListenerKey, int] | None = None
         #: Column indices not drawn (the config's `columns` leaves them out); their cells are still built.
@@ -79,7 +81,8 @@ class TableModel:
     @property
     def width(self) -> int:
         """The table's width in cells, padding included (hidden columns take none)."""
-        return sum(width + 2 * PAD for index, width in enumerate(self.widths) if index not in self.hidden)
+        return sum(width + 2 * PAD for index, (width, column) in enumerate(zip(self.widths, COLUMNS, strict=True))
+                   if index not in self.hidden and (width or not column.vanishes))
 
     def index_of(self, key: ListenerKey) -> int:
         if self._index is None:
@@ -89,7 +92,9 @@ class TableModel:
     def column_x(self, column_key: str) -> int:
         """Where a column starts, in cells from the table's left edge."""
         at = COLUMN_KEYS.index(column_key)
-        return sum(width + 2 * PAD for index, width in enumerate(self.widths[:at]) if index not in self.hidden)
+        return sum(width + 2 * PAD
+                   for index, (width, column) in enumerate(zip(self.widths[:at], COLUMNS[:at], strict=True))
+                   if index not in self.hidden and (width or not column.vanishes))
 
     def header_cells(self) -> tuple[Cell, ...]:
         """The column labels, the sorted one marked with its direction."""
@@ -114,13 +119,16 @@ class TableModel:
                 elif key in self.rows:
                     removed.append(key)
         moved = widened = False
+        if not self.namespaces_shown and any(not row.listener.netns.is_host for row in wanted.values()):
+            self.namespaces_shown = widened = True
+            self.recolour(palette)  # every row gains its Namespace cell ("host" for the host's)
         changed: list[ListenerKey] = []
         widths = self.widths
         for key, row in wanted.items():
             state, shown = row.state(now), self.rows.get(key)
             if shown is not None and shown.state is state and shown.listener == row.listener:
                 continue
-            cells = row_cells(row.listener, state, palette)
+            cells = row_cells(row.listener, state, palette, self.namespaces_shown)
             sort_key = sort_value(self.sort_column, row.listener, state)
             if shown is None:
                 self.order.append(key)
@@ -153,7 +161,7 @@ class TableModel:
     def recolour(self, palette: Palette) -> None:
         """Rebuild every row's cells in new colours (a theme switch)."""
         for row in self.rows.values():
-            row.cells = row_cells(row.listener, row.state, palette)
+            row.cells = row_cells(row.listener, row.state, palette, self.namespaces_shown)
         self.measure()
 
     def measure(self) -> None:

@@ -16,11 +16,13 @@ HELP = """\
 
 [b]Keys[/b]
   ↑ ↓ PgUp PgDn   move; the process panel follows the highlighted row
-  /               filter by port, address, process, user, unit/container, service or flag code
+  /               filter by port, address, process, user, unit/container, service, flag code or
+                  namespace
                   (! alone: unexpected only; Enter keeps the filter, Esc clears it)
   s               sort by the next column (click a header to sort by it; again to reverse)
   t               show TCP and UDP / TCP only / UDP only
   r               show all ranges / one IANA range only
+  n               network namespaces: all / the host's only / each other namespace in turn
   p               show or hide the process panel (on narrow terminals: swap table and panel)
   o               next owner process, when several share a socket
   a               approve: add the highlighted listener to the baseline file. No confirmation:
@@ -40,9 +42,12 @@ HELP = """\
   !               ! something to look at (the panel gives each flag's reason) · · notes only
   new / gone      appeared since start (marked ~10 s) / closed (kept dimmed ~5 s)
   Exp             who can connect: local (loopback) · addr (one address) · ALL (every interface);
-                  ALL+v4: an IPv6 [::] socket that takes IPv4 connections too
+                  ALL+v4: an IPv6 [::] socket that takes IPv4 connections too;
+                  netns: every interface of a container's or another namespace's, not the host's
+  Namespace       the network namespace: host, a container's name, pod NS/NAME, an ip netns name,
+                  or its inode; the panel says where a published port leads
   Port            its glyph is its IANA class: ■ well-known · ● registered · ▲ dynamic
-  Process / PID   (hidden: sudo) and ? mean the owner is not yours to see: run with sudo
+  Process / PID   (not yours) and ?: another user's socket, its process not yours to see; sudo may reveal it
   Unit/Container  the owner's Kubernetes pod, container (name, or short id) or systemd unit, from its
                   cgroup; the panel adds the image, the package and whether the binary still matches it
   Range           IANA class: well-known 0-1023 · registered 1024-49151 · dynamic 49152-65535

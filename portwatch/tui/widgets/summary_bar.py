@@ -9,7 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Label, Static
 
-from portwatch.model import PortRange, Scan
+from portwatch.model import NetnsKind, PortRange, Scan
+from portwatch.netns_scope import unseen_line
 from portwatch.text import safe
 from portwatch.tui.table.rows import RANGE_GLYPHS, ViewFilter
 from portwatch.tui.widgets import show
@@ -23,6 +24,7 @@ class SummaryBar(Vertical):
             yield Label(Content("portwatch"), id="summary-title")
             for port_range in PortRange:
                 yield Label(Content(""), id=f"count-{port_range.value}", classes=f"count range-{port_range.value}")
+            yield Label(Content(""), id="summary-netns", classes="count")
             with Horizontal(id="summary-alarming"):
                 yield Label(Content(""), id="alarming-count")
                 yield Label(Content(""), id="alarming-word")
@@ -34,20 +36,33 @@ class SummaryBar(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#summary-notes").display = False
+        self.query_one("#summary-netns").display = False
 
     def show_title(self, title: str) -> None:
         """The first word of the header: "portwatch", or "portwatch @ HOST" (already safe text)."""
         show(self.query_one("#summary-title", Label), Content(title))
 
-    def show_scan(self, scan: Scan, range_counts: dict[PortRange, int], hidden_owners: int) -> None:
+    def show_scan(self, scan: Scan, range_counts: dict[PortRange, int], hidden_owners: int,
+                  netns_counts: dict[NetnsKind, int] | None = None) -> None:
         """The counts come counted (in the scan worker): the header does not walk 5,000 listeners."""
         for port_range in PortRange:
             text = f"{RANGE_GLYPHS[port_range]} {port_range.value} {range_counts.get(port_range, 0)}"
             show(self.query_one(f"#count-{port_range.value}", Label), Content(text))
+        netns = self.query_one("#summary-netns", Label)
+        counts = netns_counts or {}
+        if len(scan.namespaces) > 1 or any(kind is not NetnsKind.HOST for kind in counts):
+            parts = [f"{kind.value} {counts[kind]}" for kind in NetnsKind if counts.get(kind)]
+            show(netns, Content(f"⧉ {len(scan.namespaces)} netns: " + " · ".join(parts)))
+            netns.display = True
+        else:
+            netns.display = False
         notes: list[Content] = []
+        unseen = unseen_line(scan)
+        if unseen and scan.unseen_namespaces:
+            notes.append(Content(unseen))
         if hidden_owners:
             notes.append(Content.assemble(
-                (f"{hidden_owners} owner(s) hidden", "bold"), ": run with sudo to see them"))
+                (f"{hidden_owners} owner(s) not yours to see", "bold"), ": sudo may reveal them"))
         notes += [Content(safe(warning, 300)) for warning in scan.warnings]
         self.show_notes(notes)
 
@@ -105,6 +120,8 @@ class SummaryBar(Vertical):
             parts.append(f"{view_filter.proto.value} only")
         if view_filter.port_range is not None:
             parts.append(f"{view_filter.port_range.value} only")
+        if view_filter.netns is not None:
+            parts.append(f"netns {safe(view_filter.netns_label, 40)} only")
         label = self.query_one("#summary-filter", Label)
         show(label, Content(f"showing {shown}/{total}: " + ", ".join(parts)) if parts else Content(""))
         label.display = bool(parts)
