@@ -4,7 +4,6 @@ a copied interpreter whose file the test then replaces or deletes. The ``listene
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.json_contract import parse_json
 from tests.support import Child, start_child
 
 #: argv: HOST PORT NAME RUID EUID [ARG...]. NAME other than "-" is set with prctl(PR_SET_NAME); RUID/EUID other
@@ -83,7 +83,8 @@ def run_portwatch(*args: str) -> subprocess.CompletedProcess[str]:
 def json_of(*args: str) -> Any:
     result = run_portwatch(*args)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    document = parse_json(result.stdout, args[0])  # list/who: their listeners; check: the report
+    return document["listeners"] if args[0] in ("list", "who") else document
 
 
 def record_of(records: list[dict[str, Any]], port: int) -> dict[str, Any]:

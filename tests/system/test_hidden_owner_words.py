@@ -3,11 +3,11 @@ that sudo will show it (root cannot see a kernel socket's or another namespace's
 
 from __future__ import annotations
 
-import json
 import sys
 
 import pytest
 
+from tests.json_contract import parse_json
 from tests.system.listeners import StartListener
 from tests.unprivileged import Unprivileged
 
@@ -24,7 +24,7 @@ def portwatch(nobody: Unprivileged, *args: str) -> str:
 
 def test_list_who_and_check_say_what_is_known_of_roots_socket(nobody: Unprivileged, listener: StartListener) -> None:
     port = listener().port  # root's: its process is not uid 65534's to see
-    records = json.loads(nobody.run("-m", "portwatch", "list", "--json").stdout)
+    records = parse_json(nobody.run("-m", "portwatch", "list", "--json").stdout, "list")["listeners"]
     [record] = [entry for entry in records if entry["port"] == port and entry["proto"] == "tcp"]
     assert record["owner_status"] == "hidden" and record["pids"] == [] and record["user"] == "root"
 

@@ -18,6 +18,7 @@ if not sys.platform.startswith("linux"):
 from portwatch.collect.linux import LinuxCollector
 from portwatch.collect.published import tie_published
 from portwatch.model import Exposure, Listener, NetnsKind, Proto, Scan
+from tests.json_contract import parse_json
 from tests.system.netns_support import named_netns, require_root, unshared_netns
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -150,7 +151,7 @@ def test_cli_netns_name_selects_one_namespace_and_json_names_it() -> None:
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
-        document = json.loads(done.stdout)
+        document = parse_json(done.stdout, "list")["listeners"]
         assert [row["port"] for row in document] == [18200]
         assert document[0]["netns"]["kind"] == "named" and document[0]["netns"]["name"] == name
         assert isinstance(document[0]["netns"]["inode"], int)

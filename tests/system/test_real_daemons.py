@@ -8,7 +8,6 @@ network namespace of their own (tests/system/daemons.py), where portwatch judges
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.json_contract import parse_json
 from tests.system.daemons import DaemonNetns, make_netns, start_daemons, start_rpc
 
 RETITLERS = ("nginx", "varnish", "redis", "memcached", "sshd")
@@ -44,7 +44,7 @@ def need(ns: DaemonNetns, name: str) -> None:
 def listed(ns: DaemonNetns, *args: str) -> list[Record]:
     result = ns.portwatch("list", "--json", *args)
     assert result.returncode == 0, result.stderr
-    records: list[Record] = json.loads(result.stdout)
+    records: list[Record] = parse_json(result.stdout, "list")["listeners"]
     return records
 
 
@@ -84,7 +84,7 @@ def test_check_against_a_baseline_of_these_daemons_exits_0(daemons: DaemonNetns,
     saved = daemons.portwatch("baseline", "save", str(baseline))
     assert saved.returncode == 0, saved.stderr
     check = daemons.portwatch("check", "--json", "--baseline", str(baseline))
-    report = json.loads(check.stdout)
+    report = parse_json(check.stdout, "check")
     assert check.returncode == 0, report["unexpected"]
     assert report["ok"] is True and report["checked"] >= len(daemons.daemons)
 
@@ -92,7 +92,7 @@ def test_check_against_a_baseline_of_these_daemons_exits_0(daemons: DaemonNetns,
 def test_who_prints_no_empty_argv_slots_of_nginx_workers(daemons: DaemonNetns) -> None:
     need(daemons, "nginx")
     port = str(daemons.daemon("nginx").port)
-    raw = json.loads(daemons.portwatch("who", port, "--json").stdout)
+    raw = parse_json(daemons.portwatch("who", port, "--json").stdout, "who")["listeners"]
     workers = [p for entry in raw for p in entry["processes"] if p["cmdline"][:1] == ["nginx: worker process"]]
     assert workers and all("" in p["cmdline"] for p in workers)  # JSON keeps the raw argv, empty slots and all
     text = daemons.portwatch("who", port).stdout
