@@ -127,7 +127,8 @@ def test_hostile_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> No
     assert output.rstrip().endswith(b"APP-ENDED")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT], ids=["SIGTERM", "SIGHUP", "SIGQUIT"])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
+                         ids=["SIGTERM", "SIGHUP", "SIGQUIT"])
 def test_sigterm_and_sighup_restore_the_terminal(tmp_path: Path, signum: signal.Signals) -> None:
     """SIGTERM: `kill`, a service manager. SIGHUP: the ssh session or terminal window went away.
     SIGQUIT: `kill -QUIT` (its default would dump core and leave the terminal raw)."""
