@@ -155,6 +155,7 @@ def process_json(details: ProcessDetails) -> dict[str, Any]:
         "exe_deleted": details.exe_deleted,
         "cmdline": list(details.cmdline),
         "cwd": details.cwd,
+        "cwd_deleted": details.cwd_deleted,
         "user": details.user,
         "parents": [{"pid": link.pid, "name": link.name} for link in details.parents],
         "create_time": details.create_time,
@@ -183,11 +184,15 @@ def process_lines(details: ProcessDetails) -> list[str]:
     exe = safe(details.exe) if details.exe else "(not readable)"
     if details.exe_deleted:
         exe += " (deleted)"
+    cwd = safe(details.cwd) if details.cwd else "(not readable)"
+    if details.cwd_deleted:
+        cwd += " (deleted)"
     chain = " <- ".join(f"{link.pid} {safe(link.name, _NAME_LIMIT)}" for link in details.parents) or "(none)"
     lines = [
         f"  pid      {details.pid} ({safe(details.name, _NAME_LIMIT)})",
         f"  exe      {exe}",
         f"  cmdline  {safe_join(details.cmdline) if details.cmdline else '(not readable)'}",
+        f"  cwd      {cwd}",
         f"  user     {safe(details.user) or '(unknown)'}",
         f"  parents  {chain}",
         f"  started  {started(details.create_time)}",

@@ -282,6 +282,8 @@ class ProcessDetails:
     exe_deleted: bool = False
     cmdline: tuple[str, ...] = ()
     cwd: str | None = None
+    #: The working directory was removed (Linux marks the cwd link " (deleted)"): ``cwd`` is where it was.
+    cwd_deleted: bool = False
     user: str | None = None
     #: Parent, grandparent, … up to pid 1, nearest first.
     parents: tuple[ProcessLink, ...] = ()
