@@ -27,6 +27,9 @@ class EventKind(str, enum.Enum):
     CLOSED = "closed"
     #: Same address, different processes: a restart, or someone else took the port.
     OWNER_CHANGED = "owner-changed"
+    #: Same address and process, another program: it exec'd another executable (keeping the socket) or
+    #: renamed itself.
+    PROGRAM_CHANGED = "program-changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +43,11 @@ class Event:
     lifetime: float | None = None
     #: CLOSED only: it was already open at the first scan, so ``lifetime`` is a lower bound.
     since_start: bool = False
-    #: OWNER_CHANGED only: the pids before the change.
+    #: OWNER_CHANGED and PROGRAM_CHANGED: the pids before the change.
     previous_pids: tuple[int, ...] = ()
+    #: PROGRAM_CHANGED only: the process name and executable before the change.
+    previous_name: str | None = None
+    previous_exe: str | None = None
 
     @property
     def key(self) -> ListenerKey:
@@ -90,9 +96,23 @@ class EventLog:
             before, after = change.before, change.after
             if before.pids and after.pids and set(before.pids).isdisjoint(after.pids):
                 fresh.append(Event(EventKind.OWNER_CHANGED, after, now, previous_pids=before.pids))
+            elif _program_changed(before, after):
+                fresh.append(Event(EventKind.PROGRAM_CHANGED, after, now, previous_pids=before.pids,
+                                   previous_name=before.process_name, previous_exe=_exes(before)))
             known = self._open.get(after.key)
             if known is not None:
                 known.listener = after
         fresh.sort(key=lambda event: (event.listener.port, event.kind.value))
         self._events.extend(fresh)
         return fresh
+
+
+def _exes(listener: Listener) -> str | None:
+    exes = dict.fromkeys(owner.exe for owner in listener.owners if owner.exe)
+    return ",".join(exes) if exes else None
+
+
+def _program_changed(before: Listener, after: Listener) -> bool:
+    """A pid that held the socket before and after now runs under another name or from another executable."""
+    was = {owner.pid: (owner.name, owner.exe) for owner in before.owners}
+    return any(owner.pid in was and was[owner.pid] != (owner.name, owner.exe) for owner in after.owners)

@@ -87,6 +87,17 @@ def start_ticks(pid: int, proc: str = PROC) -> bytes | None:
     return fields.start_ticks if fields else None
 
 
+def stat_identity(pid: int, proc: str = PROC) -> tuple[bytes, bytes] | None:
+    """(start ticks, comm) from one read of /proc/PID/stat; None once it exited. The ticks tell a reused pid,
+    the comm a process that renamed itself (prctl PR_SET_NAME) or exec'd another program."""
+    try:
+        raw = _read(f"{proc}/{pid}/stat")
+    except OSError:
+        return None
+    fields = parse_stat(raw)
+    return (fields.start_ticks, fields.name) if fields else None
+
+
 def cmdline(pid: int, proc: str = PROC) -> tuple[str, ...]:
     """argv as the process left it: NUL-separated, or split on spaces when it rewrote itself into one string."""
     data = _decode(_read(f"{proc}/{pid}/cmdline"))
