@@ -10,7 +10,11 @@ once, and then each refresh:
    and new servers are found here;
 3. for inodes still without an owner, walks the processes that already hold a listener (a server opening
    one more port), then processes started since the last full walk;
-4. only then walks everything, at most once every ``full_walk_min_interval`` seconds.
+4. only then walks everything, at most once every ``full_walk_min_interval`` seconds;
+5. and when that is not yet due, walks every process for the inodes new this refresh that are still without
+   an owner (a process that held no listener opens one): once, at once, rather than leave the new listener
+   "(no process)" and alarming for up to ``full_walk_min_interval`` seconds. An inode this walk cannot match
+   either is remembered as unmatched, so it costs one walk, not one a refresh.
 
 Inodes no walk could match (another user's process when we are not root, another network namespace) are
 remembered for ``unmatched_ttl`` seconds so they do not force a full walk every refresh, and a full walk
@@ -115,10 +119,13 @@ class SocketOwners:
         self._pids_last: set[int] = set()
         self._pids_at_full_walk: set[int] = set()
         self._last_full_walk = -math.inf  # the first resolve walks everything
+        self._wanted_last: set[int] = set()
         #: How many times every process was walked; tests and the benchmark read it.
         self.full_walks = 0
         #: Processes walked in total (all kinds of walk), for the benchmark.
         self.processes_walked = 0
+        #: How many times every process was walked for inodes new that refresh (step 5), for tests and bench.
+        self.prompt_walks = 0
 
     def resolve(self, inodes: Collection[int]) -> dict[int, tuple[int, ...]]:
         """The pids holding each of ``inodes`` (sorted); an inode no process could be matched to is absent."""
@@ -132,16 +139,24 @@ class SocketOwners:
         else:
             new = pids - self._pids_last
             self._walk(new, wanted)
+            walked = set(new)
             missing = self._missing(wanted, now)
             if missing:  # a server that opens one more port: its process already holds a listener
-                self._walk({pid for holders in self._holders.values() for pid in holders} - new, missing)
+                serving = {pid for holders in self._holders.values() for pid in holders} - new
+                self._walk(serving, missing)
+                walked |= serving
                 missing = self._missing(wanted, now)
             if missing:
-                self._walk(pids - self._pids_at_full_walk - new, missing)
+                started = pids - self._pids_at_full_walk - new
+                self._walk(started, missing)
+                walked |= started
                 missing = self._missing(wanted, now)
             if missing and now - self._last_full_walk >= self.full_walk_min_interval:
                 self._full_walk(pids, wanted, now)
+            elif fresh := missing - self._wanted_last:
+                self._prompt_walk(pids - walked, fresh, now)
         self._pids_last = pids
+        self._wanted_last = wanted
         for inode in self._unmatched.keys() - wanted:
             del self._unmatched[inode]
         return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
@@ -174,6 +189,13 @@ class SocketOwners:
             self.processes_walked += 1
             for fd, inode in matching_fds(pid, links, self.proc):
                 self._holders.setdefault(inode, {})[pid] = fd
+
+    def _prompt_walk(self, pids: set[int], fresh: set[int], now: float) -> None:
+        """Every process not walked yet this refresh, for the inodes new this refresh (step 5)."""
+        self._walk(pids, fresh)
+        self.prompt_walks += 1
+        for inode in fresh - self._holders.keys():
+            self._unmatched[inode] = now + self.unmatched_ttl
 
     def _full_walk(self, pids: set[int], wanted: set[int], now: float) -> None:
         self._walk(pids, wanted)
