@@ -44,10 +44,10 @@ def socket_link(inode: int) -> str:
 
 
 @contextmanager
-def _fd_dir(pid: int, proc: str) -> Iterator[int | None]:
-    """/proc/PID/fd opened as a directory, or None when the process is gone or not ours to read."""
+def _fd_dir(path: str) -> Iterator[int | None]:
+    """An fd directory (/proc/PID/fd) opened, or None when the process is gone or not ours to read."""
     try:
-        directory = os.open(f"{proc}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        directory = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         yield None
         return
@@ -57,19 +57,16 @@ def _fd_dir(pid: int, proc: str) -> Iterator[int | None]:
         os.close(directory)
 
 
-def matching_fds(pid: int, links: dict[str, int], proc: str = PROC) -> list[tuple[int, int]]:
-    """(fd, inode) for each fd of ``pid`` whose link is a key of ``links`` (link -> inode).
-
-    Nothing when the process is gone or not ours to read. Matching the link text against a dict skips
-    parsing the 40,000 links of the sockets nobody asked about: a quarter of the walk's time.
-    """
+def _match_dir(path: str, links: dict[str, int]) -> tuple[int, list[tuple[int, int]]]:
+    """How many fds the directory lists (-1: it cannot be read) and (fd, inode) for those in ``links``."""
     found: list[tuple[int, int]] = []
-    with _fd_dir(pid, proc) as directory:
+    with _fd_dir(path) as directory:
         if directory is None:
-            return found
+            return -1, found
         readlink = os.readlink
         try:
-            for name in os.listdir(directory):
+            names = os.listdir(directory)
+            for name in names:
                 try:
                     # relative to the open directory: the kernel skips the /proc/PID lookup on each link
                     inode = links.get(readlink(name, dir_fd=directory))
@@ -78,8 +75,46 @@ def matching_fds(pid: int, links: dict[str, int], proc: str = PROC) -> list[tupl
                 if inode is not None:
                     found.append((int(name), inode))
         except OSError:
-            pass  # exited while we were listing
-    return found
+            return -1, found  # exited while we were listing
+    return len(names), found
+
+
+def thread_fd_dirs(pid: int, proc: str = PROC) -> list[str]:
+    """The fd directories of a thread group's threads other than its leader.
+
+    A server whose main thread exited (``pthread_exit``, ``SYS_exit``) leaves a zombie leader whose
+    /proc/PID/fd lists nothing, while its live threads hold every fd: readable only under
+    /proc/PID/task/TID/fd. Nothing for a single-threaded process (kernel threads among them).
+    """
+    try:
+        tids = os.listdir(f"{proc}/{pid}/task")
+    except OSError:
+        return []
+    own = str(pid)
+    return [f"{proc}/{pid}/task/{tid}/fd" for tid in tids if tid != own]
+
+
+def holder_fds(pid: int, links: dict[str, int], proc: str = PROC) -> tuple[str, list[tuple[int, int]]]:
+    """The fd directory that shows ``pid``'s fds and (fd, inode) for each fd whose link is a key of ``links``.
+
+    Nothing when the process is gone or not ours to read. Matching the link text against a dict skips
+    parsing the 40,000 links of the sockets nobody asked about: a quarter of the walk's time. When the
+    leader's fd directory is empty or unreadable, the threads' are read (see :func:`thread_fd_dirs`).
+    """
+    path = f"{proc}/{pid}/fd"
+    listed, found = _match_dir(path, links)
+    if listed > 0:
+        return path, found
+    for thread_path in thread_fd_dirs(pid, proc):
+        listed, found = _match_dir(thread_path, links)
+        if listed > 0:
+            return thread_path, found
+    return path, []
+
+
+def matching_fds(pid: int, links: dict[str, int], proc: str = PROC) -> list[tuple[int, int]]:
+    """(fd, inode) for each fd of ``pid`` whose link is a key of ``links`` (link -> inode); see holder_fds."""
+    return holder_fds(pid, links, proc)[1]
 
 
 def socket_links(pid: int, proc: str = PROC) -> frozenset[str] | None:
@@ -87,7 +122,7 @@ def socket_links(pid: int, proc: str = PROC) -> frozenset[str] | None:
     not ours to read). Cheaply tells that a process opened or closed a socket, even one that took the fd
     number of the old (its fd count alone would not move)."""
     links: set[str] = set()
-    with _fd_dir(pid, proc) as directory:
+    with _fd_dir(f"{proc}/{pid}/fd") as directory:
         if directory is None:
             return None
         try:
@@ -104,7 +139,7 @@ def socket_links(pid: int, proc: str = PROC) -> frozenset[str] | None:
 
 
 class SocketOwners:
-    """An inode -> {pid: fd} index over /proc, refreshed incrementally (see the module docstring)."""
+    """An inode -> {pid: fd link} index over /proc, refreshed incrementally (see the module docstring)."""
 
     def __init__(self, proc: str = PROC, *, full_walk_min_interval: float = 5.0,
                  rewalk_interval: float = 60.0, unmatched_ttl: float = 60.0,
@@ -114,7 +149,7 @@ class SocketOwners:
         self.rewalk_interval = rewalk_interval
         self.unmatched_ttl = unmatched_ttl
         self._clock = clock
-        self._holders: dict[int, dict[int, int]] = {}
+        self._holders: dict[int, dict[int, str]] = {}  # inode -> {pid: the fd link it was found on}
         self._unmatched: dict[int, float] = {}  # inode -> monotonic time it may be looked for again
         self._pids_last: set[int] = set()
         self._pids_at_full_walk: set[int] = set()
@@ -167,9 +202,9 @@ class SocketOwners:
             holders = self._holders[inode]
             if inode in wanted:
                 link = socket_link(inode)
-                for pid, fd in list(holders.items()):
+                for pid, fd_link in list(holders.items()):
                     try:
-                        still = os.readlink(f"{self.proc}/{pid}/fd/{fd}") == link
+                        still = os.readlink(fd_link) == link
                     except OSError:
                         still = False
                     if not still:
@@ -187,8 +222,9 @@ class SocketOwners:
         links = {socket_link(inode): inode for inode in wanted}
         for pid in pids:
             self.processes_walked += 1
-            for fd, inode in matching_fds(pid, links, self.proc):
-                self._holders.setdefault(inode, {})[pid] = fd
+            directory, found = holder_fds(pid, links, self.proc)
+            for fd, inode in found:
+                self._holders.setdefault(inode, {})[pid] = f"{directory}/{fd}"
 
     def _prompt_walk(self, pids: set[int], fresh: set[int], now: float) -> None:
         """Every process not walked yet this refresh, for the inodes new this refresh (step 5)."""

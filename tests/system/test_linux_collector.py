@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -201,6 +202,54 @@ def test_process_that_held_no_listener_is_named_on_the_refresh_its_listener_appe
         if proc.stdin:
             proc.stdin.close()
         proc.wait(timeout=5)
+
+
+#: A server whose main thread exits (SYS_exit ends the calling thread only) while a thread holding its listener
+#: runs on: the leader is a zombie, /proc/PID/fd lists nothing, the fds are under /proc/PID/task/TID/fd.
+MAIN_THREAD_EXITS = textwrap.dedent("""
+    import ctypes, os, socket, sys, threading
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    print(sock.getsockname()[1], flush=True)
+    def hold():
+        sys.stdin.read()  # until the test closes our stdin
+        os._exit(0)
+    threading.Thread(target=hold).start()
+    ctypes.CDLL(None).syscall(60, 0)  # SYS_exit (x86-64): the main thread ends, the thread group lives on
+""")
+
+
+def test_server_whose_main_thread_exited_is_found_through_its_threads() -> None:
+    if os.uname().machine != "x86_64":
+        pytest.skip(f"the test's SYS_exit number is x86-64's, not {os.uname().machine}'s")
+    proc = subprocess.Popen([sys.executable, "-c", MAIN_THREAD_EXITS], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    collector = LinuxCollector()
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        deadline = time.monotonic() + 10
+        while start_ticks(proc.pid) is not None and _state(proc.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _state(proc.pid) == "Z" and os.listdir(f"/proc/{proc.pid}/fd") == []  # the hiding place
+        [listener] = find(collector.scan(), "tcp", port)
+        assert listener.pids == (proc.pid,)
+        assert listener.owner_status is OwnerStatus.KNOWN
+        owner = listener.owners[0]
+        assert owner.name.startswith("python") and owner.exe and owner.cmdline[1:2] == ("-c",)
+        [again] = find(collector.scan(), "tcp", port)  # confirmed through the thread's fd on a refresh
+        assert again.pids == (proc.pid,) and collector.full_walks == 1
+    finally:
+        collector.close()
+        if proc.stdin:
+            proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return stat.read().rsplit(b")", 1)[1].split()[0].decode()
 
 
 def test_another_port_opened_by_a_process_that_already_listens_is_named_without_a_full_walk(
