@@ -68,7 +68,10 @@ def measure_idle(listeners: int, seconds: float) -> list[IdleResult]:
     if shutil.which("tmux") is None:
         return [IdleResult("portwatch", float("nan"), 0, "skipped: no tmux")]
     programs = {
-        "portwatch (default 2 s)": f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch",
+        "portwatch (default 2 s, sentinel at 0.2 s)":
+            f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch",
+        "portwatch --capture-interval 0 (no sentinel)":
+            f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch --capture-interval 0",
         "watch -n 2 ss -ltnup": "exec watch -n 2 ss -ltnup",
         "top -d 2": "exec top -d 2",
     }
@@ -83,7 +86,8 @@ def measure_idle(listeners: int, seconds: float) -> list[IdleResult]:
         time.sleep(SETTLE / 2)
         # The cursor to the last row, a listener of the holder (ports sort ascending, the holder's fill the
         # ephemeral range): the panel then shows a live process and re-reads it every refresh, as in use.
-        subprocess.run([*TMUX, "send-keys", "-t", "pwbench-0", "End"], check=False)
+        for session in ("pwbench-0", "pwbench-1"):
+            subprocess.run([*TMUX, "send-keys", "-t", session, "End"], check=False)
         time.sleep(SETTLE / 2)
         procs = {name: proc for name, proc in zip(programs, started.values(), strict=True) if proc is not None}
         before = {name: _cpu_seconds(proc) for name, proc in procs.items()}

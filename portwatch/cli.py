@@ -1,6 +1,6 @@
-"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `metrics`,
-`serve --metrics ADDR:PORT`, `stream --jsonl` (the machine mode `--host` reads; remote hosts: portwatch.remote),
-`stop PORT`.
+"""Command line: `portwatch` (the TUI), `portwatch list`, `who PORT`, `check`, `baseline save`, `events`,
+`metrics`, `serve --metrics ADDR:PORT`, `stream --jsonl` (the machine mode `--host` reads; remote hosts:
+portwatch.remote), `stop PORT`.
 
 `list` and `who` never import textual, so they start as fast as Python does.
 """
@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,6 +46,22 @@ def _interval(text: str) -> float:
 
 def _wait(text: str) -> float:
     return arguments.seconds(text, 0.0, 600.0, "--wait ")
+
+
+def _capture_interval(text: str) -> float:
+    from portwatch.sentinel import MIN_CAPTURE_INTERVAL
+
+    value = arguments.seconds(text, 0.0, 60.0, "capture interval ")
+    if value and value < MIN_CAPTURE_INTERVAL:
+        raise argparse.ArgumentTypeError(f"capture interval {text} is below {MIN_CAPTURE_INTERVAL:g} seconds "
+                                         "(0 turns it off)")
+    return value
+
+
+def _queue_size(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of events, at least 1")
+    return int(text)
 
 
 def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
@@ -100,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS",
                         help=f"TUI refresh interval (default 2, at least {MIN_INTERVAL})")
     parser.add_argument("--bell", action="store_true", help="TUI: ring the terminal bell with each alert")
+    parser.add_argument("--capture-interval", type=_capture_interval, default=None, metavar="SECONDS",
+                        help="TUI: how often the sentinel looks for listeners that open and close between "
+                             "refreshes (default 0.2; 0 turns it off: events as refreshes see them)")
     remote_cli.add_arguments(parser, arguments.port)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
@@ -149,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     existing = save.add_mutually_exclusive_group()
     existing.add_argument("--merge", action="store_true", help="add to an existing file, keeping its entries")
     existing.add_argument("--force", action="store_true", help="replace an existing file (kept as .bak)")
+    events = commands.add_parser("events", help="write each listener opened, closed or taken over as it "
+                                                 "happens, until stopped (one line each)")
+    _shared_options(events, top=False)
+    events.add_argument("--jsonl", action="store_true", help="one JSON object per line (schemas/events.schema.json)")
+    events.add_argument("--capture-interval", type=_capture_interval, default=argparse.SUPPRESS,
+                        metavar="SECONDS", help="how often the kernel's socket list is read (default 0.2)")
+    events.add_argument("--max-queue", type=_queue_size, default=None, help=argparse.SUPPRESS)
     _add_metrics_parsers(commands)
     return parser
 
@@ -280,6 +307,12 @@ def run_baseline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_events(args: argparse.Namespace) -> int:
+    from portwatch.event_stream import run_command
+
+    return run_command(args)
+
+
 def run_stream(args: argparse.Namespace) -> int:
     from portwatch.remote import stream
 
@@ -294,18 +327,27 @@ def run_tui(args: argparse.Namespace) -> int:
     if remote_cli.option(args, "hosts"):
         return _run_remote_tui(args)
     from portwatch.baseline_file import default_path
-    from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
+    from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL
+    from portwatch.watch import Watcher, poll_in_background
 
     if args.baseline is not None and not args.baseline.exists():  # as `check`: an explicit file must exist
         print(f"portwatch: no baseline at {safe(args.baseline)}: `portwatch baseline save {safe(args.baseline)}` "
               "creates it", file=sys.stderr)
         return EXIT_USAGE
     # A malformed file does not stop the TUI: the app says so in one notification and runs on without it.
+    capture = DEFAULT_CAPTURE_INTERVAL if args.capture_interval is None else args.capture_interval
     # packages on: looked up in the scan worker, cached per executable, never on the event loop; at most
     # 64 MiB of executables checksummed per refresh, so the first table does not wait for every big binary
     collector = get_collector(args.collector, packages=True, package_budget=64 * 1024 * 1024)
-    PortwatchApp(collector=collector, interval=args.interval,
-                 baseline_path=args.baseline or default_path(), bell=args.bell).run()
+    watcher = Watcher(collector, args.baseline or default_path(), log_events=not capture)
+    first_scan = poll_in_background(watcher)  # runs while Textual is imported: the first paint shows the table
+    from portwatch.tui.app import PortwatchApp  # the one import of the TUI from outside it
+
+    # The sentinel gets a collector of its own (collectors are not thread-safe; it names owners without package
+    # look-ups, which would slow its looks).
+    PortwatchApp(collector=collector, interval=args.interval, baseline_path=watcher.baseline_path, bell=args.bell,
+                 capture=get_collector(args.collector) if capture else None, capture_interval=capture,
+                 watcher=watcher, first_scan=first_scan).run()
     return EXIT_OK
 
 
@@ -366,7 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     handlers = {"list": run_list, "who": run_who, "check": run_check, "baseline": run_baseline,
-                "metrics": run_metrics, "serve": run_serve, "stream": run_stream, "stop": run_stop, None: run_tui}
+                "events": run_events, "metrics": run_metrics, "serve": run_serve, "stream": run_stream,
+                "stop": run_stop, None: run_tui}
     try:
         code = handlers[args.command](args)
         sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush

@@ -22,6 +22,12 @@ from portwatch.changes import Changes
 from portwatch.model import Listener, ListenerKey
 
 
+class EventSource(str, enum.Enum):
+    REFRESH = "refresh"
+    #: portwatch.sentinel: a poll of the kernel's socket dump several times a second.
+    SENTINEL = "sentinel"
+
+
 class EventKind(str, enum.Enum):
     OPENED = "opened"
     CLOSED = "closed"
@@ -45,6 +51,10 @@ class Event:
     since_start: bool = False
     #: OWNER_CHANGED and PROGRAM_CHANGED: the pids before the change.
     previous_pids: tuple[int, ...] = ()
+    #: What noticed it: the live view's refresh, or the sentinel that polls the kernel several times a second.
+    seen_by: EventSource = EventSource.REFRESH
+    #: CLOSED only: it lived less than the log's ``short_lived_under`` (a refresh may never have drawn it).
+    short_lived: bool = False
     #: PROGRAM_CHANGED only: the process name and executable before the change.
     previous_name: str | None = None
     previous_exe: str | None = None
@@ -64,9 +74,14 @@ class _Open:
 class EventLog:
     """Feed it every scan with :meth:`update`; read the history from :attr:`events` (oldest first)."""
 
-    def __init__(self, max_events: int = 1000) -> None:
+    def __init__(self, max_events: int = 1000, *, seen_by: EventSource = EventSource.REFRESH,
+                 short_lived_under: float | None = None) -> None:
+        """``seen_by`` stamps every event; a close after less than ``short_lived_under`` seconds is marked
+        ``short_lived`` (the sentinel passes the drawing interval: such a listener may never have been drawn)."""
         self._open: dict[ListenerKey, _Open] = {}
         self._events: deque[Event] = deque(maxlen=max_events)
+        self.seen_by = seen_by
+        self.short_lived_under = short_lived_under
 
     @property
     def events(self) -> tuple[Event, ...]:
@@ -88,17 +103,22 @@ class EventLog:
         for entry in changes.closed:
             gone = self._open.pop(entry.key, None)
             first_seen, since_start = (gone.first_seen, gone.since_start) if gone else (now, False)
-            fresh.append(Event(EventKind.CLOSED, entry, now, now - first_seen, since_start))
+            lifetime = now - first_seen
+            short = not since_start and self.short_lived_under is not None and lifetime < self.short_lived_under
+            fresh.append(Event(EventKind.CLOSED, entry, now, lifetime, since_start, seen_by=self.seen_by,
+                               short_lived=short))
         for entry in changes.opened:
             self._open[entry.key] = _Open(entry, now, False)
-            fresh.append(Event(EventKind.OPENED, entry, now))
+            fresh.append(Event(EventKind.OPENED, entry, now, seen_by=self.seen_by))
         for change in changes.changed:
             before, after = change.before, change.after
             if before.pids and after.pids and set(before.pids).isdisjoint(after.pids):
-                fresh.append(Event(EventKind.OWNER_CHANGED, after, now, previous_pids=before.pids))
+                fresh.append(Event(EventKind.OWNER_CHANGED, after, now, previous_pids=before.pids,
+                                   seen_by=self.seen_by))
             elif _program_changed(before, after):
                 fresh.append(Event(EventKind.PROGRAM_CHANGED, after, now, previous_pids=before.pids,
-                                   previous_name=before.process_name, previous_exe=_exes(before)))
+                                   previous_name=before.process_name, previous_exe=_exes(before),
+                                   seen_by=self.seen_by))
             known = self._open.get(after.key)
             if known is not None:
                 known.listener = after

@@ -142,6 +142,11 @@ def age(seconds: float) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
+def duration(seconds: float) -> str:
+    """A lifetime: tenths of a second below 10 s (0.3s, 2.5s: what the sentinel can tell apart), else age()."""
+    return f"{max(0.0, seconds):.1f}s" if seconds < 10 else age(seconds)
+
+
 def describe(listener: Listener) -> str:
     """``tcp 0.0.0.0:8000 (python3, pid 4242)``, made safe (plain text: show it without markup)."""
     owner = f" ({listener.process_name}, pid {listener.pids[0]})" if listener.pids else ""

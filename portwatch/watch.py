@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,9 +90,12 @@ class Watcher:
     """Holds what must live as long as the app: the judge's caches, the change feed, the event log, the baseline."""
 
     def __init__(self, collector: Collector, baseline_path: Path | None = None, *, max_events: int = 1000,
-                 judge: Judge | None = None) -> None:
-        """``judge``: how each scan is judged (default: a fresh Judge; a remote host's arrive judged)."""
+                 judge: Judge | None = None, log_events: bool = True) -> None:
+        """``judge``: how each scan is judged (default: a fresh Judge; a remote host's arrive judged).
+        ``log_events=False``: the refresh only draws; events come from elsewhere (portwatch.sentinel),
+        so a listener the sentinel logged is not logged again when a refresh first draws it."""
         self.collector = collector
+        self.log_events = log_events
         self.judge = judge or Judge()
         self.log = EventLog(max_events=max_events)
         self.feed = ChangeFeed()
@@ -136,10 +140,10 @@ class Watcher:
         baseline = self.baseline
         judged = self.judge.judge(self.collector.scan(), baseline)
         changes = self.feed.update(judged.scan)
-        events = tuple(self.log.update(changes))
+        events = tuple(self.log.update(changes)) if self.log_events else ()
         alarms = tuple(e.listener for e in events if e.kind in ALARM_KINDS and alarming(e.listener))
         listeners = judged.listeners
-        return Polled(judged, changes, events, self.log.events, alarms, baseline is not None,
+        return Polled(judged, changes, events, self.log.events if self.log_events else (), alarms, baseline is not None,
                       len(judged.unexpected), notice, is_error, dict(Counter(e.port_range for e in listeners)),
                       judged.hidden_owners)
 
@@ -171,3 +175,18 @@ class Watcher:
             self._stamp = _stamp(path)
         hidden = "" if listener.owners else " (owner not visible: the entry matches port, user and exposure)"
         return Approval(True, f"approved {what} into {safe(path)}{hidden}")
+
+
+def poll_in_background(watcher: Watcher) -> Future[Polled]:
+    """The first refresh started in a daemon thread now, so it overlaps what comes before the first screen
+    (the TUI's imports): the app draws the table with its first paint instead of an empty one first."""
+    future: Future[Polled] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(watcher.poll())
+        except Exception as error:  # the app reports it as a failed scan
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="portwatch-first-scan", daemon=True).start()
+    return future

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from portwatch.collect.base import Collector, Inspector, RawSocket, Signaller, build_scan
+from portwatch.collect.base import Collector, Fingerprint, Inspector, RawSocket, Signaller, build_scan, fingerprint_of
 from portwatch.collect.ssh import (
     REFUSED,
     Ran,
@@ -28,6 +28,7 @@ __all__ = [
     "COLLECTOR_NAMES",
     "REFUSED",
     "Collector",
+    "Fingerprint",
     "Inspector",
     "Ran",
     "RawSocket",
@@ -39,6 +40,7 @@ __all__ = [
     "SshTransport",
     "build_scan",
     "classify_ssh_failure",
+    "fingerprint_of",
     "get_collector",
     "get_fallback_collector",
     "get_inspector",

@@ -60,6 +60,17 @@ class Collector(Protocol):
     def scan(self) -> Scan: ...
 
 
+#: What a cheap look at the sockets returns: equal values mean nothing opened or closed in between.
+Fingerprint = frozenset[tuple[str, int]]
+
+
+def fingerprint_of(collector: Collector) -> Callable[[], Fingerprint] | None:
+    """The collector's cheap socket listing without owners (Linux: the bare netlink dump), or None where
+    the platform has none and only a full scan can tell that something changed."""
+    probe = getattr(collector, "fingerprint", None)
+    return probe if callable(probe) else None
+
+
 def is_privileged() -> bool:
     """Whether this process can see every other process's sockets and details."""
     geteuid = getattr(os, "geteuid", None)
@@ -82,13 +93,14 @@ class Viewer:
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
                autobound: set[tuple[str, int]] | None = None, attribution: Attribution | None = None,
-               viewer: Viewer | None = None) -> Scan:
+               viewer: Viewer | None = None, partial: bool = False) -> Scan:
     """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
     (address, port) it bound for UDP clients, None where the OS cannot say. ``attribution`` names each owner's
     unit, container, pod (and package, when asked) and says why a socket has no owner we can see.
     ``viewer``: who read the sockets, when not this process (a remote host's reader, over ssh).
+    ``partial``: these are some of the sockets only (caches of the owners not among them are kept).
     """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
@@ -134,12 +146,13 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             autobound=None if proto is not Proto.UDP or autobound is None else (address, port) in autobound,
         ))
     listeners.sort(key=sort_key)
-    live = {pid for entry in listeners for pid in entry.pids}
-    resolver.forget_except(live)
-    if exe_inspector is not None:
-        exe_inspector.forget_except(live)
-    if attribution is not None:
-        attribution.forget_except(live)
+    if not partial:  # a partial scan (the sentinel's news) sees only some listeners: keep the others' caches
+        live = {pid for entry in listeners for pid in entry.pids}
+        resolver.forget_except(live)
+        if exe_inspector is not None:
+            exe_inspector.forget_except(live)
+        if attribution is not None:
+            attribution.forget_except(live)
     return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings)
 
 

@@ -61,6 +61,8 @@ class ExeInspector:
 
     def __init__(self) -> None:
         self._places: dict[tuple[int, float | None, str], str | None] = {}
+        #: pid -> (the owner given, the facts found, the owner returned): a steady scan builds no new records.
+        self._attached: dict[int, tuple[Owner, ExeFacts, Owner]] = {}
 
     def facts(self, owner: Owner) -> ExeFacts:
         if _LINUX:
@@ -80,7 +82,14 @@ class ExeInspector:
     def attach(self, owner: Owner) -> Owner:
         """``owner`` carrying this scan's facts (the same object when they did not change)."""
         found = self.facts(owner)
-        return owner if found == owner.exe_facts else dataclasses.replace(owner, exe_facts=found)
+        if found == owner.exe_facts:
+            return owner
+        cached = self._attached.get(owner.pid)
+        if cached is not None and cached[0] is owner and cached[1] == found:
+            return cached[2]
+        attached = dataclasses.replace(owner, exe_facts=found)
+        self._attached[owner.pid] = (owner, found, attached)
+        return attached
 
     def _place(self, owner: Owner, path: str) -> str | None:
         key = (owner.pid, owner.create_time, path)
@@ -95,3 +104,5 @@ class ExeInspector:
         """Drop cached answers for processes no longer holding a listener."""
         for key in [key for key in self._places if key[0] not in pids]:
             del self._places[key]
+        for pid in self._attached.keys() - pids:
+            del self._attached[pid]

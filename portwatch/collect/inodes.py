@@ -153,6 +153,8 @@ class SocketOwners:
         self._unmatched: dict[int, float] = {}  # inode -> monotonic time it may be looked for again
         self._pids_last: set[int] = set()
         self._pids_at_full_walk: set[int] = set()
+        #: pid -> when it was first listed (clock time): a partial search goes newest first.
+        self._first_seen: dict[int, float] = {}
         self._last_full_walk = -math.inf  # the first resolve walks everything
         self._wanted_last: set[int] = set()
         #: How many times every process was walked; tests and the benchmark read it.
@@ -168,6 +170,7 @@ class SocketOwners:
         now = self._clock()
         self._confirm(wanted)
         pids = list_pids(self.proc)
+        self._note(pids, now)
         full_due = now - self._last_full_walk >= self.rewalk_interval
         if full_due:
             self._full_walk(pids, wanted, now)
@@ -196,21 +199,64 @@ class SocketOwners:
             del self._unmatched[inode]
         return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
 
+    def resolve_some(self, inodes: Collection[int], limit: int = 64) -> dict[int, tuple[int, ...]]:
+        """:meth:`resolve` for a few inodes among many (new sockets the sentinel saw): their cached holders
+        confirmed, else at most ``limit`` processes walked: the most recently listed first (a new socket's
+        process is usually new), then those that already listen; what is known of
+        every other inode is kept. Still missing, every process is walked if the last full walk is at
+        least ``full_walk_min_interval`` old (an old process opening one more socket), as :meth:`resolve` does."""
+        wanted = set(inodes)
+        for inode in wanted & self._holders.keys():
+            self._confirm_inode(inode)
+        missing = wanted - self._holders.keys()
+        pids = list_pids(self.proc)
+        self._note(pids, self._clock())
+        if missing:
+            listening = {pid for holders in self._holders.values() for pid in holders}
+            seen = self._first_seen
+            recent = sorted(pids, key=lambda pid: (seen[pid], pid), reverse=True)[:limit]
+            links = {socket_link(inode): inode for inode in missing}
+            for pid in [*recent, *sorted(listening - set(recent), reverse=True)][:limit]:
+                missing -= self._walk_one(pid, links)
+                if not missing:
+                    break
+            now = self._clock()
+            missing = {inode for inode in missing if self._unmatched.get(inode, now) <= now}
+            if missing and now - self._last_full_walk >= self.full_walk_min_interval:
+                # An older process opened it (a running server adding a port): as a refresh would, walk
+                # everything, at most once every full_walk_min_interval seconds.
+                self._full_walk(pids, missing, now)
+        return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
+
+    def _note(self, pids: set[int], now: float) -> None:
+        """Remember when each process was first listed (the newest are searched first for a new socket)."""
+        seen = self._first_seen
+        for pid in pids - seen.keys():
+            seen[pid] = now
+        if len(seen) > len(pids) + 1024:
+            self._first_seen = {pid: at for pid, at in seen.items() if pid in pids}
+
     def _confirm(self, wanted: set[int]) -> None:
         """Keep a cached holder only if its fd still links to the inode: one readlink each."""
         for inode in list(self._holders):
-            holders = self._holders[inode]
             if inode in wanted:
-                link = socket_link(inode)
-                for pid, fd_link in list(holders.items()):
-                    try:
-                        still = os.readlink(fd_link) == link
-                    except OSError:
-                        still = False
-                    if not still:
-                        del holders[pid]
-            if inode not in wanted or not holders:
+                self._confirm_inode(inode)
+            else:
                 del self._holders[inode]
+
+    def _confirm_inode(self, inode: int) -> None:
+        """Drop each holder of ``inode`` whose fd no longer links to it, and the inode when none is left."""
+        link = socket_link(inode)
+        holders = self._holders[inode]
+        for pid, fd_link in list(holders.items()):
+            try:
+                still = os.readlink(fd_link) == link
+            except OSError:
+                still = False
+            if not still:
+                del holders[pid]
+        if not holders:
+            del self._holders[inode]
 
     def _missing(self, wanted: set[int], now: float) -> set[int]:
         return {inode for inode in wanted
@@ -221,10 +267,15 @@ class SocketOwners:
             return
         links = {socket_link(inode): inode for inode in wanted}
         for pid in pids:
-            self.processes_walked += 1
-            directory, found = holder_fds(pid, links, self.proc)
-            for fd, inode in found:
-                self._holders.setdefault(inode, {})[pid] = f"{directory}/{fd}"
+            self._walk_one(pid, links)
+
+    def _walk_one(self, pid: int, links: dict[str, int]) -> set[int]:
+        """Record ``pid`` as a holder of each inode of ``links`` it holds; those inodes."""
+        self.processes_walked += 1
+        directory, found = holder_fds(pid, links, self.proc)
+        for fd, inode in found:
+            self._holders.setdefault(inode, {})[pid] = f"{directory}/{fd}"
+        return {inode for _fd, inode in found}
 
     def _prompt_walk(self, pids: set[int], fresh: set[int], now: float) -> None:
         """Every process not walked yet this refresh, for the inodes new this refresh (step 5)."""

@@ -13,6 +13,7 @@ import errno
 import os
 import socket
 import struct
+from collections.abc import Collection, Iterator
 
 from portwatch.collect.base import RawSocket
 from portwatch.model import Family, Proto
@@ -33,6 +34,7 @@ _HEADER = struct.Struct("=IHHII")  # nlmsghdr: len, type, flags, seq, pid
 #: inet_diag_req_v2: family, protocol, ext, pad, states, then a zeroed inet_diag_sockid (48 bytes).
 _REQUEST = struct.Struct("=BBBBI48x")
 _UID_INODE = struct.Struct("=II")  # inet_diag_msg.idiag_uid, idiag_inode
+_INODE = struct.Struct("=I")
 _MSG_LEN = 72  # sizeof(struct inet_diag_msg)
 _ATTR = struct.Struct("=HH")  # rtattr: len, type; the attributes follow the message, 4-byte aligned
 INET_DIAG_SKV6ONLY = 11  # u8, sent for every AF_INET6 socket
@@ -59,20 +61,32 @@ class DiagSocket:
     def close(self) -> None:
         self._sock.close()
 
-    def listeners(self, proto: Proto, family: Family) -> list[RawSocket]:
-        """Every listening socket of one protocol and family in this network namespace."""
-        return self.dump(proto, family, _STATES[proto])
+    def listeners(self, proto: Proto, family: Family, only: Collection[int] | None = None) -> list[RawSocket]:
+        """Every listening socket of one protocol and family in this network namespace (``only``: of those
+        inodes only; the others are not decoded)."""
+        return self.dump(proto, family, _STATES[proto], only)
 
-    def dump(self, proto: Proto, family: Family, states: int) -> list[RawSocket]:
-        """Sockets whose state bit is set in ``states``; for UDP only those with no remote port."""
+    def inodes(self, proto: Proto, family: Family) -> list[int]:
+        """The inodes of :meth:`listeners`, nothing else decoded (the sentinel's poll: ~4x cheaper)."""
+        self._request(proto, family, _STATES[proto])
+        found: list[int] = []
+        buffer = self._buffer
+        udp = proto is Proto.UDP
+        for body, _length in self._messages(proto, family):
+            if udp and (buffer[body + 6] or buffer[body + 7]):
+                continue  # connected
+            found.append(_INODE.unpack_from(buffer, body + 68)[0])
+        return found
+
+    def _request(self, proto: Proto, family: Family, states: int) -> None:
         self._seq += 1
         request = _HEADER.pack(_HEADER.size + _REQUEST.size, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP,
                                self._seq, 0) + _REQUEST.pack(_AF[family], _IPPROTO[proto], 0, 0, states)
         self._sock.sendall(request)
-        found: list[RawSocket] = []
-        addresses: dict[bytes, str] = {}
-        af = _AF[family]
-        width = 4 if family is Family.IPV4 else 16
+
+    def _messages(self, proto: Proto, family: Family) -> Iterator[tuple[int, int]]:
+        """(offset of the inet_diag_msg in the buffer, message length) for each socket of the dump requested
+        last; valid until the next yield (the buffer is refilled)."""
         buffer = self._buffer
         while True:
             size = self._sock.recv_into(buffer)
@@ -86,23 +100,38 @@ class DiagSocket:
                 if seq != self._seq:
                     continue  # a leftover of an earlier, interrupted dump
                 if kind == NLMSG_DONE:
-                    return found
+                    return
                 if kind == NLMSG_ERROR:
                     code = -struct.unpack_from("=i", buffer, body)[0]
                     raise OSError(code, f"sock_diag {proto.value}/{family.value}: {os.strerror(code)}")
                 if kind != SOCK_DIAG_BY_FAMILY or length < _HEADER.size + _MSG_LEN:
                     continue
-                remote_port = (buffer[body + 6] << 8) | buffer[body + 7]
-                if proto is Proto.UDP and remote_port:
-                    continue  # connected: has a peer, so it is not serving anyone
-                raw = bytes(buffer[body + 8:body + 8 + width])
-                address = addresses.get(raw)
-                if address is None:
-                    address = addresses[raw] = socket.inet_ntop(af, raw)
-                uid, inode = _UID_INODE.unpack_from(buffer, body + 64)
-                v6only = _v6only(buffer, body + _MSG_LEN, body - _HEADER.size + length) if width == 16 else None
-                found.append(RawSocket(proto, family, address, (buffer[body + 4] << 8) | buffer[body + 5],
-                                       uid=uid, inode=inode, v6only=v6only))
+                yield body, length
+
+    def dump(self, proto: Proto, family: Family, states: int,
+             only: Collection[int] | None = None) -> list[RawSocket]:
+        """Sockets whose state bit is set in ``states``; for UDP only those with no remote port."""
+        self._request(proto, family, states)
+        found: list[RawSocket] = []
+        addresses: dict[bytes, str] = {}
+        af = _AF[family]
+        width = 4 if family is Family.IPV4 else 16
+        buffer = self._buffer
+        for body, length in self._messages(proto, family):
+            remote_port = (buffer[body + 6] << 8) | buffer[body + 7]
+            if proto is Proto.UDP and remote_port:
+                continue  # connected: has a peer, so it is not serving anyone
+            uid, inode = _UID_INODE.unpack_from(buffer, body + 64)
+            if only is not None and inode not in only:
+                continue
+            raw = bytes(buffer[body + 8:body + 8 + width])
+            address = addresses.get(raw)
+            if address is None:
+                address = addresses[raw] = socket.inet_ntop(af, raw)
+            v6only = _v6only(buffer, body + _MSG_LEN, body - _HEADER.size + length) if width == 16 else None
+            found.append(RawSocket(proto, family, address, (buffer[body + 4] << 8) | buffer[body + 5],
+                                   uid=uid, inode=inode, v6only=v6only))
+        return found
 
 
 def _v6only(buffer: bytearray, start: int, end: int) -> bool | None:

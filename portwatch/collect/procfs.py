@@ -61,6 +61,8 @@ class StatFields:
     name: bytes
     state: bytes
     ppid: int
+    #: The kernel's per-process flags (PF_KTHREAD marks a kernel thread).
+    flags: int
     #: Clock ticks since boot; with the pid it names one process (a reused pid starts later).
     start_ticks: bytes
 
@@ -71,7 +73,15 @@ def parse_stat(raw: bytes) -> StatFields | None:
     fields = raw[close + 2 :].split(b" ", 20)  # fields 3.. of proc(5); starttime is field 22
     if close < 0 or len(fields) < 20:
         return None
-    return StatFields(raw[raw.find(b"(") + 1 : close], fields[0], int(fields[1]), fields[19])
+    return StatFields(raw[raw.find(b"(") + 1 : close], fields[0], int(fields[1]), int(fields[6]), fields[19])
+
+
+def read_stat(pid: int, proc: str = PROC) -> StatFields | None:
+    """/proc/PID/stat, parsed; None once the process exited."""
+    try:
+        return parse_stat(_read(f"{proc}/{pid}/stat"))
+    except OSError:
+        return None
 
 
 def start_ticks(pid: int, proc: str = PROC) -> bytes | None:
@@ -87,20 +97,13 @@ def start_ticks(pid: int, proc: str = PROC) -> bytes | None:
     return fields.start_ticks if fields else None
 
 
-def stat_identity(pid: int, proc: str = PROC) -> tuple[bytes, bytes] | None:
-    """(start ticks, comm) from one read of /proc/PID/stat; None once it exited. The ticks tell a reused pid,
-    the comm a process that renamed itself (prctl PR_SET_NAME) or exec'd another program."""
-    try:
-        raw = _read(f"{proc}/{pid}/stat")
-    except OSError:
-        return None
-    fields = parse_stat(raw)
-    return (fields.start_ticks, fields.name) if fields else None
-
-
 def cmdline(pid: int, proc: str = PROC) -> tuple[str, ...]:
     """argv as the process left it: NUL-separated, or split on spaces when it rewrote itself into one string."""
-    data = _decode(_read(f"{proc}/{pid}/cmdline"))
+    return split_cmdline(_decode(_read(f"{proc}/{pid}/cmdline")))
+
+
+def split_cmdline(data: str) -> tuple[str, ...]:
+    """/proc/PID/cmdline's text as argv: NUL-separated, or split on spaces when it was rewritten as one string."""
     if not data:
         return ()
     separator = "\x00" if data.endswith("\x00") else " "
@@ -110,6 +113,15 @@ def cmdline(pid: int, proc: str = PROC) -> tuple[str, ...]:
     if separator == "\x00" and len(parts) == 1 and " " in data:  # setproctitle-style rewrites
         parts = data.split(" ")
     return tuple(parts)
+
+
+def complete_name(name: str, argv: tuple[str, ...]) -> str:
+    """The comm, completed from argv[0] when the kernel cut it at 15 bytes (as psutil does)."""
+    if len(name) >= _COMM_MAX and argv:
+        extended = os.path.basename(argv[0])
+        if extended.startswith(name):
+            return extended
+    return name
 
 
 def exe(pid: int, proc: str = PROC) -> str | None:
@@ -157,10 +169,7 @@ def read_owner(pid: int, proc: str = PROC, boot: float | None = None, *, threads
         path = exe(pid, proc)  # None when not ours to read (another user's process, without root)
     except (FileNotFoundError, ProcessLookupError):
         return None
-    if len(name) >= _COMM_MAX and argv:  # the kernel cut the name: the cmdline may have it whole
-        extended = os.path.basename(argv[0])
-        if extended.startswith(name):
-            name = extended
+    name = complete_name(name, argv or ())
     uid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith(b"Uid:")), None)
     started = int(fields.start_ticks) / os.sysconf("SC_CLK_TCK") + (boot if boot is not None else boot_time(proc))
     return Owner(pid=pid, name=name, user=user_name(uid) if uid is not None else None, exe=path or None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from portwatch.collect import procfs
 from portwatch.collect.base import RawSocket, Viewer, build_scan
 from portwatch.collect.exeinfo import ExeInspector, temp_place
 from portwatch.collect.owners import OwnerResolver
@@ -55,7 +56,6 @@ echo "@@end"
 
 _HEAD = re.compile(rb"(tcp|udp)[ \t]+(\S+)[ \t]+\d+[ \t]+\d+[ \t]+(\S+)[ \t]+\S+[ \t]*")
 _ENTRY = re.compile(rb'"(.*)",pid=(\d+),fd=(\d+)', re.DOTALL)
-_COMM_MAX = 15
 
 
 #: The script's output is not what it prints (no ss, a shell that is not POSIX, a cut connection).
@@ -187,29 +187,16 @@ def parse_owner(pid: int, data: bytes, boot: float, clock_ticks: int, names: dic
     if len(parts) < 4 or not parts[1]:
         return None
     link, stat, status, raw_argv = parts
-    close = stat.rfind(b")")
-    fields = stat[close + 2 :].split()
-    if close < 0 or len(fields) < 20 or fields[0] == b"Z":
+    fields = procfs.parse_stat(stat)
+    if fields is None or fields.state == b"Z":
         return None
-    name = _decode(stat[stat.find(b"(") + 1 : close])
-    argv_text = _decode(raw_argv)
-    argv: tuple[str, ...] = ()
-    if argv_text:
-        separator = "\x00" if argv_text.endswith("\x00") else " "
-        parts_argv = argv_text[:-1].split(separator) if argv_text.endswith(separator) else argv_text.split(separator)
-        if separator == "\x00" and len(parts_argv) == 1 and " " in parts_argv[0]:
-            parts_argv = parts_argv[0].split(" ")
-        argv = tuple(parts_argv)
-    if len(name) >= _COMM_MAX and argv:
-        extended = argv[0].rsplit("/", 1)[-1]
-        if extended.startswith(name):
-            name = extended
-    exe = _decode(link.rstrip(b"\n"))
-    exe = exe.removesuffix(" (deleted)")
+    argv = procfs.split_cmdline(_decode(raw_argv))
+    name = procfs.complete_name(_decode(fields.name), argv)
+    exe = _decode(link.rstrip(b"\n")).removesuffix(procfs.DELETED_SUFFIX)  # the remote file: not ours to stat
     uid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith(b"Uid:")), None)
     user = (names.get(uid) or str(uid)) if uid is not None else None
     return Owner(
-        pid=pid, name=name, user=user, exe=exe or None, cmdline=argv, create_time=int(fields[19]) / clock_ticks + boot
+        pid=pid, name=name, user=user, exe=exe or None, cmdline=argv, create_time=int(fields.start_ticks) / clock_ticks + boot
     )
 
 

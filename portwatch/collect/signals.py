@@ -27,6 +27,7 @@ import subprocess
 import sys
 from typing import Any
 
+from portwatch.collect import procfs
 from portwatch.collect.inodes import matching_fds, socket_link
 from portwatch.collect.owners import scan_process
 from portwatch.collect.stop_attribution import attribution
@@ -41,31 +42,17 @@ _PF_KTHREAD = 0x00200000
 _START_SLACK = 1e-3
 
 
-def _stat_fields(pid: int, proc: str = PROC) -> list[bytes] | None:
-    """/proc/PID/stat fields after the name (field 3 onwards), or None when the process is gone."""
-    try:
-        with open(f"{proc}/{pid}/stat", "rb") as file:
-            stat = file.read()
-    except OSError:
-        return None
-    return stat[stat.rfind(b")") + 2 :].split()
-
-
 def start_ticks(pid: int, proc: str = PROC) -> int | None:
     """When the process started, in clock ticks after boot (/proc/PID/stat field 22): exact, unlike seconds."""
-    fields = _stat_fields(pid, proc)
-    return int(fields[19]) if fields and len(fields) > 19 else None
+    ticks = procfs.start_ticks(pid, proc)
+    return int(ticks) if ticks is not None else None
 
 
 def _boot_time(proc: str = PROC) -> float | None:
     try:
-        with open(f"{proc}/stat", "rb") as file:
-            for line in file:
-                if line.startswith(b"btime"):
-                    return float(line.split()[1])
-    except OSError:
+        return procfs.boot_time(proc)
+    except (OSError, RuntimeError):
         return None
-    return None
 
 
 def holds_socket(pid: int, listener: Listener, proc: str = PROC) -> bool:
@@ -112,10 +99,10 @@ def _process(pid: int, started: float | None) -> Any | None:
 def read_holder(owner: Owner, listener: Listener, proc: str = PROC, boot: float | None = None) -> Holder | None:
     """This owner as it is now, or None when it exited, its pid names another process, or it dropped the socket."""
     if LINUX:
-        fields = _stat_fields(owner.pid, proc)
-        if not fields or len(fields) <= 19 or fields[0] == b"Z":
+        fields = procfs.read_stat(owner.pid, proc)
+        if fields is None or fields.state == b"Z":
             return None
-        ticks = int(fields[19])
+        ticks = int(fields.start_ticks)
         boot = boot if boot is not None else _boot_time(proc)
         if (
             owner.create_time is not None
@@ -128,13 +115,13 @@ def read_holder(owner: Owner, listener: Listener, proc: str = PROC, boot: float 
         unit, container = attribution(owner.pid, owner.cmdline, proc)
         return Holder(
             pid=owner.pid,
-            ppid=int(fields[1]),
+            ppid=fields.ppid,
             name=owner.name,
             exe=owner.exe,
             user=owner.user,
             start=ticks,
             create_time=owner.create_time,
-            kernel_thread=bool(int(fields[6]) & _PF_KTHREAD) or owner.pid == 2 or int(fields[1]) == 2,
+            kernel_thread=bool(fields.flags & _PF_KTHREAD) or owner.pid == 2 or fields.ppid == 2,
             unit=unit,
             container=container,
         )
@@ -163,10 +150,10 @@ def ancestors(pid: int | None = None, proc: str = PROC) -> tuple[int, ...]:
     if LINUX:
         current = pid
         while len(chain) < 256:
-            fields = _stat_fields(current, proc)
-            if not fields or len(fields) < 2:
+            fields = procfs.read_stat(current, proc)
+            if fields is None:
                 break
-            parent = int(fields[1])
+            parent = fields.ppid
             if parent <= 0 or parent in chain:
                 break
             chain.append(parent)

@@ -5,7 +5,10 @@ details load in a second, exclusive worker group, and a result for a row that is
 dropped: the latest selection wins.
 
 Each refresh runs the :class:`portwatch.watch.Watcher` in the scan worker: collect, flag against the baseline,
-log opens and closes. The event loop only draws the result and raises alerts (portwatch.tui.alerts).
+compare with the last refresh. The event loop only draws the result and raises alerts (portwatch.tui.alerts).
+With a capture collector, a :class:`portwatch.sentinel.Sentinel` runs in a thread of its own from the first
+refresh on, looking several times a second: it alone logs events (and their alerts), so a listener that lived
+between two refreshes is in the events view, and one a refresh also drew is logged once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from textual import work
@@ -28,20 +32,24 @@ from textual.worker import get_current_worker
 
 from portwatch.collect import Collector, Inspector, get_inspector
 from portwatch.events import Event
+from portwatch.flags import alarming
 from portwatch.judge import Judge
 from portwatch.model import Listener, ListenerKey, Scan
+from portwatch.sentinel import DEFAULT_CAPTURE_INTERVAL, Sentinel
 from portwatch.stop import Stopper
 from portwatch.text import safe
 from portwatch.tui.act_keys import ActKeys
 from portwatch.tui.alerts import Alerts
+from portwatch.tui.capture import CaptureThread
 from portwatch.tui.executor import DaemonExecutor
-from portwatch.tui.messages import Approved, DetailsLoaded, ScanCompleted, ScanFailed
+from portwatch.tui.heap import HeapKeeper
+from portwatch.tui.messages import Approved, CaptureFailed, CaptureLogged, DetailsLoaded, ScanCompleted, ScanFailed
 from portwatch.tui.table.listener_table import ListenerTable
-from portwatch.tui.widgets.events_screen import EventsScreen
+from portwatch.tui.widgets.events_screen import REFRESH_HINT, EventsScreen, capture_hint
 from portwatch.tui.widgets.filter_input import FilterInput
 from portwatch.tui.widgets.process_panel import ProcessPanel
 from portwatch.tui.widgets.summary_bar import SummaryBar
-from portwatch.watch import MIN_INTERVAL, Watcher
+from portwatch.watch import ALARM_KINDS, MIN_INTERVAL, Polled, Watcher
 
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75
@@ -58,21 +66,34 @@ class PortwatchApp(ActKeys):
     def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
                  *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
                  baseline_path: Path | None = None, bell: bool = False, judge: Judge | None = None,
-                 host: str | None = None, stopper: Stopper | None = None) -> None:
+                 host: str | None = None, stopper: Stopper | None = None, capture: Collector | None = None,
+                 capture_interval: float = DEFAULT_CAPTURE_INTERVAL, watcher: Watcher | None = None,
+                 first_scan: Future[Polled] | None = None) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
         ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
         ``judge``: how scans are judged (a remote host's arrive judged); ``host``: the remote host the
         collector reads (`--host`), named in the header. ``stopper``: carries out the stop key's choices (its
-        own collector checks the listener went)."""
+        own collector checks the listener went).
+        ``capture``: a second collector (they are not thread-safe) for the sentinel, which polls it every
+        ``capture_interval`` s and logs every event; None: events are what the refreshes see.
+        ``watcher`` and ``first_scan``: the CLI starts the first refresh before importing Textual
+        (watch.poll_in_background) so the first paint already shows the table."""
         super().__init__()
         self.host = host
         self.collector = collector
-        self.watcher = Watcher(collector, baseline_path, judge=judge)
+        self.interval = max(MIN_INTERVAL, interval)
+        self.watcher = watcher or Watcher(collector, baseline_path, judge=judge, log_events=capture is None)
+        self._first_scan = first_scan
+        self.sentinel = None if capture is None else Sentinel(
+            capture, interval=capture_interval, baseline=lambda: self.watcher.baseline,
+            short_lived_under=self.interval)
+        self.capture = None if self.sentinel is None else CaptureThread(self, self.sentinel)
         self.stopper = stopper or Stopper()
         self.alerts = Alerts(self, bell)
+        #: Full garbage collections between refreshes, not inside them (tui/heap.py).
+        self.heap = HeapKeeper()
         #: The event log as of the last refresh (a copy: the live log belongs to the scan worker).
         self.history: tuple[Event, ...] = ()
-        self.interval = max(MIN_INTERVAL, interval)
         self.inspector = inspector or get_inspector()
         self.new_for, self.gone_for = new_for, gone_for
         #: Wall clock for ages shown in the panel; tests and screenshots fix it.
@@ -107,7 +128,23 @@ class PortwatchApp(ActKeys):
             self.summary.show_title(f"portwatch @ {safe(self.host, 60)}")
         self._install_signal_handlers()
         self.set_interval(1.0, self._age_rows)
-        self.start_scan()
+        first, self._first_scan = self._first_scan, None
+        if first is None:
+            self.start_scan()
+        elif first.done():  # the usual case: it ran during the imports; the table fills before the first paint
+            self.scanning = True
+            self._first_scan_done(first)
+        else:
+            self.scanning = True
+            self._slow_scan = self.set_timer(SLOW_SCAN, self._show_state)
+            first.add_done_callback(lambda done: self.call_from_thread(self._first_scan_done, done))
+
+    def _first_scan_done(self, first: Future[Polled]) -> None:
+        error = first.exception()
+        if error is not None:
+            self.on_scan_failed(ScanFailed(f"{type(error).__name__}: {error}"))
+        else:
+            self.on_scan_completed(ScanCompleted(first.result()))
 
     # -- scanning -----------------------------------------------------------------------------------------
 
@@ -141,7 +178,7 @@ class PortwatchApp(ActKeys):
         if not self.is_running:  # a worker's result landing while the app shuts down
             return
         polled = message.polled
-        self.scanning, self.failed, self.scan, self.history = False, False, polled.scan, polled.history
+        self.scanning, self.failed, self.scan = False, False, polled.scan
         self.table.show_changes(polled.changes)
         self.summary.show_scan(polled.scan, polled.range_counts, polled.hidden_owners)
         # A remote host is judged by its own baseline: its collector says whether it had one.
@@ -150,9 +187,12 @@ class PortwatchApp(ActKeys):
         self.summary.show_alarming(polled.alarming_count, has_baseline)
         self.panel.has_baseline = has_baseline
         self.alerts.on_refresh(polled)
-        for screen in self.screen_stack:
-            if isinstance(screen, EventsScreen):
-                screen.show(polled.history)
+        if self.sentinel is None:
+            self._show_history(polled.history)
+        elif self.capture is not None:  # from the first screen on: start-up is not slowed by a second scan
+            self.capture.start()
+        if not self.heap.active:
+            self.call_after_refresh(self._settle_heap)
         self._after_scan()
         # The highlighted row's listener as this scan saw it: new flags, a restarted service's new pids.
         current = self.table.highlighted_listener
@@ -160,6 +200,31 @@ class PortwatchApp(ActKeys):
             self._highlighted = current
         if self.panel.display:  # the panel refreshes while shown: CPU %, sockets, the process still alive
             self._load_details()
+
+    def _settle_heap(self) -> None:
+        self.heap.settle()
+        self.set_interval(self.heap.every, self.heap.collect)
+
+    def _show_history(self, history: tuple[Event, ...]) -> None:
+        self.history = history
+        for screen in self.screen_stack:
+            if isinstance(screen, EventsScreen):
+                screen.show(history)
+
+    # -- the sentinel -------------------------------------------------------------------------------------
+
+    def on_capture_logged(self, message: CaptureLogged) -> None:
+        if not self.is_running:
+            return
+        captured = message.captured
+        self._show_history(captured.history)
+        self.alerts.announce(tuple(event.listener for event in captured.events
+                                   if event.kind in ALARM_KINDS and alarming(event.listener)))
+
+    def on_capture_failed(self, message: CaptureFailed) -> None:
+        if self.is_running:
+            self.summary.show_notes([Content.assemble(("capture failed: ", "bold $text-error"),
+                                                      Content(safe(message.error, 300)))])
 
     def on_scan_failed(self, message: ScanFailed) -> None:
         if not self.is_running:
@@ -264,7 +329,8 @@ class PortwatchApp(ActKeys):
 
     def action_events(self) -> None:
         if not isinstance(self.screen, EventsScreen):
-            self.push_screen(EventsScreen(self.history))
+            hint = REFRESH_HINT if self.sentinel is None else capture_hint(self.sentinel.interval)
+            self.push_screen(EventsScreen(self.history, hint))
 
     def action_approve(self) -> None:
         """No confirmation: approving only adds an entry (the old file is kept as .bak; delete it to undo)."""
@@ -306,6 +372,9 @@ class PortwatchApp(ActKeys):
             loop.add_signal_handler(signum, self.exit)
 
     def on_unmount(self) -> None:
+        if self.capture is not None:
+            self.capture.stop()
+        self.heap.restore()
         if self.is_headless or sys.platform == "win32":
             return
         loop = asyncio.get_running_loop()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from portwatch.model import ListenerKey, ProcessDetails, Scan
+from portwatch.sentinel import Captured
 from portwatch.stop_plan import StopRequest
 from portwatch.watch import Approval, Polled
 
@@ -54,3 +55,18 @@ class StopPlanned(Message):
     """The facts for a stop were read (the stop key's worker): open the dialog on them."""
 
     request: StopRequest
+
+
+@dataclass
+class CaptureLogged(Message):
+    """The sentinel logged events between refreshes (opened, closed, taken over): never replaced, each
+    may carry an alert."""
+
+    captured: Captured
+
+
+@dataclass
+class CaptureFailed(Message):
+    """A sentinel poll raised; shown once in the header, and capture goes on."""
+
+    error: str

@@ -1,7 +1,9 @@
 """The `e` screen: every listener that opened, closed or changed owner while portwatch ran, newest first.
 
-So a listener that lived for two seconds between two glances is not lost. Rows are added as refreshes bring
-events (the screen stays live while open); closing it (Esc or `e`) keeps nothing but the app's own log.
+So a listener that lived for two seconds between two glances is not lost. With the sentinel on (the
+default), one that lived less than a refresh is there too, marked SHORT_MARK: no refresh may have drawn it.
+Rows are added as refreshes (or the sentinel) bring events (the screen stays live while open); closing it
+(Esc or `e`) keeps nothing but the app's own log.
 """
 
 from __future__ import annotations
@@ -17,15 +19,26 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from portwatch.events import Event, EventKind
+from portwatch.events import Event, EventKind, EventSource
 from portwatch.flags import alarming
-from portwatch.text import age, safe
+from portwatch.model import OwnerStatus
+from portwatch.text import age, duration, safe
 from portwatch.tui.table.rows import SortableText
 
 KIND_WORDS = {EventKind.OPENED: "+ opened", EventKind.CLOSED: "- closed", EventKind.OWNER_CHANGED: "~ new owner",
               EventKind.PROGRAM_CHANGED: "~ new program"}
+#: Marks a close that came sooner than one refresh: the sentinel caught a listener the table may never show.
+SHORT_MARK = "⚡"
 COLUMNS = (("time", "Time"), ("kind", "Event"), ("listener", "Listener"), ("process", "Process"),
            ("lived", "Lived"), ("flags", "Flags"))
+
+
+REFRESH_HINT = "Times are when a refresh noticed the change: lifetimes are ± one refresh. Esc or e closes."
+
+
+def capture_hint(interval: float) -> str:
+    return (f"Captured every {interval:g} s between refreshes: times and lifetimes are ± {interval:g} s; "
+            f"{SHORT_MARK} lived less than one refresh. Esc or e closes.")
 
 
 def listener_text(event: Event) -> str:
@@ -36,15 +49,18 @@ def listener_text(event: Event) -> str:
 def process_text(event: Event) -> str:
     entry = event.listener
     if not entry.owners:
-        return "(hidden)" if entry.socket_user else "(no process)"
+        return "(hidden)" if entry.owner_status is OwnerStatus.HIDDEN else "(no process)"
     more = f" +{len(entry.pids) - 1}" if len(entry.pids) > 1 else ""
     return f"{safe(entry.process_name, 24)} {entry.pids[0]}{more}"
 
 
 def lived_text(event: Event) -> str:
     if event.kind is EventKind.CLOSED and event.lifetime is not None:
-        return f"lived ≥ {age(event.lifetime)} (open at start)" if event.since_start \
-            else f"lived {age(event.lifetime)}"
+        # The sentinel's times are good to a fifth of a second; a refresh's only to its interval.
+        lived = duration(event.lifetime) if event.seen_by is EventSource.SENTINEL else age(event.lifetime)
+        if event.since_start:
+            return f"lived ≥ {lived} (open at start)"
+        return f"{SHORT_MARK} lived {lived}, between refreshes" if event.short_lived else f"lived {lived}"
     if event.kind is EventKind.OWNER_CHANGED:
         before = ", ".join(map(str, event.previous_pids[:3]))
         return f"was pid {before}" if before else ""
@@ -79,9 +95,10 @@ class EventsScreen(ModalScreen[None]):
         Binding("question_mark", "app.help", "Help"),  # a modal screen does not pass keys on to the app's
     ]
 
-    def __init__(self, history: tuple[Event, ...]) -> None:
+    def __init__(self, history: tuple[Event, ...], hint: str = REFRESH_HINT) -> None:
         super().__init__()
         self._history = history
+        self._hint = hint
         #: Events shown, oldest first, with their row keys (holding them keeps their ids unique).
         self._rows: list[tuple[Event, str]] = []
         self._next = 0
@@ -90,8 +107,7 @@ class EventsScreen(ModalScreen[None]):
         with Vertical(id="events-box"):
             yield Static(Content(""), id="events-title")
             yield DataTable[Text](id="events-table", cursor_type="row", zebra_stripes=True)
-            yield Static(Content("Times are when a refresh noticed the change: lifetimes are ± one refresh. "
-                                 "Esc or e closes."), id="events-hint")
+            yield Static(Content(self._hint), id="events-hint")
 
     def on_mount(self) -> None:
         table = self.query_one("#events-table", DataTable)
