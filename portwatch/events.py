@@ -133,6 +133,11 @@ def _exes(listener: Listener) -> str | None:
 
 
 def _program_changed(before: Listener, after: Listener) -> bool:
-    """A pid that held the socket before and after now runs under another name or from another executable."""
-    was = {owner.pid: (owner.name, owner.exe) for owner in before.owners}
-    return any(owner.pid in was and was[owner.pid] != (owner.name, owner.exe) for owner in after.owners)
+    """A pid that held the socket before and after now runs under another name or from another executable
+    (an exe known on one side only is a read that failed, not another program)."""
+    was = {owner.pid: owner for owner in before.owners}
+    for owner in after.owners:
+        old = was.get(owner.pid)
+        if old is not None and (old.name != owner.name or (old.exe and owner.exe and old.exe != owner.exe)):
+            return True
+    return False

@@ -68,6 +68,12 @@ def test_same_program_with_a_new_cmdline_is_no_event() -> None:
     assert events_between(before, after) == []
 
 
+def test_an_exe_that_could_not_be_read_this_time_is_no_program_change() -> None:
+    before = listener("app", "/usr/bin/app")
+    after = replace(before, owners=(replace(before.owners[0], exe=None),))
+    assert events_between(before, after) == []
+
+
 def test_a_new_pid_is_an_owner_change_not_a_program_change() -> None:
     [event] = events_between(listener("app", "/usr/bin/app", 10), listener("app", "/usr/bin/app", 11))
     assert event.kind is EventKind.OWNER_CHANGED
