@@ -44,7 +44,7 @@ def evaluate(judged: JudgedScan) -> CheckResult:
     """The verdict on a judged scan, with what the reader should know about how complete it is."""
     notes = list(judged.notes)
     if not judged.privileged and judged.hidden_owners:
-        notes.append(f"{judged.hidden_owners} owner(s) are hidden from this user: sudo shows them")
+        notes.append(f"{judged.hidden_owners} owner(s) are not yours to see: sudo may reveal them")
     return CheckResult(judged, (*notes, *judged.warnings))
 
 

@@ -262,7 +262,8 @@ def run_who(args: argparse.Namespace) -> int:
         print(f"portwatch: nothing is listening on port {args.port}", file=sys.stderr)
         return EXIT_FOUND_NOTHING
     if found.hidden_owners and any(not entry.owners for entry in found.listeners):
-        print("portwatch: some owners are hidden; run with sudo to see them", file=sys.stderr)
+        print("portwatch: some owners are not yours to see (other users' sockets); sudo may reveal them",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -302,7 +303,7 @@ def run_baseline(args: argparse.Namespace) -> int:
         notes.append(f"portwatch: the previous file is kept as {safe(saved.backup)}")
     if judged.hidden_owners:
         notes.append(f"portwatch: {judged.hidden_owners} owner(s) hidden: their entries match on port and user "
-                     "only; `sudo portwatch baseline save --merge` records their programs")
+                     "only; `sudo portwatch baseline save --merge` may record their programs")
     listing.print_lines(notes, sys.stderr)
     return EXIT_OK
 

@@ -4,14 +4,17 @@ Codes (stable; scripts and tests key on them):
 
 - ``dynamic-exposed``: a port from IANA's dynamic range or the OS ephemeral range, reachable beyond loopback.
   Those ports are handed out to clients; a service there is ad hoc, and nobody firewalls for it.
-- ``exe-deleted``: the executable was deleted (or replaced) after the process started.
+- ``exe-deleted``: the executable was deleted after the process started, and nothing took its place: the
+  program runs from memory (a program that erased itself, or an uninstall).
+- ``needs-restart`` (informational): the executable was replaced on disk after the process started (the path
+  exists again with a new inode: a package upgrade); the process still runs the old file until restarted.
 - ``exe-missing``: the process runs from no file at all (memfd: fileless execution).
 - ``exe-in-temp``: the executable lives in /tmp, /var/tmp, /dev/shm, a downloads folder or a world-writable
   directory.
 - ``exe-modified``: the executable differs from the checksum its package recorded at install (dpkg's
   md5sums, rpm -V): a binary changed in place, by hand or by an intruder.
-- ``name-mismatch``: the process name matches neither its executable nor its command line.
-- ``owner-hidden`` / ``owner-unknown``: who holds the socket cannot be seen, and why.
+- ``name-mismatch``: the process name claims to be another program (see Masquerading).
+- ``owner-hidden`` / ``owner-unknown``: who holds the socket cannot be seen, and what is known instead.
 - ``not-in-baseline``: a baseline exists and no entry expects this listener.
 - ``udp-client`` (informational): an unconnected UDP socket a client was auto-bound to, not a server.
 
@@ -19,19 +22,23 @@ UDP clients. Linux tells us exactly which UDP sockets the kernel auto-bound (see
 are clients' reply sockets (resolvers, mDNS and NTP clients, games, WebRTC). Elsewhere we guess: UDP, on the
 wildcard address, on a port inside the OS ephemeral range, with no service name for the port. Either way the
 socket gets ``udp-client`` instead of ``dynamic-exposed`` and is exempt from the baseline (its port is
-random, so there is nothing to approve); the flags about the program itself still apply. Limits: a server
-that binds port 0 and advertises its port elsewhere (some RPC, WebRTC media, P2P) looks auto-bound; where we
-guess, a server that explicitly binds a wildcard ephemeral port (mosh-server binds 60001+) looks like a
-client.
+random, so there is nothing to approve); the flags about the program itself still apply. Evidence that such a
+socket serves overrides both: an RPC program registered with rpcbind on its port (``Listener.rpc_program``,
+read by portwatch.collect.rpcbind) makes it a server, judged as any other. Limits: a server that binds port 0
+and advertises its port elsewhere than rpcbind (WebRTC media, P2P) still looks auto-bound; where we guess, a
+server that explicitly binds a wildcard ephemeral port (mosh-server binds 60001+) looks like a client.
 
-Masquerading. The name (on Linux the 15-byte ``comm``, set by prctl or at exec from the file name) is
-ordinary when it is, or derives from, the basename of the executable, of argv[0], or of the script an
-interpreter runs (the first non-option argument; a shebang script's comm is the script's name). "Derives"
-means one is a prefix of the other and the rest starts with a non-letter (python3 / python3.11,
-"nginx: master process", "postgres: checkpointer"), or the name is a 15-character truncation. Processes
-without an executable (kernel threads) and owners we may not read are skipped. Limit: a process that
-rewrites both its name and its argv[0] to the same word (setproctitle does this legitimately) is not caught
-by the name alone.
+Masquerading. A rename is not a masquerade: daemons retitle themselves in many styles ("nginx: worker
+process", "postgres: checkpointer", "sshd: [listener]", redis-server whose file is redis-check-rdb), so a
+name that merely differs from its file says nothing. A name is flagged when it claims to be *another*
+program: a kernel thread's name (``[kworker/0:1]``, ``ksoftirqd/0``) from a userland executable; the name of a
+well-known daemon (:data:`WELL_KNOWN`, a curated list of native daemons) from an executable that is not that
+daemon's nor one of its known aliases (a multi-call binary such as busybox may carry any name); or a name
+with terminal controls or invisible characters (``ss\u200bhd`` reads "sshd"). On Linux the name is the
+15-byte ``comm`` (set by prctl, or at exec from the file name the program was started by). Processes without
+an executable (kernel threads) and owners we may not read are skipped. Limits: a program renamed to a word
+off the list is not caught, nor is one whose file was itself renamed to the daemon's name (the exe-in-temp
+and baseline checks still see where it runs from).
 """
 
 from __future__ import annotations
@@ -46,7 +53,36 @@ from portwatch.text import safe
 
 _QUOTE = 120  # longest piece of process-supplied text quoted in a reason
 _COMM_LEN = 15  # Linux TASK_COMM_LEN - 1
-_CODE_FOLLOWS = frozenset({"-c", "-e", "--eval", "-m"})  # what follows is code or a module, not a script
+
+#: Names of well-known native daemons and system programs, each with the executables that rightly carry it
+#: beyond the file of that very name (a symlink's name becomes the comm at exec: redis-server is a link to
+#: redis-check-rdb, Debian's mysqld to mariadbd). Programs written in an interpreted language (fail2ban,
+#: firewalld, supervisord) are left out: their exe is the interpreter, so the name proves nothing.
+WELL_KNOWN: dict[str, frozenset[str]] = {name: frozenset(aliases) for name, aliases in {
+    "sshd": (), "sshd-session": (), "systemd": (), "systemd-journald": (), "systemd-logind": (),
+    "systemd-resolved": (), "systemd-networkd": (), "systemd-timesyncd": (), "systemd-udevd": ("udevadm",),
+    "init": ("systemd", "busybox", "upstart", "runit", "openrc-init", "tini", "dumb-init"),
+    "cron": (), "crond": ("cronie",), "atd": (), "anacron": (), "rsyslogd": (), "syslogd": (),
+    "syslog-ng": (), "dbus-daemon": ("dbus-broker",), "polkitd": (), "udevd": ("systemd-udevd",),
+    "nginx": (), "apache2": (), "httpd": (), "lighttpd": (), "caddy": (), "haproxy": (), "squid": (),
+    "varnishd": (), "named": (), "unbound": (), "dnsmasq": (), "chronyd": (), "ntpd": ("ntpsec",),
+    "postgres": (), "mysqld": ("mariadbd",), "mariadbd": ("mysqld",), "mongod": (), "redis-server":
+    ("redis-check-rdb", "redis-check-aof"), "memcached": (), "slapd": (), "exim4": (), "exim": (),
+    "dovecot": (), "smtpd": (), "cupsd": (), "avahi-daemon": (), "NetworkManager": (), "wpa_supplicant": (),
+    "dhclient": (), "dockerd": (), "containerd": (), "kubelet": (), "rpcbind": (), "rpc.statd": (),
+    "rpc.mountd": (), "snmpd": (), "vsftpd": (), "proftpd": (), "openvpn": (), "tailscaled": (),
+    "sudo": (), "su": (), "login": (), "agetty": (), "getty": ("agetty",),
+}.items()}
+#: Executables that are many programs at once: any name may be theirs (an applet's symlink names the comm).
+MULTI_CALL = frozenset({"busybox", "toybox", "systemd-executor"})
+#: Kernel threads' own names (ps shows them in brackets): no userland program has a reason to take them.
+KERNEL_THREAD = re.compile(r"(?:kworker|ksoftirqd|kthreadd|kswapd\d+|rcu_\w+|kcompactd\d+|khugepaged|kauditd|kblockd"
+                           r"|oom_reaper|writeback|ksmd|kdevtmpfs|kintegrityd|kthrotld|khungtaskd|kpsmoused"
+                           r"|scsi_eh_\d+|scsi_tmf_\d+)(?:[/:_-].*)?"
+                           r"|(?:watchdog|migration|cpuhp|irq|idle_inject|jbd2)/.*")
+#: Characters no program name needs: terminal controls, and invisible ones that make "ss\u200bhd" read "sshd".
+_HIDING = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+                     "\U000e0000-\U000e007f]")
 
 
 def _q(value: object) -> str:
@@ -64,10 +100,12 @@ def _stem(token: str) -> str:
     token = token.strip()
     if " " in token or ":" in token:
         token = re.split(r"[ :]", token, maxsplit=1)[0]
-    return os.path.basename(token).lstrip("-").lower()
+    return os.path.basename(token).lstrip("-")
 
 
 def _derives(name: str, candidate: str, truncated: bool) -> bool:
+    """``name`` is ``candidate``, its 15-byte cut, or one of them plus a non-letter suffix (python3.11)."""
+    name, candidate = name.lower(), candidate.lower()
     if not name or not candidate:
         return False
     if name == candidate or (truncated and candidate.startswith(name)):
@@ -76,30 +114,60 @@ def _derives(name: str, candidate: str, truncated: bool) -> bool:
     return len(short) >= 2 and long.startswith(short) and not long[len(short)].isalpha()
 
 
-def name_candidates(exe: str | None, cmdline: tuple[str, ...]) -> list[str]:
-    """Names a process may rightly carry: its exe's, argv[0]'s, and the script an interpreter runs."""
-    candidates = [_stem(exe)] if exe else []
-    if cmdline:
-        candidates.append(_stem(cmdline[0]))
-        for arg in cmdline[1:3]:
-            if arg in _CODE_FOLLOWS:
-                break
-            if not arg.startswith("-"):
-                candidates.append(_stem(arg))
-                break
-    return [c for c in candidates if c]
+def _is_file_of(exe_stem: str, program: str) -> bool:
+    """Whether an executable's file name is ``program``'s, maybe versioned (php-fpm8.2, postgres-15)."""
+    return exe_stem == program or bool(exe_stem.startswith(program)
+                                       and re.fullmatch(r"[-._]?[\d.]+", exe_stem[len(program):]))
+
+
+def claimed_program(name: str, truncated: bool) -> str | None:
+    """The well-known program a process name claims to be, or None (most names claim nothing)."""
+    stem = _stem(name)
+    if stem in WELL_KNOWN:
+        return stem
+    if truncated:
+        whole = [known for known in WELL_KNOWN if len(known) > len(stem) and known.startswith(stem)]
+        if len(whole) == 1:
+            return whole[0]
+    return None
+
+
+def masquerade(name: str, exe: str) -> str | None:
+    """Why a process called ``name`` running ``exe`` pretends to be another program; None when it does not.
+
+    A rename is not a masquerade (daemons retitle themselves: "nginx: worker process", "postgres:
+    checkpointer", "sshd: [listener]", redis's "redis-server 127.0.0.1:6379"). Three claims are:
+
+    - a kernel thread's name (``[kworker/0:1]``, ``ksoftirqd/0``) from a userland executable: kernel threads
+      have no executable at all;
+    - the name of a well-known daemon (:data:`WELL_KNOWN`) from an executable that is not that daemon's;
+    - a name carrying terminal controls or invisible characters: built to fool whoever reads it.
+    """
+    exe_stem = os.path.basename(exe)
+    truncated = len(name.encode("utf-8", "surrogateescape")) == _COMM_LEN
+    if _HIDING.search(name):
+        return "a name with hidden or control characters"
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else None
+    if bare is not None or KERNEL_THREAD.fullmatch(name):
+        return "a kernel thread's name"
+    claimed = claimed_program(name, truncated)
+    if claimed is None or exe_stem in MULTI_CALL:
+        return None
+    if any(_is_file_of(exe_stem, rightful) for rightful in (claimed, *WELL_KNOWN[claimed])):
+        return None
+    return f"the name of {claimed}"
 
 
 def name_mismatch(owner: Owner, exe: str | None) -> Flag | None:
-    """A masquerade flag when the process name derives from none of its candidates (see module docstring)."""
+    """A masquerade flag when the process name claims another program (see :func:`masquerade`)."""
     if not owner.name or not exe:
+        return None  # kernel threads (no exe) and processes we may not read
+    claim = masquerade(owner.name, exe)
+    if claim is None:
         return None
-    truncated = len(owner.name.encode("utf-8", "surrogateescape")) == _COMM_LEN
-    name = _stem(owner.name)
-    if any(_derives(name, c, truncated) for c in name_candidates(exe, owner.cmdline)):
-        return None
-    return Flag(FlagCode.NAME_MISMATCH, f"pid {owner.pid} calls itself '{_q(owner.name)}' but runs {_q(exe)}: a "
-                                 "process named after another program may be hiding; check what that file is")
+    return Flag(FlagCode.NAME_MISMATCH, f"pid {owner.pid} calls itself '{_q(owner.name)}' but runs {_q(exe)} "
+                                        f"({claim}): a process named after another program may be hiding; check "
+                                        "what that file is")
 
 
 _UNSET = Flag(FlagCode.NAME_MISMATCH, "")
@@ -113,8 +181,9 @@ def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> 
         flags.append(Flag(FlagCode.EXE_MISSING, f"pid {pid} runs from memory ({_q(facts.path)}), with no file on disk: "
                                          "fileless execution is a malware technique; inspect it before killing"))
     elif facts.replaced:
-        flags.append(Flag(FlagCode.EXE_DELETED, f"{_q(facts.path)} was replaced on disk after pid {pid} started (an "
-                                         "upgrade?): restart it so it runs the current file"))
+        flags.append(Flag(FlagCode.NEEDS_RESTART, f"needs restart: {_q(facts.path)} was replaced on disk after pid "
+                                                  f"{pid} started (a package upgrade?), so it still runs the old "
+                                                  "file; restart it to run the current one", informational=True))
     elif facts.deleted:
         flags.append(Flag(FlagCode.EXE_DELETED, f"{_q(facts.path)} was deleted after pid {pid} started: a program "
                                          f"that erased itself, or an uninstall; inspect pid {pid}"))
@@ -157,8 +226,9 @@ def place_flags(listener: Listener, approved: bool, client: str | None) -> list[
     quiet = approved or client is not None
     if listener.owner_status is OwnerStatus.HIDDEN:
         who = f"user {_q(listener.socket_user)}" if listener.socket_user else "another user"
-        flags.append(Flag(FlagCode.OWNER_HIDDEN, f"its process belongs to {who} and is hidden from you: run with sudo "
-                                          "to see which program it is", informational=quiet))
+        flags.append(Flag(FlagCode.OWNER_HIDDEN, f"the socket belongs to {who}; which process holds it is not yours to "
+                                                 "see (sudo may reveal it, unless the kernel or another network "
+                                                 "namespace holds it)", informational=quiet))
     elif listener.owner_status is OwnerStatus.UNKNOWN:
         why = _q_long(listener.owner_reason) if listener.owner_reason else (
             "a kernel socket (NFS, WireGuard), one handed in from another network namespace, or a process that "
@@ -189,7 +259,9 @@ class Flagger:
     def _flag(self, listener: Listener, scan: Scan, baseline: Baseline | None) -> Listener:
         client: str | None = None
         if listener.proto is Proto.UDP:
-            if listener.autobound is not None:
+            if listener.rpc_program is not None:
+                pass  # registered with rpcbind: it serves, whoever picked its port
+            elif listener.autobound is not None:
                 if listener.autobound:
                     client = ("the kernel bound this UDP socket to a free port on a client's behalf (no explicit "
                               "bind): a reply socket of a resolver, mDNS or NTP client, not a server")

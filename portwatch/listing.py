@@ -30,14 +30,32 @@ def use_colour(stream: IO[str]) -> bool:
     return "NO_COLOR" not in os.environ and stream.isatty()
 
 
+#: The process cell of a socket whose process this user may not inspect: what is known, no promise.
+HIDDEN_OWNER = "(not yours to see)"
+
+
+def user_text(user: str | None, real_user: str | None) -> str:
+    """The effective user, as ps shows it, and the real one where it differs: ``nobody (real root)``."""
+    shown = safe(user, _NAME_LIMIT)
+    return f"{shown} (real {safe(real_user, _NAME_LIMIT)})" if real_user and real_user != user else shown
+
+
+def listener_user(listener: Listener) -> str:
+    """The user cell: each owner's effective user, with its real user where the two differ."""
+    if not listener.owners:
+        return safe(listener.user or "", _NAME_LIMIT)
+    cells = dict.fromkeys(user_text(o.user, o.real_user) for o in listener.owners if o.user)
+    return ",".join(cells)
+
+
 def owner_text(listener: Listener) -> tuple[str, str, str]:
-    """(pids, process, user) cells, with the reason where the owner is not known."""
+    """(pids, process, user) cells, with what is known where the owner is not."""
     if listener.owner_status is OwnerStatus.HIDDEN:
-        return "-", "(hidden: needs sudo)", safe(listener.user or "", _NAME_LIMIT)
+        return "-", HIDDEN_OWNER, listener_user(listener)
     if listener.owner_status is OwnerStatus.UNKNOWN:
-        return "-", "(unknown)", safe(listener.user or "", _NAME_LIMIT)
+        return "-", "(unknown)", listener_user(listener)
     pids = ",".join(str(pid) for pid in listener.pids)
-    return pids, safe(listener.process_name, _NAME_LIMIT), safe(listener.user, _NAME_LIMIT)
+    return pids, safe(listener.process_name, _NAME_LIMIT), listener_user(listener)
 
 
 def listener_row(listener: Listener) -> tuple[str, ...]:
@@ -77,8 +95,8 @@ def summary(scan: JudgedScan, shown: int) -> list[str]:
     notes = [f"{shown} listener{'s' if shown != 1 else ''} (of {len(scan.listeners)}); "
              f"OS ephemeral range {scan.ephemeral.span} ({scan.ephemeral.source})"]
     if scan.hidden_owners:
-        notes.append(f"{scan.hidden_owners} owner{'s are' if scan.hidden_owners != 1 else ' is'} hidden: "
-                     "these sockets belong to other users' processes; run with sudo to see them")
+        notes.append(f"{scan.hidden_owners} owner{'s are' if scan.hidden_owners != 1 else ' is'} not yours to "
+                     "see: those sockets belong to other users; sudo may reveal which processes hold them")
     notes.extend(scan.warnings)
     notes.extend(scan.notes)
     return notes
@@ -100,6 +118,7 @@ def listener_json(listener: Listener) -> dict[str, Any]:
         "user": listener.user,
         "owner_status": listener.owner_status.value,
         "owner_reason": listener.owner_reason,
+        "rpc_program": listener.rpc_program,
         "owners": [owner_json(o) for o in listener.owners],
         "flags": [{"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
                   for flag in listener.flags],
@@ -111,8 +130,8 @@ def owner_json(owner: Owner) -> dict[str, Any]:
     (`list --packages`, `who`, `check` look it up)."""
     unit, container, pod, package = owner.unit, owner.container, owner.pod, owner.package
     return {
-        "pid": owner.pid, "name": owner.name, "user": owner.user, "exe": owner.exe, "cmdline": list(owner.cmdline),
-        "create_time": owner.create_time,
+        "pid": owner.pid, "name": owner.name, "user": owner.user, "real_user": owner.real_user, "exe": owner.exe,
+        "cmdline": list(owner.cmdline), "create_time": owner.create_time,
         "unit": {"name": unit.name, "kind": unit.kind, "user_uid": unit.user_uid} if unit else None,
         "container": {"runtime": container.runtime, "id": container.id, "name": container.name,
                       "image": container.image} if container else None,
@@ -157,6 +176,7 @@ def process_json(details: ProcessDetails) -> dict[str, Any]:
         "cwd": details.cwd,
         "cwd_deleted": details.cwd_deleted,
         "user": details.user,
+        "real_user": details.real_user,
         "parents": [{"pid": link.pid, "name": link.name} for link in details.parents],
         "create_time": details.create_time,
         "status": details.status,
@@ -193,7 +213,7 @@ def process_lines(details: ProcessDetails) -> list[str]:
         f"  exe      {exe}",
         f"  cmdline  {safe_join(details.cmdline) if details.cmdline else '(not readable)'}",
         f"  cwd      {cwd}",
-        f"  user     {safe(details.user) or '(unknown)'}",
+        f"  user     {user_text(details.user, details.real_user) or '(unknown)'}",
         f"  parents  {chain}",
         f"  started  {started(details.create_time)}",
     ]

@@ -107,6 +107,7 @@ class Owner:
 
     pid: int
     name: str
+    #: The effective user (what ps and lsof show): whose rights the process acts with.
     user: str | None = None
     exe: str | None = None
     cmdline: tuple[str, ...] = ()
@@ -122,6 +123,8 @@ class Owner:
     pod: PodRef | None = None
     #: Its executable's package; None when not looked up (package lookups are asked for: `who`, the TUI).
     package: PackageFacts | None = None
+    #: The real user, only where it differs from the effective ``user`` (a daemon that switched its euid).
+    real_user: str | None = None
 
     @property
     def occupant(self) -> str | None:
@@ -138,6 +141,7 @@ class FlagCode(str, enum.Enum):
 
     DYNAMIC_EXPOSED = "dynamic-exposed"
     EXE_DELETED = "exe-deleted"
+    NEEDS_RESTART = "needs-restart"
     EXE_MISSING = "exe-missing"
     EXE_IN_TEMP = "exe-in-temp"
     EXE_MODIFIED = "exe-modified"
@@ -209,6 +213,9 @@ class Listener:
     #: UDP: the kernel bound this socket automatically for a client (Linux's sock_diag says exactly);
     #: None where the collector cannot tell.
     autobound: bool | None = None
+    #: The RPC program registered with rpcbind on this port and protocol (e.g. "100024 status"): evidence that
+    #: a socket the kernel auto-bound serves. None when nothing registered it or no rpcbind answered.
+    rpc_program: str | None = None
     #: Suspicion flags: empty as collected; portwatch.judge fills them (a JudgedScan's listeners).
     flags: tuple[Flag, ...] = ()
 
@@ -284,7 +291,10 @@ class ProcessDetails:
     cwd: str | None = None
     #: The working directory was removed (Linux marks the cwd link " (deleted)"): ``cwd`` is where it was.
     cwd_deleted: bool = False
+    #: The effective user, as ps shows it.
     user: str | None = None
+    #: The real user, only where it differs from ``user``.
+    real_user: str | None = None
     #: Parent, grandparent, … up to pid 1, nearest first.
     parents: tuple[ProcessLink, ...] = ()
     create_time: float | None = None

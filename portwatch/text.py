@@ -115,8 +115,12 @@ def pad(text: str, width: int, right: bool = False) -> str:
 
 
 def safe_join(parts: tuple[str, ...] | list[str], limit: int | None = DEFAULT_LIMIT) -> str:
-    """A cmdline for display: arguments joined by spaces (an empty one shown as ''), then made safe."""
-    return safe(" ".join(part or "''" for part in parts), limit)
+    """A cmdline for display: its non-empty arguments joined by spaces, then made safe.
+
+    Empty arguments are dropped, as ps drops them: daemons that overwrite their argv to retitle themselves
+    (nginx, redis, postgres) leave the old slots empty, and ``'' '' ''…`` says nothing. JSON keeps them.
+    """
+    return safe(" ".join(part for part in parts if part), limit)
 
 
 def bracket(address: str) -> str:

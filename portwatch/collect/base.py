@@ -93,7 +93,8 @@ class Viewer:
 def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
                source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
                autobound: set[tuple[str, int]] | None = None, attribution: Attribution | None = None,
-               viewer: Viewer | None = None, partial: bool = False) -> Scan:
+               viewer: Viewer | None = None, partial: bool = False,
+               rpc_programs: dict[tuple[Proto, Family, int], str] | None = None) -> Scan:
     """Merge sockets sharing (proto, address, port) into one Listener each, name owners, derive ranges.
 
     ``exe_inspector`` adds each owner's executable facts for this scan; ``autobound`` is the kernel's set of
@@ -101,6 +102,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
     unit, container, pod (and package, when asked) and says why a socket has no owner we can see.
     ``viewer``: who read the sockets, when not this process (a remote host's reader, over ssh).
     ``partial``: these are some of the sockets only (caches of the owners not among them are kept).
+    ``rpc_programs``: the (protocol, family, port) -> program registrations rpcbind lists (collect/rpcbind.py).
     """
     merged: dict[tuple[Proto, str, int], list[RawSocket]] = {}
     for sock in sockets:
@@ -144,6 +146,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
             autobound=None if proto is not Proto.UDP or autobound is None else (address, port) in autobound,
+            rpc_program=(rpc_programs or {}).get((proto, group[0].family, port)),
         ))
     listeners.sort(key=sort_key)
     if not partial:  # a partial scan (the sentinel's news) sees only some listeners: keep the others' caches

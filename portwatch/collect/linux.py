@@ -16,6 +16,7 @@ from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.inodes import SocketOwners
 from portwatch.collect.owners import OwnerResolver
+from portwatch.collect.rpcbind import RpcbindReader, portmapper_listens
 from portwatch.model import Owner, Proto, Scan
 
 #: What tells the process read before from the one there now: (start ticks, comm, exe path).
@@ -91,6 +92,9 @@ class LinuxCollector:
         self.exe_inspector = ExeInspector()
         self.attribution = attribution or Attribution(packages=packages, package_budget=package_budget)
         self._diag: netlink.DiagSocket | None = None
+        self.rpcbind = RpcbindReader()
+        #: Whether the last full scan saw a portmapper on TCP 111 (a partial scan cannot tell).
+        self._portmapper_seen = False
 
     @property
     def full_walks(self) -> int:
@@ -158,9 +162,10 @@ class LinuxCollector:
         owned = [RawSocket(sock.proto, sock.family, sock.address, sock.port, holders[sock.inode], sock.uid,
                            sock.inode, sock.v6only) if sock.inode in holders else sock for sock in sockets]
         autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
+        rpc = self.rpcbind.programs(self._portmapper_seen) if autobound != set() else {}  # cached: 5 s
         return build_scan(owned, self._resolver, os_ephemeral_range(), self.source, (),
                           exe_inspector=self.exe_inspector, autobound=autobound, attribution=self.attribution,
-                          partial=True)
+                          partial=True, rpc_programs=rpc)
 
     def scan(self) -> Scan:
         sockets, self.source, warnings = self.raw_sockets()
@@ -171,5 +176,11 @@ class LinuxCollector:
                            sock.inode, sock.v6only) if sock.inode in holders else sock for sock in sockets]
         # The kernel marks the UDP sockets it bound for a client: a fact to deliver, not a guess to make later.
         autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
+        # ...and rpcbind knows which of them serve: RPC services bind port 0 and register what they got.
+        self._portmapper_seen = portmapper_listens((sock.proto, sock.address, sock.port) for sock in sockets)
+        rpc = self.rpcbind.programs(autobound != set() and self._portmapper_seen)
+        if self.rpcbind.problem:
+            warnings = (*warnings, self.rpcbind.problem)
         return build_scan(owned, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=autobound, attribution=self.attribution)
+                          exe_inspector=self.exe_inspector, autobound=autobound, attribution=self.attribution,
+                          rpc_programs=rpc)

@@ -9,7 +9,7 @@ from typing import Any
 
 from portwatch.model import Owner
 
-_OWNER_ATTRS = ["name", "username", "exe", "cmdline", "create_time"]
+_OWNER_ATTRS = ["name", "uids", "username", "exe", "cmdline", "create_time"]
 #: The psutil.Process objects the scans named owners from, by (pid, create time), newest last: a stop signals
 #: through the object the scan made (its signal methods check that the pid still is that process), never
 #: through a Process(pid) built at the moment of killing.
@@ -66,15 +66,29 @@ def read_owner(pid: int) -> Owner | None:
         return None
     except psutil.AccessDenied:
         return Owner(pid=pid, name="")
+    real, effective = users(info["uids"], info["username"])
     _remember(proc, info["create_time"])
     return Owner(
         pid=pid,
         name=info["name"] or "",
-        user=info["username"],
+        user=effective,
+        real_user=real,
         exe=info["exe"] or None,
         cmdline=tuple(info["cmdline"] or ()),
         create_time=info["create_time"],
     )
+
+
+def users(ids: Any, username: str | None) -> tuple[str | None, str | None]:
+    """(real user where it differs, effective user) from psutil's uids() and username().
+
+    psutil's username() is the real uid's name on POSIX; ps and lsof show the effective uid. Where uids() is
+    not available (Windows) the username is all there is.
+    """
+    if ids is None:
+        return None, username
+    effective = user_name(ids.effective)
+    return (user_name(ids.real) if ids.real != ids.effective else None), effective
 
 
 def create_time(pid: int) -> float | None:

@@ -17,11 +17,12 @@ import psutil
 from portwatch.collect import procfs
 from portwatch.collect.digests import FileDigests
 from portwatch.collect.inodes import socket_links
+from portwatch.collect.owners import users
 from portwatch.collect.procfs import strip_deleted
 from portwatch.model import ProcessDetails, ProcessLink, ProcessState
 from portwatch.text import host_port
 
-_ATTRS = ["name", "exe", "cmdline", "cwd", "username", "create_time", "status", "memory_info",
+_ATTRS = ["name", "exe", "cmdline", "cwd", "uids", "username", "create_time", "status", "memory_info",
           "memory_percent", "num_threads"]
 _MAX_PARENTS = 64  # a parent chain longer than this is a loop or a lie
 #: Seconds a process's socket list is reused while the sockets it holds stay the same.
@@ -174,6 +175,7 @@ class ProcessInspector:
         denied += [attr for attr in ("exe", "cmdline", "cwd") if info[attr] is None]
         sockets = self._sockets_of(proc, fds, attempt)
         memory = info["memory_info"]
+        real, effective = users(info["uids"], info["username"])
         sha256, sha256_note = self.digests.digest(proc.pid) if info["exe"] else (None, None)
         return ProcessDetails(
             pid=proc.pid,
@@ -184,7 +186,8 @@ class ProcessInspector:
             cmdline=tuple(info["cmdline"] or ()),
             cwd=info["cwd"],
             cwd_deleted=cwd_deleted(proc.pid, info["cwd"]),
-            user=info["username"],
+            user=effective,
+            real_user=real,
             parents=parent_chain(proc),
             create_time=info["create_time"],
             status=info["status"],

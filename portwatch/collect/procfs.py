@@ -2,11 +2,13 @@
 
 `portwatch list` on Linux runs the Linux collector start to finish; importing psutil alone is a measurable share
 of a command that must keep up with `ss` (README, Performance). These reads mirror psutil's Linux rules (name
-completed from the cmdline when the kernel cut it at 15 bytes, user from the real uid, " (deleted)" dropped
+completed from the cmdline when the kernel cut it at 15 bytes, " (deleted)" dropped
 from a missing exe, a cmdline rewritten with spaces split on them), and tests compare them with psutil
 on real processes.
-Two differences are deliberate: a zombie is no owner (it holds no fds, so no socket), and a carriage return
-in a cmdline is kept as such (psutil's text-mode read turns it into a newline; safe() shows it as ``\r``).
+Three differences are deliberate: a zombie is no owner (it holds no fds, so no socket), and a carriage return
+in a cmdline is kept as such (psutil's text-mode read turns it into a newline; safe() shows it as ``\r``), and
+the user is the effective uid's, as ps and lsof show it (psutil's username() is the real uid's), with the real
+one beside it where they differ.
 """
 
 from __future__ import annotations
@@ -170,10 +172,21 @@ def read_owner(pid: int, proc: str = PROC, boot: float | None = None, *, threads
     except (FileNotFoundError, ProcessLookupError):
         return None
     name = complete_name(name, argv or ())
-    uid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith(b"Uid:")), None)
+    real, effective = uids(status)
     started = int(fields.start_ticks) / os.sysconf("SC_CLK_TCK") + (boot if boot is not None else boot_time(proc))
-    return Owner(pid=pid, name=name, user=user_name(uid) if uid is not None else None, exe=path or None,
-                 cmdline=argv or (), create_time=started)
+    return Owner(pid=pid, name=name, user=user_name(effective) if effective is not None else None, exe=path or None,
+                 cmdline=argv or (), create_time=started,
+                 real_user=user_name(real) if real is not None and real != effective else None)
+
+
+def uids(status: bytes) -> tuple[int | None, int | None]:
+    """(real, effective) uid from /proc/PID/status, whose ``Uid:`` line holds real, effective, saved and fs."""
+    for line in status.splitlines():
+        if line.startswith(b"Uid:"):
+            values = line.split()[1:]
+            if len(values) >= 2:
+                return int(values[0]), int(values[1])
+    return None, None
 
 
 def _owner_of_threads(pid: int, proc: str, boot: float | None, start: bytes) -> Owner | None:

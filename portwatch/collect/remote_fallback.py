@@ -193,10 +193,12 @@ def parse_owner(pid: int, data: bytes, boot: float, clock_ticks: int, names: dic
     argv = procfs.split_cmdline(_decode(raw_argv))
     name = procfs.complete_name(_decode(fields.name), argv)
     exe = _decode(link.rstrip(b"\n")).removesuffix(procfs.DELETED_SUFFIX)  # the remote file: not ours to stat
-    uid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith(b"Uid:")), None)
-    user = (names.get(uid) or str(uid)) if uid is not None else None
+    real, effective = procfs.uids(status)  # the effective user is shown, as locally; the real one where it differs
+    user = (names.get(effective) or str(effective)) if effective is not None else None
+    real_user = (names.get(real) or str(real)) if real is not None and real != effective else None
     return Owner(
-        pid=pid, name=name, user=user, exe=exe or None, cmdline=argv, create_time=int(fields.start_ticks) / clock_ticks + boot
+        pid=pid, name=name, user=user, exe=exe or None, cmdline=argv,
+        create_time=int(fields.start_ticks) / clock_ticks + boot, real_user=real_user,
     )
 
 

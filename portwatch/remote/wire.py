@@ -195,6 +195,7 @@ def _owner(record: Any, facts: ExeFacts) -> Owner:
         exe=_get(record, "exe", str, True),
         cmdline=_str_list(record, "cmdline"),
         create_time=_get(record, "create_time", number, True),
+        real_user=_get(record, "real_user", str, True),
         **_occupants(record),
     )
 
@@ -231,6 +232,7 @@ def _listener(record: Any) -> Listener:
         inodes=tuple(i for i in inodes if isinstance(i, int)),
         dual_stack=dual if isinstance(dual, bool) else None,
         autobound=autobound if isinstance(autobound, bool) else None,
+        rpc_program=_get(record, "rpc_program", str, True),
         flags=tuple(_flag(f) for f in _get(record, "flags", list)),
     )
 
@@ -247,6 +249,7 @@ def _details(record: Any) -> ProcessDetails:
         cwd=_get(record, "cwd", str, True),
         cwd_deleted=bool(_get(record, "cwd_deleted", bool, True)),
         user=_get(record, "user", str, True),
+        real_user=_get(record, "real_user", str, True),
         parents=tuple(ProcessLink(_get(p, "pid", int), _get(p, "name", str)) for p in _get(record, "parents", list)),
         create_time=_get(record, "create_time", number, True),
         status=_get(record, "status", str, True),

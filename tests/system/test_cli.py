@@ -167,11 +167,11 @@ def test_unprivileged_user_sees_root_sockets_with_hidden_owners_and_the_reason(
     assert result.returncode == 0, result.stderr
     [record] = [r for r in json.loads(result.stdout) if r["port"] == port and r["proto"] == "tcp"]
     assert record["pids"] == [] and record["owner_status"] == "hidden"
-    assert "hidden" in result.stderr and "sudo" in result.stderr
+    assert "not yours to see" in result.stderr and "sudo may reveal" in result.stderr
     table = unprivileged.run("-m", "portwatch", "list")
     assert table.returncode == 0
     [row] = [line for line in table.stdout.splitlines() if f" {port} " in line]
-    assert "(hidden: needs sudo)" in row
+    assert "(not yours to see)" in row
 
 
 def test_tui_baseline_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path) -> None:

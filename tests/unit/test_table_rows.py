@@ -75,11 +75,11 @@ def test_cells_are_plain_text_with_hostile_names_made_visible() -> None:
     assert by_key["state"] == "new" and "registered" in by_key["range"]
 
 
-def test_hidden_owner_says_sudo_in_words() -> None:
+def test_hidden_owner_says_in_words_it_is_not_yours_to_see() -> None:
     hidden = listener("udp", "0.0.0.0", 5353, status=OwnerStatus.HIDDEN, socket_user="avahi")
     by_key = dict(zip(COLUMN_KEYS, (c.plain for c in row_cells(hidden, RowState.STEADY, no_palette)),
                       strict=True))
-    assert by_key["pids"] == "?" and "sudo" in by_key["process"] and by_key["user"] == "avahi"
+    assert by_key["pids"] == "?" and by_key["process"] == "(not yours)" and by_key["user"] == "avahi"
 
 
 def test_dual_stack_wildcard_says_it_takes_ipv4_too() -> None:

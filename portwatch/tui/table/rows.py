@@ -227,7 +227,7 @@ def _pids(listener: Listener) -> str:
 def _process(listener: Listener) -> tuple[str, str]:
     """The process cell's text and the component class that styles it."""
     if listener.owner_status is OwnerStatus.HIDDEN:
-        return "(hidden: sudo)", "listeners--muted"
+        return "(not yours)", "listeners--muted"
     if not listener.owners:
         return "(no process)", "listeners--muted"
     return clip(safe(listener.process_name, 256), 20), ""

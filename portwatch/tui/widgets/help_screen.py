@@ -42,7 +42,7 @@ HELP = """\
   Exp             who can connect: local (loopback) · addr (one address) · ALL (every interface);
                   ALL+v4: an IPv6 [::] socket that takes IPv4 connections too
   Port            its glyph is its IANA class: ■ well-known · ● registered · ▲ dynamic
-  Process / PID   (hidden: sudo) and ? mean the owner is not yours to see: run with sudo
+  Process / PID   (not yours) and ?: another user's socket, its process not yours to see; sudo may reveal it
   Unit/Container  the owner's Kubernetes pod, container (name, or short id) or systemd unit, from its
                   cgroup; the panel adds the image, the package and whether the binary still matches it
   Range           IANA class: well-known 0-1023 · registered 1024-49151 · dynamic 49152-65535

@@ -105,8 +105,9 @@ def owner_notice(listener: Listener) -> Content | None:
     if listener.owner_status is OwnerStatus.HIDDEN:
         who = Content.assemble(" (socket owned by user ", plain(listener.socket_user, 32), ")") \
             if listener.socket_user else Content("")
-        return Content.assemble(("Owner hidden", "bold $text-warning"), who,
-                                ": access denied — run with sudo to see which process holds this socket.")
+        return Content.assemble(("Owner not yours to see", "bold $text-warning"), who,
+                                ": which process holds it is hidden from this user. sudo may reveal it (not if "
+                                "the kernel or another network namespace holds it).")
     if listener.owner_reason:  # the owner-unknown flag above carries it in full
         return Content.assemble(("No process that we can see holds this socket", "bold"),
                                 ": the owner-unknown flag above says why.")
@@ -179,6 +180,9 @@ def fields(details: ProcessDetails, now: float | None = None, owner: Owner | Non
         "user": _or_denied(details.user, "user", details, 64),
         "status": _or_denied(details.status, "status", details, 32),
     }
+    if details.real_user and details.user and details.real_user != details.user:
+        values["user"] = Content.assemble(values["user"], ("  (real: ", "$text-muted"), plain(details.real_user, 64),
+                                          (")", "$text-muted"))
     if details.exe_deleted:
         values["exe"] = Content.assemble(values["exe"], ("  (deleted since start)", "bold $text-error"))
     if details.cwd_deleted:

@@ -47,7 +47,7 @@ class SummaryBar(Vertical):
         notes: list[Content] = []
         if hidden_owners:
             notes.append(Content.assemble(
-                (f"{hidden_owners} owner(s) hidden", "bold"), ": run with sudo to see them"))
+                (f"{hidden_owners} owner(s) not yours to see", "bold"), ": sudo may reveal them"))
         notes += [Content(safe(warning, 300)) for warning in scan.warnings]
         self.show_notes(notes)
 
