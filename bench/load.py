@@ -98,6 +98,20 @@ NEW_LISTENER = textwrap.dedent("""
 """)
 
 
+#: A long-lived server that opens one more listener for each line it reads, saying the port (after "ready").
+LATE_LISTENER = textwrap.dedent("""
+    import socket, sys
+    print("ready", flush=True)
+    held = []
+    for _ in sys.stdin:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        held.append(sock)
+        print(sock.getsockname()[1], flush=True)
+""")
+
+
 def fd_limit() -> int:
     """The hard RLIMIT_NOFILE children can raise their soft limit to."""
     return resource.getrlimit(resource.RLIMIT_NOFILE)[1]

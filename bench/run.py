@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.load import NEW_LISTENER, Load
+from bench.load import LATE_LISTENER, NEW_LISTENER, Load
 from portwatch.collect.linux import LinuxCollector
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,12 +95,46 @@ class NewListenerProbe:
                 f"full walks {full}; {self.walked / max(1, self.tries):.0f} processes walked per refresh")
 
 
+class OldProcessProbe:
+    """Each call has a process that was there at the last full walk, holding no listener, open one, and times
+    the next refresh of a warm collector: before the prompt walk it stayed "(no process)" until a full walk."""
+
+    def __init__(self, load: Load) -> None:
+        self.load = load
+        load.start(LATE_LISTENER)
+        self.server = load.processes[-1]
+        self.collector = LinuxCollector()
+        self.collector.scan()
+        self.collector.scan()  # the server is now an old process
+        self.walks_before = self.collector.full_walks
+        self.tries = 0
+        self.named = 0
+
+    def __call__(self) -> float:
+        assert self.server.stdin is not None and self.server.stdout is not None
+        self.server.stdin.write("open\n")
+        self.server.stdin.flush()
+        port = int(self.server.stdout.readline())
+        start = time.perf_counter()
+        scan = self.collector.scan()
+        elapsed = time.perf_counter() - start
+        self.tries += 1
+        self.named += any(entry.port == port and entry.pids == (self.server.pid,) for entry in scan.listeners)
+        return elapsed
+
+    def note(self) -> str:
+        prompt = getattr(self.collector.socket_owners, "prompt_walks", 0)
+        return (f"named {self.named}/{self.tries}; full walks {self.collector.full_walks - self.walks_before}, "
+                f"prompt walks {prompt}")
+
+
 NAMES = {
     "ss": "`ss -ltnup`",
     "psutil": "psutil.net_connections('inet')",
     "cold": "LinuxCollector cold (first scan)",
     "warm": "LinuxCollector warm (refresh)",
     "new": "new listener in a new process, next refresh",
+    "old": "new listener in an old process, next refresh",
     "list": "`portwatch list` (whole process)",
 }
 
@@ -115,6 +149,7 @@ def measure(load: Load, repeat: int, warm_per_round: int, portwatch: Sequence[st
     warm.scan()
     warm_walks = warm.full_walks
     probe = NewListenerProbe(load)
+    old = OldProcessProbe(load)
     samples: dict[str, list[float]] = {name: [] for name in NAMES}
     for _ in range(repeat):
         if ss:
@@ -124,12 +159,14 @@ def measure(load: Load, repeat: int, warm_per_round: int, portwatch: Sequence[st
         warm.scan()  # absorb whatever the other measurements started, as a steady refresh would have
         samples["warm"].extend(once(warm.scan) for _ in range(warm_per_round))
         samples["new"].append(probe())
+        samples["old"].append(old())
         if has_list:
             samples["list"].append(once(run_quietly(listing)))
-    notes = {"warm": f"full walks {warm.full_walks - warm_walks}", "new": probe.note(),
+    notes = {"warm": f"full walks {warm.full_walks - warm_walks}", "new": probe.note(), "old": old.note(),
              "list": "" if has_list else f"skipped: `{shlex.join(listing)}` failed", "ss": "" if ss else "no ss"}
     warm.close()
     probe.collector.close()
+    old.collector.close()
     return [Timing(NAMES[key], samples[key], notes.get(key, "")) for key in NAMES if key != "ss" or ss]
 
 
@@ -156,7 +193,7 @@ def detail_table(timings: list[Timing]) -> list[str]:
     return lines
 
 
-SUMMARY_COLUMNS = ("ss", "psutil", "cold", "warm", "new listener", "portwatch list")
+SUMMARY_COLUMNS = ("ss", "psutil", "cold", "warm", "new listener", "old process, new listener", "portwatch list")
 
 
 def summary_row(connections: int, idle: int, timings: list[Timing]) -> str:

@@ -47,6 +47,8 @@ def event_json(event: Event, has_baseline: bool) -> dict[str, Any]:
         "since_start": event.since_start,
         "short_lived": event.short_lived,
         "previous_pids": list(event.previous_pids),
+        "previous_name": event.previous_name,
+        "previous_exe": event.previous_exe,
         "expected": expected(event, has_baseline),
         "alarming": bool(alarming(event.listener)),
         "seen_by": event.seen_by.value,
@@ -68,7 +70,9 @@ def event_line(event: Event, has_baseline: bool) -> str:
     if event.kind is EventKind.CLOSED and event.lifetime is not None:
         lived = f"lived {'≥ ' if event.since_start else ''}{duration(event.lifetime)}"
         parts.append(lived + (", short-lived" if event.short_lived else ""))
-    if event.previous_pids:
+    if event.kind is EventKind.PROGRAM_CHANGED:
+        parts.append(f"was {safe(event.previous_name or '?', 64)} ({safe(event.previous_exe or 'exe unknown', 200)})")
+    elif event.previous_pids:
         parts.append("was pid " + ",".join(map(str, event.previous_pids)))
     codes = [flag.code.value for flag in alarming(event.listener)]
     if codes:

@@ -33,6 +33,9 @@ class EventKind(str, enum.Enum):
     CLOSED = "closed"
     #: Same address, different processes: a restart, or someone else took the port.
     OWNER_CHANGED = "owner-changed"
+    #: Same address and process, another program: it exec'd another executable (keeping the socket) or
+    #: renamed itself.
+    PROGRAM_CHANGED = "program-changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +49,15 @@ class Event:
     lifetime: float | None = None
     #: CLOSED only: it was already open at the first scan, so ``lifetime`` is a lower bound.
     since_start: bool = False
-    #: OWNER_CHANGED only: the pids before the change.
+    #: OWNER_CHANGED and PROGRAM_CHANGED: the pids before the change.
     previous_pids: tuple[int, ...] = ()
     #: What noticed it: the live view's refresh, or the sentinel that polls the kernel several times a second.
     seen_by: EventSource = EventSource.REFRESH
     #: CLOSED only: it lived less than the log's ``short_lived_under`` (a refresh may never have drawn it).
     short_lived: bool = False
+    #: PROGRAM_CHANGED only: the process name and executable before the change.
+    previous_name: str | None = None
+    previous_exe: str | None = None
 
     @property
     def key(self) -> ListenerKey:
@@ -109,9 +115,29 @@ class EventLog:
             if before.pids and after.pids and set(before.pids).isdisjoint(after.pids):
                 fresh.append(Event(EventKind.OWNER_CHANGED, after, now, previous_pids=before.pids,
                                    seen_by=self.seen_by))
+            elif _program_changed(before, after):
+                fresh.append(Event(EventKind.PROGRAM_CHANGED, after, now, previous_pids=before.pids,
+                                   previous_name=before.process_name, previous_exe=_exes(before),
+                                   seen_by=self.seen_by))
             known = self._open.get(after.key)
             if known is not None:
                 known.listener = after
         fresh.sort(key=lambda event: (event.listener.port, event.kind.value))
         self._events.extend(fresh)
         return fresh
+
+
+def _exes(listener: Listener) -> str | None:
+    exes = dict.fromkeys(owner.exe for owner in listener.owners if owner.exe)
+    return ",".join(exes) if exes else None
+
+
+def _program_changed(before: Listener, after: Listener) -> bool:
+    """A pid that held the socket before and after now runs under another name or from another executable
+    (an exe known on one side only is a read that failed, not another program)."""
+    was = {owner.pid: owner for owner in before.owners}
+    for owner in after.owners:
+        old = was.get(owner.pid)
+        if old is not None and (old.name != owner.name or (old.exe and owner.exe and old.exe != owner.exe)):
+            return True
+    return False

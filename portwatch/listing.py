@@ -222,6 +222,7 @@ def process_json(details: ProcessDetails) -> dict[str, Any]:
         "exe_deleted": details.exe_deleted,
         "cmdline": list(details.cmdline),
         "cwd": details.cwd,
+        "cwd_deleted": details.cwd_deleted,
         "user": details.user,
         "real_user": details.real_user,
         "parents": [{"pid": link.pid, "name": link.name} for link in details.parents],
@@ -251,11 +252,15 @@ def process_lines(details: ProcessDetails) -> list[str]:
     exe = safe(details.exe) if details.exe else "(not readable)"
     if details.exe_deleted:
         exe += " (deleted)"
+    cwd = safe(details.cwd) if details.cwd else "(not readable)"
+    if details.cwd_deleted:
+        cwd += " (deleted)"
     chain = " <- ".join(f"{link.pid} {safe(link.name, _NAME_LIMIT)}" for link in details.parents) or "(none)"
     lines = [
         f"  pid      {details.pid} ({safe(details.name, _NAME_LIMIT)})",
         f"  exe      {exe}",
         f"  cmdline  {safe_join(details.cmdline) if details.cmdline else '(not readable)'}",
+        f"  cwd      {cwd}",
         f"  user     {user_text(details.user, details.real_user) or '(unknown)'}",
         f"  parents  {chain}",
         f"  started  {started(details.create_time)}",

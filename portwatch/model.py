@@ -316,6 +316,8 @@ class ProcessDetails:
     exe_deleted: bool = False
     cmdline: tuple[str, ...] = ()
     cwd: str | None = None
+    #: The working directory was removed (Linux marks the cwd link " (deleted)"): ``cwd`` is where it was.
+    cwd_deleted: bool = False
     #: The effective user, as ps shows it.
     user: str | None = None
     #: The real user, only where it differs from ``user``.

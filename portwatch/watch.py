@@ -33,8 +33,9 @@ from portwatch.text import describe, safe
 MIN_INTERVAL = 0.5
 
 #: Events that can raise an alert: a listener that opened, and one another program took over (a restart of
-#: the same service keeps its flags, so it raises nothing unless it was alarming before).
-ALARM_KINDS = (EventKind.OPENED, EventKind.OWNER_CHANGED)
+#: the same service keeps its flags, so it raises nothing unless it was alarming before), and one whose process
+#: became another program (exec, rename): the alert's identity is the address and the program's name.
+ALARM_KINDS = (EventKind.OPENED, EventKind.OWNER_CHANGED, EventKind.PROGRAM_CHANGED)
 
 #: What identifies one version of the file on disk: (inode, size, mtime in ns); None when there is no file.
 Stamp = tuple[int, int, int] | None

@@ -10,7 +10,11 @@ once, and then each refresh:
    and new servers are found here;
 3. for inodes still without an owner, walks the processes that already hold a listener (a server opening
    one more port), then processes started since the last full walk;
-4. only then walks everything, at most once every ``full_walk_min_interval`` seconds.
+4. only then walks everything, at most once every ``full_walk_min_interval`` seconds;
+5. and when that is not yet due, walks every process for the inodes new this refresh that are still without
+   an owner (a process that held no listener opens one): once, at once, rather than leave the new listener
+   "(no process)" and alarming for up to ``full_walk_min_interval`` seconds. An inode this walk cannot match
+   either is remembered as unmatched, so it costs one walk, not one a refresh.
 
 Inodes no walk could match (another user's process when we are not root, another network namespace) are
 remembered for ``unmatched_ttl`` seconds so they do not force a full walk every refresh, and a full walk
@@ -40,10 +44,10 @@ def socket_link(inode: int) -> str:
 
 
 @contextmanager
-def _fd_dir(pid: int, proc: str) -> Iterator[int | None]:
-    """/proc/PID/fd opened as a directory, or None when the process is gone or not ours to read."""
+def _fd_dir(path: str) -> Iterator[int | None]:
+    """An fd directory (/proc/PID/fd) opened, or None when the process is gone or not ours to read."""
     try:
-        directory = os.open(f"{proc}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        directory = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         yield None
         return
@@ -53,19 +57,16 @@ def _fd_dir(pid: int, proc: str) -> Iterator[int | None]:
         os.close(directory)
 
 
-def matching_fds(pid: int, links: dict[str, int], proc: str = PROC) -> list[tuple[int, int]]:
-    """(fd, inode) for each fd of ``pid`` whose link is a key of ``links`` (link -> inode).
-
-    Nothing when the process is gone or not ours to read. Matching the link text against a dict skips
-    parsing the 40,000 links of the sockets nobody asked about: a quarter of the walk's time.
-    """
+def _match_dir(path: str, links: dict[str, int]) -> tuple[int, list[tuple[int, int]]]:
+    """How many fds the directory lists (-1: it cannot be read) and (fd, inode) for those in ``links``."""
     found: list[tuple[int, int]] = []
-    with _fd_dir(pid, proc) as directory:
+    with _fd_dir(path) as directory:
         if directory is None:
-            return found
+            return -1, found
         readlink = os.readlink
         try:
-            for name in os.listdir(directory):
+            names = os.listdir(directory)
+            for name in names:
                 try:
                     # relative to the open directory: the kernel skips the /proc/PID lookup on each link
                     inode = links.get(readlink(name, dir_fd=directory))
@@ -74,8 +75,46 @@ def matching_fds(pid: int, links: dict[str, int], proc: str = PROC) -> list[tupl
                 if inode is not None:
                     found.append((int(name), inode))
         except OSError:
-            pass  # exited while we were listing
-    return found
+            return -1, found  # exited while we were listing
+    return len(names), found
+
+
+def thread_fd_dirs(pid: int, proc: str = PROC) -> list[str]:
+    """The fd directories of a thread group's threads other than its leader.
+
+    A server whose main thread exited (``pthread_exit``, ``SYS_exit``) leaves a zombie leader whose
+    /proc/PID/fd lists nothing, while its live threads hold every fd: readable only under
+    /proc/PID/task/TID/fd. Nothing for a single-threaded process (kernel threads among them).
+    """
+    try:
+        tids = os.listdir(f"{proc}/{pid}/task")
+    except OSError:
+        return []
+    own = str(pid)
+    return [f"{proc}/{pid}/task/{tid}/fd" for tid in tids if tid != own]
+
+
+def holder_fds(pid: int, links: dict[str, int], proc: str = PROC) -> tuple[str, list[tuple[int, int]]]:
+    """The fd directory that shows ``pid``'s fds and (fd, inode) for each fd whose link is a key of ``links``.
+
+    Nothing when the process is gone or not ours to read. Matching the link text against a dict skips
+    parsing the 40,000 links of the sockets nobody asked about: a quarter of the walk's time. When the
+    leader's fd directory is empty or unreadable, the threads' are read (see :func:`thread_fd_dirs`).
+    """
+    path = f"{proc}/{pid}/fd"
+    listed, found = _match_dir(path, links)
+    if listed > 0:
+        return path, found
+    for thread_path in thread_fd_dirs(pid, proc):
+        listed, found = _match_dir(thread_path, links)
+        if listed > 0:
+            return thread_path, found
+    return path, []
+
+
+def matching_fds(pid: int, links: dict[str, int], proc: str = PROC) -> list[tuple[int, int]]:
+    """(fd, inode) for each fd of ``pid`` whose link is a key of ``links`` (link -> inode); see holder_fds."""
+    return holder_fds(pid, links, proc)[1]
 
 
 def socket_links(pid: int, proc: str = PROC) -> frozenset[str] | None:
@@ -83,7 +122,7 @@ def socket_links(pid: int, proc: str = PROC) -> frozenset[str] | None:
     not ours to read). Cheaply tells that a process opened or closed a socket, even one that took the fd
     number of the old (its fd count alone would not move)."""
     links: set[str] = set()
-    with _fd_dir(pid, proc) as directory:
+    with _fd_dir(f"{proc}/{pid}/fd") as directory:
         if directory is None:
             return None
         try:
@@ -100,7 +139,7 @@ def socket_links(pid: int, proc: str = PROC) -> frozenset[str] | None:
 
 
 class SocketOwners:
-    """An inode -> {pid: fd} index over /proc, refreshed incrementally (see the module docstring)."""
+    """An inode -> {pid: fd link} index over /proc, refreshed incrementally (see the module docstring)."""
 
     def __init__(self, proc: str = PROC, *, full_walk_min_interval: float = 5.0,
                  rewalk_interval: float = 60.0, unmatched_ttl: float = 60.0,
@@ -110,17 +149,20 @@ class SocketOwners:
         self.rewalk_interval = rewalk_interval
         self.unmatched_ttl = unmatched_ttl
         self._clock = clock
-        self._holders: dict[int, dict[int, int]] = {}
+        self._holders: dict[int, dict[int, str]] = {}  # inode -> {pid: the fd link it was found on}
         self._unmatched: dict[int, float] = {}  # inode -> monotonic time it may be looked for again
         self._pids_last: set[int] = set()
         self._pids_at_full_walk: set[int] = set()
         #: pid -> when it was first listed (clock time): a partial search goes newest first.
         self._first_seen: dict[int, float] = {}
         self._last_full_walk = -math.inf  # the first resolve walks everything
+        self._wanted_last: set[int] = set()
         #: How many times every process was walked; tests and the benchmark read it.
         self.full_walks = 0
         #: Processes walked in total (all kinds of walk), for the benchmark.
         self.processes_walked = 0
+        #: How many times every process was walked for inodes new that refresh (step 5), for tests and bench.
+        self.prompt_walks = 0
 
     def resolve(self, inodes: Collection[int], pids: set[int] | None = None) -> dict[int, tuple[int, ...]]:
         """The pids holding each of ``inodes`` (sorted); an inode no process could be matched to is absent.
@@ -137,16 +179,24 @@ class SocketOwners:
         else:
             new = pids - self._pids_last
             self._walk(new, wanted)
+            walked = set(new)
             missing = self._missing(wanted, now)
             if missing:  # a server that opens one more port: its process already holds a listener
-                self._walk({pid for holders in self._holders.values() for pid in holders} - new, missing)
+                serving = {pid for holders in self._holders.values() for pid in holders} - new
+                self._walk(serving, missing)
+                walked |= serving
                 missing = self._missing(wanted, now)
             if missing:
-                self._walk(pids - self._pids_at_full_walk - new, missing)
+                started = pids - self._pids_at_full_walk - new
+                self._walk(started, missing)
+                walked |= started
                 missing = self._missing(wanted, now)
             if missing and now - self._last_full_walk >= self.full_walk_min_interval:
                 self._full_walk(pids, wanted, now)
+            elif fresh := missing - self._wanted_last:
+                self._prompt_walk(pids - walked, fresh, now)
         self._pids_last = pids
+        self._wanted_last = wanted
         for inode in self._unmatched.keys() - wanted:
             del self._unmatched[inode]
         return {inode: tuple(sorted(self._holders[inode])) for inode in wanted if inode in self._holders}
@@ -159,17 +209,7 @@ class SocketOwners:
         least ``full_walk_min_interval`` old (an old process opening one more socket), as :meth:`resolve` does."""
         wanted = set(inodes)
         for inode in wanted & self._holders.keys():
-            link = socket_link(inode)
-            holders = self._holders[inode]
-            for pid, fd in list(holders.items()):
-                try:
-                    still = os.readlink(f"{self.proc}/{pid}/fd/{fd}") == link
-                except OSError:
-                    still = False
-                if not still:
-                    del holders[pid]
-            if not holders:
-                del self._holders[inode]
+            self._confirm_inode(inode)
         missing = wanted - self._holders.keys()
         pids = list_pids(self.proc)
         self._note(pids, self._clock())
@@ -179,10 +219,7 @@ class SocketOwners:
             recent = sorted(pids, key=lambda pid: (seen[pid], pid), reverse=True)[:limit]
             links = {socket_link(inode): inode for inode in missing}
             for pid in [*recent, *sorted(listening - set(recent), reverse=True)][:limit]:
-                self.processes_walked += 1
-                for fd, inode in matching_fds(pid, links, self.proc):
-                    self._holders.setdefault(inode, {})[pid] = fd
-                    missing.discard(inode)
+                missing -= self._walk_one(pid, links)
                 if not missing:
                     break
             now = self._clock()
@@ -204,18 +241,24 @@ class SocketOwners:
     def _confirm(self, wanted: set[int]) -> None:
         """Keep a cached holder only if its fd still links to the inode: one readlink each."""
         for inode in list(self._holders):
-            holders = self._holders[inode]
             if inode in wanted:
-                link = socket_link(inode)
-                for pid, fd in list(holders.items()):
-                    try:
-                        still = os.readlink(f"{self.proc}/{pid}/fd/{fd}") == link
-                    except OSError:
-                        still = False
-                    if not still:
-                        del holders[pid]
-            if inode not in wanted or not holders:
+                self._confirm_inode(inode)
+            else:
                 del self._holders[inode]
+
+    def _confirm_inode(self, inode: int) -> None:
+        """Drop each holder of ``inode`` whose fd no longer links to it, and the inode when none is left."""
+        link = socket_link(inode)
+        holders = self._holders[inode]
+        for pid, fd_link in list(holders.items()):
+            try:
+                still = os.readlink(fd_link) == link
+            except OSError:
+                still = False
+            if not still:
+                del holders[pid]
+        if not holders:
+            del self._holders[inode]
 
     def _missing(self, wanted: set[int], now: float) -> set[int]:
         return {inode for inode in wanted
@@ -226,9 +269,22 @@ class SocketOwners:
             return
         links = {socket_link(inode): inode for inode in wanted}
         for pid in pids:
-            self.processes_walked += 1
-            for fd, inode in matching_fds(pid, links, self.proc):
-                self._holders.setdefault(inode, {})[pid] = fd
+            self._walk_one(pid, links)
+
+    def _walk_one(self, pid: int, links: dict[str, int]) -> set[int]:
+        """Record ``pid`` as a holder of each inode of ``links`` it holds; those inodes."""
+        self.processes_walked += 1
+        directory, found = holder_fds(pid, links, self.proc)
+        for fd, inode in found:
+            self._holders.setdefault(inode, {})[pid] = f"{directory}/{fd}"
+        return {inode for _fd, inode in found}
+
+    def _prompt_walk(self, pids: set[int], fresh: set[int], now: float) -> None:
+        """Every process not walked yet this refresh, for the inodes new this refresh (step 5)."""
+        self._walk(pids, fresh)
+        self.prompt_walks += 1
+        for inode in fresh - self._holders.keys():
+            self._unmatched[inode] = now + self.unmatched_ttl
 
     def _full_walk(self, pids: set[int], wanted: set[int], now: float) -> None:
         self._walk(pids, wanted)

@@ -28,16 +28,21 @@ from portwatch.model import HOST_NETNS, EphemeralRange, Netns, NetnsKind, Owner,
 #: --netns scopes a collector understands; a NAME or INODE is "all" narrowed afterwards (cli.py).
 NETNS_SCOPES = ("auto", "all", "host")
 
+#: What tells the process read before from the one there now: (start ticks, comm, exe path).
+_Identity = tuple[bytes, bytes, str | None]
+
 
 class LinuxOwnerResolver(OwnerResolver):
-    """Owners read from /proc (collect/procfs.py), cached by pid and checked with one /proc/PID/stat read,
-    done once per pid per scan: the start ticks tell a reused pid from the process we read before."""
+    """Owners read from /proc (collect/procfs.py), cached by pid and checked once per pid per scan with one
+    /proc/PID/stat read and one readlink of /proc/PID/exe: the start ticks tell a reused pid from the process
+    we read before, the comm and the exe a process that renamed itself or exec'd another program on the same
+    pid (keeping its sockets), whose name, exe and cmdline are then read again."""
 
     def __init__(self, proc: str = procfs.PROC) -> None:
         super().__init__()
         self._proc = proc
         self._boot: float | None = None
-        self._checked: dict[int, tuple[bytes, Owner | None]] = {}
+        self._checked: dict[int, tuple[_Identity, Owner | None]] = {}
         self._this_scan: dict[int, Owner | None] = {}
 
     def new_scan(self) -> None:
@@ -46,18 +51,28 @@ class LinuxOwnerResolver(OwnerResolver):
     def owner(self, pid: int) -> Owner | None:
         if pid in self._this_scan:
             return self._this_scan[pid]
-        ticks = procfs.start_ticks(pid, self._proc)
+        identity = self._identity(pid)
         checked = self._checked.get(pid)
-        if ticks is not None and checked is not None and checked[0] == ticks:
+        if identity is not None and checked is not None and checked[0] == identity:
             found = checked[1]
         else:
-            found = self._read(pid) if ticks is not None else None
-            if ticks is None or found is None:
+            found = self._read(pid) if identity is not None else None
+            if identity is None or found is None:
                 self._checked.pop(pid, None)
             else:
-                self._checked[pid] = (ticks, found)
+                self._checked[pid] = (identity, found)
         self._this_scan[pid] = found
         return found
+
+    def _identity(self, pid: int) -> _Identity | None:
+        stat = procfs.read_stat(pid, self._proc)
+        if stat is None:
+            return None
+        try:
+            path = procfs.exe(pid, self._proc)
+        except OSError:  # exited between the two reads
+            return None
+        return stat.start_ticks, stat.name, path
 
     def _read(self, pid: int) -> Owner | None:
         if self._boot is None:

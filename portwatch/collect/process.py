@@ -37,13 +37,22 @@ def exe_deleted(pid: int, exe: str | None) -> bool:
 
     psutil strips Linux's " (deleted)" suffix, so on Linux we read the link ourselves.
     """
+    return _link_deleted(pid, "exe", exe)
+
+
+def cwd_deleted(pid: int, cwd: str | None) -> bool:
+    """True when the process's working directory was removed: psutil strips the mark from the cwd link too."""
+    return _link_deleted(pid, "cwd", cwd)
+
+
+def _link_deleted(pid: int, link: str, path: str | None) -> bool:
     if sys.platform.startswith("linux"):
         try:
-            target = os.readlink(f"/proc/{pid}/exe")
+            target = os.readlink(f"/proc/{pid}/{link}")
         except OSError:
             return False
         return strip_deleted(target)[1]
-    return bool(exe) and not os.path.exists(exe or "")
+    return bool(path) and not os.path.exists(path or "")
 
 
 def parent_chain(proc: psutil.Process) -> tuple[ProcessLink, ...]:
@@ -176,6 +185,7 @@ class ProcessInspector:
             exe_deleted=exe_deleted(proc.pid, info["exe"]),
             cmdline=tuple(info["cmdline"] or ()),
             cwd=info["cwd"],
+            cwd_deleted=cwd_deleted(proc.pid, info["cwd"]),
             user=effective,
             real_user=real,
             parents=parent_chain(proc),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portwatch.collect.owners import user_name
 from portwatch.model import Owner
@@ -139,8 +139,10 @@ def exe(pid: int, proc: str = PROC) -> str | None:
     return strip_deleted(path.split("\x00")[0])[0]
 
 
-def read_owner(pid: int, proc: str = PROC, boot: float | None = None) -> Owner | None:
+def read_owner(pid: int, proc: str = PROC, boot: float | None = None, *, threads: bool = True) -> Owner | None:
     """One process's name, user, exe, cmdline and start time; None when it exited or is a zombie.
+
+    A zombie leader whose other threads run on is read from one of them (``threads``: look for them).
 
     A field we may not read is left empty rather than failing the whole owner, as with psutil's as_dict.
     """
@@ -154,6 +156,8 @@ def read_owner(pid: int, proc: str = PROC, boot: float | None = None) -> Owner |
     except PermissionError:
         return Owner(pid=pid, name="")
     fields = parse_stat(stat)
+    if fields is not None and fields.state == b"Z" and threads:
+        return _owner_of_threads(pid, proc, boot, fields.start_ticks)
     if fields is None or fields.state == b"Z":
         return None
     name = _decode(fields.name)
@@ -183,3 +187,18 @@ def uids(status: bytes) -> tuple[int | None, int | None]:
             if len(values) >= 2:
                 return int(values[0]), int(values[1])
     return None, None
+
+
+def _owner_of_threads(pid: int, proc: str, boot: float | None, start: bytes) -> Owner | None:
+    """A thread group whose leader exited while other threads run on (a zombie leader keeping its sockets):
+    the owner as a live thread shows it (/proc/PID/task/TID), with the pid and start time of the group."""
+    try:
+        tids = [int(name) for name in os.listdir(f"{proc}/{pid}/task") if name.isdigit() and int(name) != pid]
+    except OSError:
+        return None
+    for tid in tids:
+        owner = read_owner(tid, f"{proc}/{pid}/task", boot, threads=False)
+        if owner is not None:
+            started = int(start) / os.sysconf("SC_CLK_TCK") + (boot if boot is not None else boot_time(proc))
+            return replace(owner, pid=pid, create_time=started)
+    return None

@@ -270,6 +270,7 @@ def _details(record: Any) -> ProcessDetails:
         exe_deleted=bool(_get(record, "exe_deleted", bool)),
         cmdline=_str_list(record, "cmdline"),
         cwd=_get(record, "cwd", str, True),
+        cwd_deleted=bool(_get(record, "cwd_deleted", bool, True)),
         user=_get(record, "user", str, True),
         real_user=_get(record, "real_user", str, True),
         parents=tuple(ProcessLink(_get(p, "pid", int), _get(p, "name", str)) for p in _get(record, "parents", list)),

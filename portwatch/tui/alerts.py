@@ -6,11 +6,22 @@ restarts keeps its address and its program, and raises nothing; one that flaps o
 announced every refresh. Listeners already there at start raise nothing;
 the header counts them. More than a few at once (a port scan of our own machine, a new baseline file) become
 one notification naming the first few. Every open and close stays in the events view either way.
+
+Under heavy churn a notification per refresh would pile up over the panel: at most ``MAX_LIVE`` of ours are on
+screen at once (counted by the time each was raised: Textual does not tell when one goes). News arriving while
+they are all up is folded, and raised as one summary when the oldest times out (at the next refresh after, or
+by a timer when no refresh comes). What was announced is remembered for the session, up to
+``ANNOUNCED_LIMIT`` identities, the oldest forgotten first: churn of fresh ports must not grow it forever.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+
 from textual.app import App
+from textual.timer import Timer
 
 from portwatch.flags import alarming
 from portwatch.model import Listener, ListenerKey
@@ -21,14 +32,28 @@ from portwatch.watch import Polled
 MAX_SEPARATE = 3
 #: Seconds an alert stays on screen: long enough to be seen by someone glancing back.
 ALERT_TIMEOUT = 20.0
+#: At most this many of our alerts on screen at once; news beyond waits, folded into one summary.
+MAX_LIVE = 3
+#: How many (address, program) identities are remembered as announced; the oldest are forgotten first.
+ANNOUNCED_LIMIT = 10_000
+#: How many alert texts ``raised`` keeps, newest last.
+RAISED_KEPT = 1_000
 
 
 class Alerts:
-    def __init__(self, app: App[None], bell: bool = False) -> None:
+    def __init__(self, app: App[None], bell: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.bell = bell
-        self._announced: set[tuple[ListenerKey, str]] = set()
-        #: Every alert raised, newest last (what the notifications said), for the curious and for tests.
+        #: Times the alerts on screen (tests set a clock of their own).
+        self.clock = clock
+        self.announced_limit = ANNOUNCED_LIMIT
+        self._announced: OrderedDict[tuple[ListenerKey, str], None] = OrderedDict()
+        self._live: deque[float] = deque()  # when each of our alerts on screen times out, oldest first
+        self._folded: list[Listener] = []  # the first few of the news waiting for room on screen
+        #: How many listeners' news is folded, waiting for room on screen.
+        self.waiting = 0
+        self._timer: Timer | None = None
+        #: The last alerts raised, newest last (what the notifications said), for the curious and for tests.
         self.raised: list[str] = []
 
     def on_refresh(self, polled: Polled) -> None:
@@ -40,27 +65,59 @@ class Alerts:
 
     def announce(self, alarms: tuple[Listener, ...]) -> None:
         """Raise what is new among ``alarms`` (from a refresh, or from the sentinel between refreshes)."""
-        fresh: list[Listener] = []
         for listener in alarms:
             identity = (listener.key, listener.process_name or "")
             if identity not in self._announced:
-                self._announced.add(identity)
-                fresh.append(listener)
-        if not fresh:
+                self._remember(identity)
+                if len(self._folded) < MAX_SEPARATE + 1:  # enough to name the first few; the rest are counted
+                    self._folded.append(listener)
+                self.waiting += 1
+        self._show_folded()
+
+    @property
+    def remembered(self) -> int:
+        """How many (address, program) identities are remembered as announced (at most ``announced_limit``)."""
+        return len(self._announced)
+
+    def _remember(self, identity: tuple[ListenerKey, str]) -> None:
+        self._announced[identity] = None
+        while len(self._announced) > self.announced_limit:
+            self._announced.popitem(last=False)
+
+    def _show_folded(self) -> None:
+        now = self.clock()
+        while self._live and self._live[0] <= now:
+            self._live.popleft()
+        if not self._folded:
             return
-        if len(fresh) <= MAX_SEPARATE:
+        room = MAX_LIVE - len(self._live)
+        if room <= 0:
+            if self._timer is None:  # raise the folded news when the oldest alert goes, refreshes or not
+                self._timer = self.app.set_timer(max(0.1, self._live[0] - now), self._on_timer)
+            return
+        fresh, count, self._folded, self.waiting = self._folded, self.waiting, [], 0
+        if count <= min(MAX_SEPARATE, room):
             for listener in fresh:
                 codes = ", ".join(flag.code.value for flag in alarming(listener))
                 self._raise(f"{describe(listener)}\n! {codes}\na approves it · e lists events",
-                            "Unexpected listener")
+                            "Unexpected listener", now)
         else:
-            named = "\n".join(describe(listener) for listener in fresh[:MAX_SEPARATE])
-            self._raise(f"{named}\n… and {len(fresh) - MAX_SEPARATE} more: sort by ! or filter with !",
-                        f"{len(fresh)} unexpected listeners")
+            self._raise(_summary(fresh, count), f"{count} unexpected listeners", now)
         if self.bell:
             self.app.bell()
 
-    def _raise(self, message: str, title: str) -> None:
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._show_folded()
+
+    def _raise(self, message: str, title: str, now: float) -> None:
         self.raised.append(message)
+        del self.raised[:-RAISED_KEPT]
+        self._live.append(now + ALERT_TIMEOUT)
         # markup=False: the message quotes process names, which are untrusted (a name may be "[/]").
         self.app.notify(message, title=title, severity="warning", timeout=ALERT_TIMEOUT, markup=False)
+
+
+def _summary(first: Sequence[Listener], count: int) -> str:
+    named = "\n".join(describe(listener) for listener in first[:MAX_SEPARATE])
+    return f"{named}\n… and {count - MAX_SEPARATE} more: sort by ! or filter with !"

@@ -55,6 +55,8 @@ from portwatch.watch import ALARM_KINDS, MIN_INTERVAL, Polled, Watcher
 
 #: A scan running longer than this (seconds) is shown as "scanning" in the header.
 SLOW_SCAN = 0.75
+#: Signals that end the app through its own exit, so the terminal is restored (kill, a lost ssh session, kill -QUIT).
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
 class PortwatchApp(ActKeys):
@@ -386,11 +388,12 @@ class PortwatchApp(ActKeys):
     # -- ending cleanly -----------------------------------------------------------------------------------
 
     def _install_signal_handlers(self) -> None:
-        """SIGTERM/SIGHUP would end the process with the terminal still in raw, alternate-screen mode."""
+        """SIGTERM/SIGHUP/SIGQUIT would end the process with the terminal still in raw, alternate-screen mode
+        (SIGQUIT's default also dumps core: `kill -QUIT` is a way to end a program, not to debug this one)."""
         if self.is_headless or sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
             return
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
+        for signum in ENDING_SIGNALS:
             loop.add_signal_handler(signum, self.exit)
 
     def on_unmount(self) -> None:
@@ -400,5 +403,5 @@ class PortwatchApp(ActKeys):
         if self.is_headless or sys.platform == "win32":
             return
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
+        for signum in ENDING_SIGNALS:
             loop.remove_signal_handler(signum)

@@ -90,8 +90,11 @@ class ViewKeys(App[None]):
 
     def action_keep_filter(self) -> None:
         """Enter in the filter box, handled here in key order: a `q` typed right after it must reach the
-        table and quit. Had the box handled it, that `q` would already be queued to the box."""
-        if not self.filter_box.has_focus:
+        table and quit. Had the box handled it, that `q` would already be queued to the box.
+
+        Asks the screen, not ``has_focus``: when `/`, text and Enter arrive in one read (a paste, ssh, fast
+        typing) the box's Focus event is still queued behind them, and ``has_focus`` is still False."""
+        if self.screen.focused is not self.filter_box:
             raise SkipAction()
         self.filter_box.keep()
         self.screen.set_focus(self.table)

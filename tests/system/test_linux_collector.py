@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from portwatch.collect.linux import LinuxCollector
 from portwatch.collect.owners import user_name
 from portwatch.collect.procfs import start_ticks
 from portwatch.collect.psutil_collector import PsutilCollector
-from portwatch.model import Family, Listener, OwnerStatus, Scan
+from portwatch.judge import judge
+from portwatch.model import Family, FlagCode, Listener, OwnerStatus, Scan
 from tests.support import LOOPBACK_UP, NEW_NETNS, Child, fresh_netns_or_skip, needs_ipv6
 from tests.unprivileged import Unprivileged
 
@@ -145,19 +147,109 @@ def test_new_listener_in_a_new_process_is_named_without_a_full_walk() -> None:
     assert report["walks"] == [1, 1]
 
 
-def test_new_listener_in_an_old_process_waits_for_the_rate_limited_full_walk(
+def test_new_listener_in_an_old_process_is_named_at_once_by_one_prompt_walk(
         bound: Callable[..., socket.socket]) -> None:
+    """Before: "(no process)" and an unexpected-owner alarm until the rate-limited full walk, up to 5 s later."""
     clock = FakeClock()
     collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=5, clock=clock))
     collector.scan()
-    port = bound("tcp", "127.0.0.1").getsockname()[1]  # this test process was walked already
+    clock.now += 1
+    port = bound("tcp", "127.0.0.1").getsockname()[1]  # this test process was walked already, holding none
     [listener] = find(collector.scan(), "tcp", port)
-    assert listener.pids == () and listener.owner_status is OwnerStatus.UNKNOWN
-    assert collector.full_walks == 1
-    clock.now += 5
-    [listener] = find(collector.scan(), "tcp", port)
-    assert listener.pids == (os.getpid(),)
-    assert collector.full_walks == 2
+    assert listener.pids == (os.getpid(),) and listener.owner_status is OwnerStatus.KNOWN
+    assert (collector.full_walks, collector.socket_owners.prompt_walks) == (1, 1)
+    clock.now += 1
+    find(collector.scan(), "tcp", port)  # a steady refresh: confirmed with one readlink, no walk
+    assert (collector.full_walks, collector.socket_owners.prompt_walks) == (1, 1)
+
+
+#: A long-lived server that held no listener: says it is up, opens one when told, says its port.
+LATE_OPENER = textwrap.dedent("""
+    import socket, sys
+    print("up", flush=True)
+    sys.stdin.readline()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    print(sock.getsockname()[1], flush=True)
+    sys.stdin.read()
+""")
+
+
+def test_process_that_held_no_listener_is_named_on_the_refresh_its_listener_appears() -> None:
+    clock = FakeClock()
+    collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=5, clock=clock))
+    proc = subprocess.Popen([sys.executable, "-c", LATE_OPENER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline().strip() == "up"
+        collector.scan()  # the full walk sees the child, holding no listener
+        clock.now += 1
+        collector.scan()  # and now it is an old process
+        clock.now += 1
+        proc.stdin.write("open\n")
+        proc.stdin.flush()
+        port = int(proc.stdout.readline())
+        scan = collector.scan()  # well within the 5 s before a full walk may run
+        [listener] = find(scan, "tcp", port)
+        assert listener.pids == (proc.pid,)
+        assert listener.owner_status is OwnerStatus.KNOWN and listener.owners[0].name.startswith("python")
+        assert collector.full_walks == 1
+        [judged] = [entry for entry in judge(scan).listeners if entry.port == port]
+        assert FlagCode.OWNER_UNKNOWN not in {flag.code for flag in judged.flags}  # no "(no process)" alarm
+    finally:
+        if proc.stdin:
+            proc.stdin.close()
+        proc.wait(timeout=5)
+
+
+#: A server whose main thread exits (SYS_exit ends the calling thread only) while a thread holding its listener
+#: runs on: the leader is a zombie, /proc/PID/fd lists nothing, the fds are under /proc/PID/task/TID/fd.
+MAIN_THREAD_EXITS = textwrap.dedent("""
+    import ctypes, os, socket, sys, threading
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    print(sock.getsockname()[1], flush=True)
+    def hold():
+        sys.stdin.read()  # until the test closes our stdin
+        os._exit(0)
+    threading.Thread(target=hold).start()
+    ctypes.CDLL(None).syscall(60, 0)  # SYS_exit (x86-64): the main thread ends, the thread group lives on
+""")
+
+
+def test_server_whose_main_thread_exited_is_found_through_its_threads() -> None:
+    if os.uname().machine != "x86_64":
+        pytest.skip(f"the test's SYS_exit number is x86-64's, not {os.uname().machine}'s")
+    proc = subprocess.Popen([sys.executable, "-c", MAIN_THREAD_EXITS], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    collector = LinuxCollector()
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        deadline = time.monotonic() + 10
+        while start_ticks(proc.pid) is not None and _state(proc.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _state(proc.pid) == "Z" and os.listdir(f"/proc/{proc.pid}/fd") == []  # the hiding place
+        [listener] = find(collector.scan(), "tcp", port)
+        assert listener.pids == (proc.pid,)
+        assert listener.owner_status is OwnerStatus.KNOWN
+        owner = listener.owners[0]
+        assert owner.name.startswith("python") and owner.exe and owner.cmdline[1:2] == ("-c",)
+        [again] = find(collector.scan(), "tcp", port)  # confirmed through the thread's fd on a refresh
+        assert again.pids == (proc.pid,) and collector.full_walks == 1
+    finally:
+        collector.close()
+        if proc.stdin:
+            proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return stat.read().rsplit(b")", 1)[1].split()[0].decode()
 
 
 def test_another_port_opened_by_a_process_that_already_listens_is_named_without_a_full_walk(

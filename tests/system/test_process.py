@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from pathlib import Path
 
 from portwatch.collect.process import SOCKETS_MAX_AGE, ProcessInspector
+from portwatch.listing import process_json, process_lines
 from portwatch.model import ProcessState
 from tests.support import open_socket, start_child
 
@@ -84,3 +86,33 @@ def test_a_child_that_exits_is_a_state_and_pid_zero_is_never_inspected() -> None
         child.stop()
     assert inspector.inspect(child.pid).state is ProcessState.EXITED
     assert inspector.inspect(0).state is ProcessState.DENIED
+
+
+def test_deleted_working_directory_is_said_to_be_deleted(tmp_path: Path) -> None:
+    """Linux marks a removed cwd " (deleted)" in the link and psutil strips it: the panel and `who` said
+    the directory was there."""
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    script = "import os, sys; os.chdir(sys.argv[1]); print(0, flush=True); sys.stdin.read()"
+    child = start_child([sys.executable, "-c", script, str(folder)])
+    try:
+        folder.rmdir()
+        details = ProcessInspector().inspect(child.pid)
+        assert details.state is ProcessState.OK
+        assert details.cwd == str(folder)
+        assert details.cwd_deleted
+        assert f"  cwd      {folder} (deleted)" in process_lines(details)
+        assert process_json(details)["cwd_deleted"] is True
+    finally:
+        child.stop()
+
+
+def test_existing_working_directory_is_not_marked(tmp_path: Path) -> None:
+    script = "import os, sys; os.chdir(sys.argv[1]); print(0, flush=True); sys.stdin.read()"
+    child = start_child([sys.executable, "-c", script, str(tmp_path)])
+    try:
+        details = ProcessInspector().inspect(child.pid)
+        assert details.cwd == str(tmp_path) and not details.cwd_deleted
+        assert f"  cwd      {tmp_path}" in process_lines(details)
+    finally:
+        child.stop()

@@ -127,9 +127,11 @@ def test_hostile_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> No
     assert output.rstrip().endswith(b"APP-ENDED")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
+                         ids=["SIGTERM", "SIGHUP", "SIGQUIT"])
 def test_sigterm_and_sighup_restore_the_terminal(tmp_path: Path, signum: signal.Signals) -> None:
-    """SIGTERM: `kill`, a service manager. SIGHUP: the ssh session or terminal window went away."""
+    """SIGTERM: `kill`, a service manager. SIGHUP: the ssh session or terminal window went away.
+    SIGQUIT: `kill -QUIT` (its default would dump core and leave the terminal raw)."""
     proc, leader = start(tmp_path)
     try:
         output = read_until(leader, b"31337", timeout=15)
@@ -158,3 +160,21 @@ def test_quit_is_not_held_up_by_a_scan_stuck_in_the_kernel(tmp_path: Path) -> No
     finally:
         stop(proc, leader)
     assert b"\x1b[?1049l" in output and b"APP-ENDED" in output
+
+
+def test_filter_typed_in_one_read_keeps_the_enter(tmp_path: Path) -> None:
+    """Fast typing, a paste or ssh deliver `/`, the text and Enter in one read: the Enter must still leave the
+    box, so the `q` that follows quits instead of landing in the filter."""
+    proc, leader = start(tmp_path)
+    try:
+        output = read_until(leader, b"31337", timeout=15)
+        assert b"31337" in output, output[-2000:]
+        os.write(leader, b"/8080\r")
+        output += read_until(leader, b"8080", timeout=5)
+        time.sleep(0.5)
+        os.write(leader, b"q")
+        output += read_until(leader, b"APP-ENDED", timeout=10)
+        assert b"APP-ENDED" in output, output[-2000:]
+        assert proc.wait(timeout=10) == 0
+    finally:
+        stop(proc, leader)

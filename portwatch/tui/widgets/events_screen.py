@@ -25,7 +25,8 @@ from portwatch.model import OwnerStatus
 from portwatch.text import age, duration, safe
 from portwatch.tui.table.rows import SortableText
 
-KIND_WORDS = {EventKind.OPENED: "+ opened", EventKind.CLOSED: "- closed", EventKind.OWNER_CHANGED: "~ new owner"}
+KIND_WORDS = {EventKind.OPENED: "+ opened", EventKind.CLOSED: "- closed", EventKind.OWNER_CHANGED: "~ new owner",
+              EventKind.PROGRAM_CHANGED: "~ new program"}
 #: Marks a close that came sooner than one refresh: the sentinel caught a listener the table may never show.
 SHORT_MARK = "⚡"
 COLUMNS = (("time", "Time"), ("kind", "Event"), ("listener", "Listener"), ("process", "Process"),
@@ -63,6 +64,8 @@ def lived_text(event: Event) -> str:
     if event.kind is EventKind.OWNER_CHANGED:
         before = ", ".join(map(str, event.previous_pids[:3]))
         return f"was pid {before}" if before else ""
+    if event.kind is EventKind.PROGRAM_CHANGED:
+        return f"was {safe(event.previous_name or '?', 24)} ({safe(event.previous_exe or 'exe unknown', 48)})"
     return ""
 
 

@@ -38,6 +38,10 @@ class FilterInput(Input):
         self.post_message(self.Done())
 
     def keep(self) -> None:
-        """Enter: keep the filter; a kept filter stays in sight."""
+        """Enter: keep the filter; a kept filter stays in sight. Decided after the keys already queued to the box
+        (text that arrived in the same read as the Enter) have reached its value."""
+        self.call_later(self._show_if_kept)
+
+    def _show_if_kept(self) -> None:
         self.display = bool(self.value)
 

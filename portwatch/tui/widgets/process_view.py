@@ -189,6 +189,8 @@ def fields(details: ProcessDetails, now: float | None = None, owner: Owner | Non
                                           (")", "$text-muted"))
     if details.exe_deleted:
         values["exe"] = Content.assemble(values["exe"], ("  (deleted since start)", "bold $text-error"))
+    if details.cwd_deleted:
+        values["cwd"] = Content.assemble(values["cwd"], ("  (deleted)", "bold $text-warning"))
     if details.cmdline:
         values["cmdline"] = Content(safe_join(details.cmdline, CMDLINE_LIMIT))
     else:
