@@ -46,8 +46,9 @@ def _cpu_seconds(proc: psutil.Process) -> float:
 
 def _start(name: str, command: str) -> psutil.Process:
     subprocess.run([*TMUX, "new-session", "-d", "-s", name, "-x", "160", "-y", "45", command], check=True)
-    pane = subprocess.run([*TMUX, "display-message", "-p", "-t", name, "#{pane_pid}"],
-                          capture_output=True, text=True, check=True)
+    pane = subprocess.run(
+        [*TMUX, "display-message", "-p", "-t", name, "#{pane_pid}"], capture_output=True, text=True, check=True
+    )
     return psutil.Process(int(pane.stdout))
 
 
@@ -68,10 +69,8 @@ def measure_idle(listeners: int, seconds: float) -> list[IdleResult]:
     if shutil.which("tmux") is None:
         return [IdleResult("portwatch", float("nan"), 0, "skipped: no tmux")]
     programs = {
-        "portwatch (default 2 s, sentinel at 0.2 s)":
-            f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch",
-        "portwatch --capture-interval 0 (no sentinel)":
-            f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch --capture-interval 0",
+        "portwatch (default 2 s, sentinel at 0.2 s)": f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch",
+        "portwatch --capture-interval 0 (no sentinel)": f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch --capture-interval 0",
         "watch -n 2 ss -ltnup": "exec watch -n 2 ss -ltnup",
         "top -d 2": "exec top -d 2",
     }
@@ -98,8 +97,10 @@ def measure_idle(listeners: int, seconds: float) -> list[IdleResult]:
             for name, proc in procs.items():
                 rss[name] = max(rss[name], proc.memory_info().rss)
         wall = time.monotonic() - began
-        results = [IdleResult(name, 100 * (_cpu_seconds(proc) - before[name]) / wall, rss[name])
-                   for name, proc in procs.items()]
+        results = [
+            IdleResult(name, 100 * (_cpu_seconds(proc) - before[name]) / wall, rss[name])
+            for name, proc in procs.items()
+        ]
     finally:
         for session, maybe in started.items():
             _end(session, maybe)
@@ -112,8 +113,9 @@ def idle_table(results: list[IdleResult]) -> list[str]:
     lines = ["| program | CPU % of one core | x portwatch | max RSS MiB | note |", "|---|---:|---:|---:|---|"]
     for result in results:
         ratio = f"{result.cpu_percent / reference:.2f}x" if reference > 0 else "-"
-        lines.append(f"| {result.name} | {result.cpu_percent:.2f} | {ratio} | {result.rss_max / 2**20:.1f} | "
-                     f"{result.note} |")
+        lines.append(
+            f"| {result.name} | {result.cpu_percent:.2f} | {ratio} | {result.rss_max / 2**20:.1f} | {result.note} |"
+        )
     return lines
 
 
@@ -126,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     if not sys.platform.startswith("linux"):
         parser.error("the helper's listeners and the peers (ss, top) are Linux's; run it on Linux")
     seconds = args.seconds or (12.0 if args.quick else 30.0)
-    print(f"## Idle at the default 2 s interval, {args.listeners} real listeners, {seconds:.0f} s sampled, "
-          "in tmux 160x45 (target: portwatch ≤ 2% of one core)\n")
+    print(
+        f"## Idle at the default 2 s interval, {args.listeners} real listeners, {seconds:.0f} s sampled, "
+        "in tmux 160x45 (target: portwatch ≤ 2% of one core)\n"
+    )
     print("\n".join(idle_table(measure_idle(args.listeners, seconds))))
     return 0
 

@@ -125,8 +125,13 @@ class Load:
 
     def start(self, script: str, *args: object) -> str:
         """Run a helper and wait for its first line (``ready``, or a port)."""
-        proc = subprocess.Popen([sys.executable, "-c", script, *map(str, args)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, *map(str, args)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         self.processes.append(proc)
         line = proc.stdout.readline() if proc.stdout else ""
         if not line:

@@ -51,6 +51,7 @@ def run_quietly(command: Sequence[str]) -> Callable[[], object]:
     def run() -> object:
         # cwd: `python -m portwatch` finds the checkout's package without installing it
         return subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=REPO)
+
     return run
 
 
@@ -91,8 +92,10 @@ class NewListenerProbe:
     def note(self) -> str:
         full = self.collector.full_walks - self.walks_before
         # a full walk can also be caused by someone else's new listener in an old process (shared machine)
-        return (f"named {self.named}/{self.tries}, {self.named_cheaply} of them in a refresh without a full walk; "
-                f"full walks {full}; {self.walked / max(1, self.tries):.0f} processes walked per refresh")
+        return (
+            f"named {self.named}/{self.tries}, {self.named_cheaply} of them in a refresh without a full walk; "
+            f"full walks {full}; {self.walked / max(1, self.tries):.0f} processes walked per refresh"
+        )
 
 
 class OldProcessProbe:
@@ -124,8 +127,10 @@ class OldProcessProbe:
 
     def note(self) -> str:
         prompt = getattr(self.collector.socket_owners, "prompt_walks", 0)
-        return (f"named {self.named}/{self.tries}; full walks {self.collector.full_walks - self.walks_before}, "
-                f"prompt walks {prompt}")
+        return (
+            f"named {self.named}/{self.tries}; full walks {self.collector.full_walks - self.walks_before}, "
+            f"prompt walks {prompt}"
+        )
 
 
 NAMES = {
@@ -137,7 +142,6 @@ NAMES = {
     "old": "new listener in an old process, next refresh",
     "list": "`portwatch list` (whole process)",
 }
-
 
 
 def measure(load: Load, repeat: int, warm_per_round: int, portwatch: Sequence[str]) -> list[Timing]:
@@ -162,13 +166,17 @@ def measure(load: Load, repeat: int, warm_per_round: int, portwatch: Sequence[st
         samples["old"].append(old())
         if has_list:
             samples["list"].append(once(run_quietly(listing)))
-    notes = {"warm": f"full walks {warm.full_walks - warm_walks}", "new": probe.note(), "old": old.note(),
-             "list": "" if has_list else f"skipped: `{shlex.join(listing)}` failed", "ss": "" if ss else "no ss"}
+    notes = {
+        "warm": f"full walks {warm.full_walks - warm_walks}",
+        "new": probe.note(),
+        "old": old.note(),
+        "list": "" if has_list else f"skipped: `{shlex.join(listing)}` failed",
+        "ss": "" if ss else "no ss",
+    }
     warm.close()
     probe.collector.close()
     old.collector.close()
     return [Timing(NAMES[key], samples[key], notes.get(key, "")) for key in NAMES if key != "ss" or ss]
-
 
 
 def ms(seconds: float) -> str:
@@ -186,8 +194,10 @@ def detail_table(timings: list[Timing]) -> list[str]:
     lines = ["| measurement | min ms | median ms | x ss | note |", "|---|---:|---:|---:|---|"]
     for timing in timings:
         if timing.seconds:
-            lines.append(f"| {timing.name} | {ms(min(timing.seconds))} | {ms(timing.median)} | "
-                         f"{ratio(timing, reference)} | {timing.note} |")
+            lines.append(
+                f"| {timing.name} | {ms(min(timing.seconds))} | {ms(timing.median)} | "
+                f"{ratio(timing, reference)} | {timing.note} |"
+            )
         else:
             lines.append(f"| {timing.name} | - | - | - | {timing.note} |")
     return lines
@@ -219,12 +229,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=parse_counts, default=None, help="e.g. 0,5000,20000")
     parser.add_argument("--idle", type=parse_counts, default=None, help="idle processes, e.g. 0,500")
     parser.add_argument("--listeners", type=int, default=50, help="listening sockets (80%% TCP, 20%% UDP)")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="rounds; each times everything once (warm: 4 refreshes)")
-    parser.add_argument("--portwatch", default=None, metavar="COMMAND",
-                        help="the portwatch to time for `portwatch list`, e.g. .venv/bin/portwatch (default: this "
-                             "Python's `-m portwatch`; from an editable install that also pays for the editable "
-                             "finder at start-up, which a regular install does not)")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="rounds; each times everything once (warm: 4 refreshes)"
+    )
+    parser.add_argument(
+        "--portwatch",
+        default=None,
+        metavar="COMMAND",
+        help="the portwatch to time for `portwatch list`, e.g. .venv/bin/portwatch (default: this "
+        "Python's `-m portwatch`; from an editable install that also pays for the editable "
+        "finder at start-up, which a regular install does not)",
+    )
     args = parser.parse_args(argv)
     portwatch = shlex.split(args.portwatch) if args.portwatch else [sys.executable, "-m", "portwatch"]
     if not sys.platform.startswith("linux"):
@@ -233,11 +248,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     idle_counts = args.idle or ([0, 100] if args.quick else [0, 500])
     repeat = args.repeat or (3 if args.quick else 7)
     cpus = os.cpu_count()
-    print(f"# portwatch benchmark: {cpus} CPUs, Linux {os.uname().release}, Python {sys.version.split()[0]}, "
-          f"{args.listeners} listeners, {repeat} rounds (warm: {repeat * 4} refreshes), euid {os.geteuid()}; "
-          f"`portwatch list` is `{shlex.join(portwatch)} list`\n")
-    summary = ["| connections | idle procs | " + " | ".join(SUMMARY_COLUMNS) + " |",
-               "|---:|---:|" + "---:|" * len(SUMMARY_COLUMNS)]
+    print(
+        f"# portwatch benchmark: {cpus} CPUs, Linux {os.uname().release}, Python {sys.version.split()[0]}, "
+        f"{args.listeners} listeners, {repeat} rounds (warm: {repeat * 4} refreshes), euid {os.geteuid()}; "
+        f"`portwatch list` is `{shlex.join(portwatch)} list`\n"
+    )
+    summary = [
+        "| connections | idle procs | " + " | ".join(SUMMARY_COLUMNS) + " |",
+        "|---:|---:|" + "---:|" * len(SUMMARY_COLUMNS),
+    ]
     for connection_count in connections:
         for idle in idle_counts:
             load = Load()
@@ -248,8 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timings = measure(load, repeat, 4, portwatch)
             finally:
                 load.stop()
-            print(f"## C = {connection_count} connections, P = {idle} idle processes "
-                  f"(load built in {built:.1f} s)\n")
+            print(f"## C = {connection_count} connections, P = {idle} idle processes (load built in {built:.1f} s)\n")
             print("\n".join(detail_table(timings)) + "\n", flush=True)
             summary.append(summary_row(connection_count, idle, timings))
     print("## Summary: medians, and their ratio to `ss -ltnup` in the same configuration\n")

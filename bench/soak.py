@@ -81,8 +81,14 @@ def soak(minutes: float) -> list[Series]:
                 holder.stdin.flush()
                 holder.stdout.readline()
             if step % 25 == 0:  # every 5 s: a new server process; the oldest of three goes
-                churners.append(subprocess.Popen([sys.executable, "-c", NEW_LISTENER], stdin=subprocess.PIPE,
-                                                 stdout=subprocess.DEVNULL, text=True))
+                churners.append(
+                    subprocess.Popen(
+                        [sys.executable, "-c", NEW_LISTENER],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL,
+                        text=True,
+                    )
+                )
                 if len(churners) > 3:
                     old = churners.pop(0)
                     if old.stdin:
@@ -105,17 +111,22 @@ def soak(minutes: float) -> list[Series]:
 
 
 def table(series: list[Series], minutes: float) -> list[str]:
-    lines = [f"{minutes:g} minutes, RSS sampled every {SAMPLE_EVERY:g} s after a {WARM_UP:g} s warm-up:", "",
-             "| program | RSS after warm-up | RSS at the end | max | growth, 2nd half |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"{minutes:g} minutes, RSS sampled every {SAMPLE_EVERY:g} s after a {WARM_UP:g} s warm-up:",
+        "",
+        "| program | RSS after warm-up | RSS at the end | max | growth, 2nd half |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for entry in series:
         if not entry.samples:
             lines.append(f"| {entry.name} | - | - | - | - |")
             continue
         first, last = entry.samples[0][1] / 2**20, entry.samples[-1][1] / 2**20
         peak = max(rss for _, rss in entry.samples) / 2**20
-        lines.append(f"| {entry.name} | {first:.1f} MiB | {last:.1f} MiB | {peak:.1f} MiB | "
-                     f"{entry.growth_per_hour():+.2f} MiB/h |")
+        lines.append(
+            f"| {entry.name} | {first:.1f} MiB | {last:.1f} MiB | {peak:.1f} MiB | "
+            f"{entry.growth_per_hour():+.2f} MiB/h |"
+        )
     return lines
 
 

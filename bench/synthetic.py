@@ -15,9 +15,18 @@ from portwatch.model import EphemeralRange, Family, Listener, Owner, OwnerStatus
 
 EPHEMERAL = EphemeralRange(PortSpan(32768, 60999), (), "default")
 ADDRESSES = ("127.0.0.1", "0.0.0.0", "::", "::1", "10.0.0.5")
-PROGRAMS = (("nginx", "www-data"), ("python3", "dev"), ("node", "dev"), ("postgres", "postgres"),
-            ("java", "app"), ("redis-server", "redis"), ("envoy", "envoy"), ("haproxy", "haproxy"),
-            ("dnsmasq", "nobody"), ("sshd", "root"))
+PROGRAMS = (
+    ("nginx", "www-data"),
+    ("python3", "dev"),
+    ("node", "dev"),
+    ("postgres", "postgres"),
+    ("java", "app"),
+    ("redis-server", "redis"),
+    ("envoy", "envoy"),
+    ("haproxy", "haproxy"),
+    ("dnsmasq", "nobody"),
+    ("sshd", "root"),
+)
 
 #: A child that holds N TCP listeners on 127.0.0.1 and, for each line "K" on stdin, closes its K oldest and
 #: opens K new ones, answering "ok". It ends when stdin closes.
@@ -62,15 +71,17 @@ class SyntheticCollector:
     def _owners(self) -> tuple[Owner, ...]:
         name, user = self.random.choice(PROGRAMS)
         workers = 1 if self.random.random() < 0.9 else self.random.randint(2, 4)  # some pre-fork servers
-        owners = tuple(Owner(self.next_pid + i, name, user, f"/usr/bin/{name}", (name,), 1.7e9)
-                       for i in range(workers))
+        owners = tuple(Owner(self.next_pid + i, name, user, f"/usr/bin/{name}", (name,), 1.7e9) for i in range(workers))
         self.next_pid += workers
         return owners
 
     def _open(self) -> None:
         while True:
-            key = (self.random.choice((Proto.TCP, Proto.TCP, Proto.TCP, Proto.UDP)),
-                   self.random.choice(ADDRESSES), self.random.randint(1, 65535))
+            key = (
+                self.random.choice((Proto.TCP, Proto.TCP, Proto.TCP, Proto.UDP)),
+                self.random.choice(ADDRESSES),
+                self.random.randint(1, 65535),
+            )
             if key not in self.live:
                 self.live[key] = self._owners()
                 return

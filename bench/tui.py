@@ -84,8 +84,7 @@ class Probe:
             repaint.append((end, end - start))
             return lines
 
-        patches = [(PortwatchApp, "on_scan_completed", on_scan, timed_on_scan),
-                   (ListenerTable, "age", age, timed_age)]
+        patches = [(PortwatchApp, "on_scan_completed", on_scan, timed_on_scan), (ListenerTable, "age", age, timed_age)]
         for cls, name, _, timed in patches:
             setattr(cls, name, timed)
         setattr(ListenerTable, "render_lines", timed_render)  # noqa: B010 (a method patched for the run)
@@ -105,8 +104,10 @@ class Probe:
 
     def window(self, start: float, end: float, cpu: float) -> Cost:
         """What the loop spent between start and end."""
+
         def total(samples: list[tuple[float, float]]) -> float:
             return sum(t for when, t in samples if start < when <= end)
+
         beats = [late for when, late in self.beats if start < when <= end + 2 * HEARTBEAT]
         return Cost(total(self.handler), total(self.repaint), cpu, max(beats, default=0.0))
 
@@ -143,8 +144,13 @@ async def refresh(app: PortwatchApp, probe: Probe, pilot: Any) -> Cost:
     return probe.window(start, time.perf_counter(), time.thread_time() - cpu)
 
 
-async def drive(label: str, collector: Collector, refreshes: int,
-                churn: Callable[[], None] | None = None, capture: Collector | None = None) -> LoopResult:
+async def drive(
+    label: str,
+    collector: Collector,
+    refreshes: int,
+    churn: Callable[[], None] | None = None,
+    capture: Collector | None = None,
+) -> LoopResult:
     probe = Probe()
     # The bench triggers scans; the app's timer stays out of it. ``capture``: the sentinel runs too.
     app = PortwatchApp(collector, interval=3600, capture=capture)
@@ -213,24 +219,30 @@ def p95(values: list[float]) -> float:
 
 def tail_table(results: list[LoopResult]) -> list[str]:
     """The tail of each configuration: what the worst refreshes cost, against the targets."""
-    lines = ["| configuration | rows | loop CPU median ms | p95 ms | max ms | worst stall p95 / max ms "
-             f"| p95 ≤ {ms(LOOP_TARGET)} ms | max ≤ {ms(MAX_TARGET)} ms | full GC every 30 s, ms |",
-             "|---|---:|---:|---:|---:|---|---|---|---:|"]
+    lines = [
+        "| configuration | rows | loop CPU median ms | p95 ms | max ms | worst stall p95 / max ms "
+        f"| p95 ≤ {ms(LOOP_TARGET)} ms | max ≤ {ms(MAX_TARGET)} ms | full GC every 30 s, ms |",
+        "|---|---:|---:|---:|---:|---|---|---|---:|",
+    ]
     for result in results:
         busy = [c.busy for c in result.refreshes]
         stalls = [c.stall for c in result.refreshes]
-        lines.append(f"| {result.label} | {result.rows} | {ms(statistics.median(busy))} | {ms(p95(busy))} | "
-                     f"{ms(max(busy))} | {ms(p95(stalls))} / {ms(max(stalls))} | "
-                     f"{'yes' if p95(busy) <= LOOP_TARGET else 'no'} | {'yes' if max(busy) <= MAX_TARGET else 'no'} | "
-                     f"{ms(result.full_gc)} |")
+        lines.append(
+            f"| {result.label} | {result.rows} | {ms(statistics.median(busy))} | {ms(p95(busy))} | "
+            f"{ms(max(busy))} | {ms(p95(stalls))} / {ms(max(stalls))} | "
+            f"{'yes' if p95(busy) <= LOOP_TARGET else 'no'} | {'yes' if max(busy) <= MAX_TARGET else 'no'} | "
+            f"{ms(result.full_gc)} |"
+        )
     return lines
 
 
 def loop_table(results: list[LoopResult]) -> list[str]:
-    lines = ["| configuration | rows | first fill: loop CPU ms (diff) | diff ms min / med / max "
-             "| table repaint ms, med / max | loop CPU per refresh ms min / med / max | worst stall ms med / max "
-             "| age tick ms med / max | loop CPU ≤ 50 ms |",
-             "|---|---:|---|---|---|---|---|---|---|"]
+    lines = [
+        "| configuration | rows | first fill: loop CPU ms (diff) | diff ms min / med / max "
+        "| table repaint ms, med / max | loop CPU per refresh ms min / med / max | worst stall ms med / max "
+        "| age tick ms med / max | loop CPU ≤ 50 ms |",
+        "|---|---:|---|---|---|---|---|---|---|",
+    ]
     for result in results:
         first, costs = result.first, result.refreshes
         busy, stalls, repaints = [c.busy for c in costs], [c.stall for c in costs], [c.repaint for c in costs]
@@ -238,7 +250,8 @@ def loop_table(results: list[LoopResult]) -> list[str]:
         lines.append(
             f"| {result.label} | {result.rows} | {ms(first.busy)} ({ms(first.handler)}) | "
             f"{spread([c.handler for c in costs])} | {ms(statistics.median(repaints))} / {ms(max(repaints))} | "
-            f"{spread(busy)} | {ms(statistics.median(stalls))} / {ms(max(stalls))} | {ages} | {verdict(busy)} |")
+            f"{spread(busy)} | {ms(statistics.median(stalls))} / {ms(max(stalls))} | {ages} | {verdict(busy)} |"
+        )
     return lines
 
 
@@ -262,11 +275,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the real-listener and idle parts read Linux sockets; run it on Linux")
     refreshes = args.refreshes or (10 if args.quick else 30)
     idle_seconds = args.idle_seconds or (12.0 if args.quick else 30.0)
-    print(f"# portwatch TUI benchmark: {os.cpu_count()} CPUs, Linux {os.uname().release}, "
-          f"Python {sys.version.split()[0]}, {refreshes} refreshes per configuration, euid {os.geteuid()}\n",
-          flush=True)
-    results = [asyncio.run(drive(f"synthetic, {size}", SyntheticCollector(size), refreshes))
-               for size in (int(part) for part in args.sizes.split(",") if part.strip())]
+    print(
+        f"# portwatch TUI benchmark: {os.cpu_count()} CPUs, Linux {os.uname().release}, "
+        f"Python {sys.version.split()[0]}, {refreshes} refreshes per configuration, euid {os.geteuid()}\n",
+        flush=True,
+    )
+    results = [
+        asyncio.run(drive(f"synthetic, {size}", SyntheticCollector(size), refreshes))
+        for size in (int(part) for part in args.sizes.split(",") if part.strip())
+    ]
     if args.real:
         results.append(real_listeners(args.real, refreshes))
         if args.sentinel:
@@ -277,8 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(tail_table(results)) + "\n", flush=True)
     if args.idle_listeners:
         idle: list[IdleResult] = measure_idle(args.idle_listeners, idle_seconds)
-        print(f"## Idle at the default 2 s interval, {args.idle_listeners} real listeners, "
-              f"{idle_seconds:.0f} s sampled, in tmux 160x45 (target: portwatch ≤ 2% of one core)\n")
+        print(
+            f"## Idle at the default 2 s interval, {args.idle_listeners} real listeners, "
+            f"{idle_seconds:.0f} s sampled, in tmux 160x45 (target: portwatch ≤ 2% of one core)\n"
+        )
         print("\n".join(idle_table(idle)))
     return 0
 

@@ -97,16 +97,16 @@ class Baseline:
 def parse_ports(value: object) -> PortSpan:
     """22, "22" or "8000-8100" -> PortSpan; ValueError with a human message otherwise."""
     if isinstance(value, bool):
-        raise ValueError("port must be a number or a range such as \"8000-8100\"")
+        raise ValueError('port must be a number or a range such as "8000-8100"')
     if isinstance(value, int):
         first = last = value
     elif isinstance(value, str):  # ASCII digits only: int() would take "٢٢" and "1_000"
         match = re.fullmatch(r"[ \t]*([0-9]{1,5})[ \t]*(?:-[ \t]*([0-9]{1,5})[ \t]*)?", value)
         if match is None:
-            raise ValueError(f"port {value!r} is not a number or a range such as \"8000-8100\"")
+            raise ValueError(f'port {value!r} is not a number or a range such as "8000-8100"')
         first, last = int(match[1]), int(match[2] or match[1])
     else:
-        raise ValueError("port must be a number or a range such as \"8000-8100\"")
+        raise ValueError('port must be a number or a range such as "8000-8100"')
     if not (0 <= first <= 65535 and 0 <= last <= 65535):
         raise ValueError(f"port {value!r} is outside 0-65535")
     if first > last:
@@ -169,7 +169,7 @@ def _syntax_error(where: str, message: str, text: str) -> str:
     """tomllib's message as "file:LINE: problem (column N)"; "end of document" becomes the last line."""
     found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
     if found:
-        return f"{where}:{found[1]}: {message[:found.start()]} (column {found[2]})"
+        return f"{where}:{found[1]}: {message[: found.start()]} (column {found[2]})"
     if message.endswith("(at end of document)"):
         line = max(1, len(text.splitlines()))
         return f"{where}:{line}: {message.removesuffix(' (at end of document)')} (at the end of the file)"
@@ -199,8 +199,9 @@ def parse(text: str, where: str = "baseline.toml", path: Path | None = None) -> 
     starts = [number + 1 for number, line in enumerate(lines) if _HEADER.match(line)]
     if len(starts) != len(tables):
         starts = []  # inline tables or headers inside strings: name the entry by its number only
-    entries = tuple(_entry(table, index, starts[index] if starts else None, lines, where)
-                    for index, table in enumerate(tables))
+    entries = tuple(
+        _entry(table, index, starts[index] if starts else None, lines, where) for index, table in enumerate(tables)
+    )
     return Baseline(entries, path)
 
 

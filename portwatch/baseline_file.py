@@ -37,8 +37,18 @@ from portwatch.baseline import FORMAT_VERSION, Baseline, BaselineError, Entry, M
 from portwatch.text import safe
 from portwatch.userfile import Invoker, RefusedFile, atomic_write, check_writable, invoking_user, locked, makedirs
 
-__all__ = ["Invoker", "SaveResult", "approve", "atomic_write", "default_path", "entry_for", "invoking_user",
-           "render_entry", "save", "toml_string"]
+__all__ = [
+    "Invoker",
+    "SaveResult",
+    "approve",
+    "atomic_write",
+    "default_path",
+    "entry_for",
+    "invoking_user",
+    "render_entry",
+    "save",
+    "toml_string",
+]
 
 # The TOML text of entries lives in baseline_toml.py; these names are part of this module's interface.
 from portwatch.baseline_toml import entry_for as entry_for
@@ -53,8 +63,6 @@ _HEADER = f"""\
 # Delete an entry to be told about that listener again.
 version = {FORMAT_VERSION}
 """
-
-
 
 
 def default_path() -> Path:
@@ -77,8 +85,10 @@ def _target(path: Path, explicit: bool) -> tuple[Path, Invoker | None]:
     if invoker is not None and not explicit:
         folder = next((p for p in (real.parent, *real.parent.parents) if p.exists()), Path("/"))
         if folder.stat().st_uid != invoker.uid:
-            raise BaselineError(f"{safe(real)}: not writing as root into {safe(folder)}, which user {invoker.uid} "
-                                "does not own; give an explicit PATH")
+            raise BaselineError(
+                f"{safe(real)}: not writing as root into {safe(folder)}, which user {invoker.uid} "
+                "does not own; give an explicit PATH"
+            )
     try:
         check_writable(real)  # a device node, FIFO, directory or socket is never replaced by a file
     except RefusedFile as error:
@@ -86,13 +96,15 @@ def _target(path: Path, explicit: bool) -> tuple[Path, Invoker | None]:
     return real, invoker
 
 
-def _commit(path: Path, before: bytes | None, text: str, invoker: Invoker | None,
-            for_user: Invoker | None) -> Path | None:
+def _commit(
+    path: Path, before: bytes | None, text: str, invoker: Invoker | None, for_user: Invoker | None
+) -> Path | None:
     """Write ``text`` over ``path`` if it still holds ``before``; keep the old bytes as a backup (see
     portwatch.userfile.backup_path). Returns the backup. The caller holds the file's lock."""
     if read(path, for_user) != before:
-        raise BaselineError(f"{safe(path)}: the file changed while portwatch was updating it; nothing was "
-                            "written, try again")
+        raise BaselineError(
+            f"{safe(path)}: the file changed while portwatch was updating it; nothing was written, try again"
+        )
     backup = None
     try:
         if before is not None:
@@ -113,12 +125,16 @@ def _checked(text: str, path: Path, existing: Baseline, added: int) -> str:
     try:
         merged = parse(text, safe(path), path)
     except BaselineError as error:
-        raise BaselineError(f"{safe(path)}: not merging: appending [[listener]] tables to this file would make "
-                            f"it invalid ({str(error).removeprefix(safe(path) + ':').strip()}); nothing was "
-                            "written. Write its listeners as [[listener]] tables, or use --force") from None
+        raise BaselineError(
+            f"{safe(path)}: not merging: appending [[listener]] tables to this file would make "
+            f"it invalid ({str(error).removeprefix(safe(path) + ':').strip()}); nothing was "
+            "written. Write its listeners as [[listener]] tables, or use --force"
+        ) from None
     if len(merged.entries) != len(existing.entries) + added:
-        raise BaselineError(f"{safe(path)}: not merging: the appended entries would not read back as "
-                            f"{added} new entries; nothing was written")
+        raise BaselineError(
+            f"{safe(path)}: not merging: the appended entries would not read back as "
+            f"{added} new entries; nothing was written"
+        )
     return text
 
 
@@ -140,8 +156,9 @@ class SaveResult:
     backup: Path | None
 
 
-def save(listeners: Sequence[Listener], path: Path | None = None, *, merge: bool = False,
-         force: bool = False) -> SaveResult:
+def save(
+    listeners: Sequence[Listener], path: Path | None = None, *, merge: bool = False, force: bool = False
+) -> SaveResult:
     """Record ``listeners`` (flagged, so udp-client sockets are known). An existing file is refused unless
     ``merge`` (append what it lacks; the user's text stays) or ``force`` (replace; the old one is backed up).
     The read-modify-write holds the file's lock, so concurrent merges take turns."""
@@ -151,9 +168,11 @@ def save(listeners: Sequence[Listener], path: Path | None = None, *, merge: bool
     with _locked(target, invoker):
         before = read(target, for_user)
         if before is not None and not (merge or force):
-            raise BaselineError(f"{safe(target)} exists: --merge adds today's listeners and keeps your entries "
-                                f"and comments; --force replaces it (the old file is kept as a backup, "
-                                f"{safe(target.name)}.bak)")
+            raise BaselineError(
+                f"{safe(target)} exists: --merge adds today's listeners and keeps your entries "
+                f"and comments; --force replaces it (the old file is kept as a backup, "
+                f"{safe(target.name)}.bak)"
+            )
         existing = Baseline()
         text = _HEADER
         if before is not None and merge:

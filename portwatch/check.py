@@ -81,7 +81,11 @@ def check_json(result: CheckResult) -> dict[str, Any]:
     """Raw values (JSON escapes controls itself); each listener as `list --json` writes it."""
     baseline = result.judged.baseline
     path = baseline.path if baseline else None
-    return {"schema_version": SCHEMA_VERSION, "ok": result.ok, "baseline": str(path) if path else None,
-            "checked": len(result.judged.listeners),
-            "unexpected": [listing.listener_json(entry) for entry in result.unexpected],
-            "notes": list(result.notes)}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "ok": result.ok,
+        "baseline": str(path) if path else None,
+        "checked": len(result.judged.listeners),
+        "unexpected": [listing.listener_json(entry) for entry in result.unexpected],
+        "notes": list(result.notes),
+    }

@@ -36,23 +36,25 @@ def expected(event: Event, has_baseline: bool) -> bool | None:
 def event_json(event: Event, has_baseline: bool) -> dict[str, Any]:
     """One event; text with undecodable bytes travels as U+FFFD text plus a ``<field>_b64`` sibling, as in
     every JSON document (portwatch.json_text), so each line is valid Unicode."""
-    document: dict[str, Any] = carry({
-        "v": SCHEMA_VERSION,
-        "time": iso_time(event.at),
-        "epoch": round(event.at, 6),
-        "kind": event.kind.value,
-        "key": event.key.text,
-        "listener": listener_json(event.listener),
-        "lifetime": None if event.lifetime is None else round(event.lifetime, 3),
-        "since_start": event.since_start,
-        "short_lived": event.short_lived,
-        "previous_pids": list(event.previous_pids),
-        "previous_name": event.previous_name,
-        "previous_exe": event.previous_exe,
-        "expected": expected(event, has_baseline),
-        "alarming": bool(alarming(event.listener)),
-        "seen_by": event.seen_by.value,
-    })
+    document: dict[str, Any] = carry(
+        {
+            "v": SCHEMA_VERSION,
+            "time": iso_time(event.at),
+            "epoch": round(event.at, 6),
+            "kind": event.kind.value,
+            "key": event.key.text,
+            "listener": listener_json(event.listener),
+            "lifetime": None if event.lifetime is None else round(event.lifetime, 3),
+            "since_start": event.since_start,
+            "short_lived": event.short_lived,
+            "previous_pids": list(event.previous_pids),
+            "previous_name": event.previous_name,
+            "previous_exe": event.previous_exe,
+            "expected": expected(event, has_baseline),
+            "alarming": bool(alarming(event.listener)),
+            "seen_by": event.seen_by.value,
+        }
+    )
     return document
 
 

@@ -74,8 +74,13 @@ class _Open:
 class EventLog:
     """Feed it every scan with :meth:`update`; read the history from :attr:`events` (oldest first)."""
 
-    def __init__(self, max_events: int = 1000, *, seen_by: EventSource = EventSource.REFRESH,
-                 short_lived_under: float | None = None) -> None:
+    def __init__(
+        self,
+        max_events: int = 1000,
+        *,
+        seen_by: EventSource = EventSource.REFRESH,
+        short_lived_under: float | None = None,
+    ) -> None:
         """``seen_by`` stamps every event; a close after less than ``short_lived_under`` seconds is marked
         ``short_lived`` (the sentinel passes the drawing interval: such a listener may never have been drawn)."""
         self._open: dict[ListenerKey, _Open] = {}
@@ -105,20 +110,30 @@ class EventLog:
             first_seen, since_start = (gone.first_seen, gone.since_start) if gone else (now, False)
             lifetime = now - first_seen
             short = not since_start and self.short_lived_under is not None and lifetime < self.short_lived_under
-            fresh.append(Event(EventKind.CLOSED, entry, now, lifetime, since_start, seen_by=self.seen_by,
-                               short_lived=short))
+            fresh.append(
+                Event(EventKind.CLOSED, entry, now, lifetime, since_start, seen_by=self.seen_by, short_lived=short)
+            )
         for entry in changes.opened:
             self._open[entry.key] = _Open(entry, now, False)
             fresh.append(Event(EventKind.OPENED, entry, now, seen_by=self.seen_by))
         for change in changes.changed:
             before, after = change.before, change.after
             if before.pids and after.pids and set(before.pids).isdisjoint(after.pids):
-                fresh.append(Event(EventKind.OWNER_CHANGED, after, now, previous_pids=before.pids,
-                                   seen_by=self.seen_by))
+                fresh.append(
+                    Event(EventKind.OWNER_CHANGED, after, now, previous_pids=before.pids, seen_by=self.seen_by)
+                )
             elif _program_changed(before, after):
-                fresh.append(Event(EventKind.PROGRAM_CHANGED, after, now, previous_pids=before.pids,
-                                   previous_name=before.process_name, previous_exe=_exes(before),
-                                   seen_by=self.seen_by))
+                fresh.append(
+                    Event(
+                        EventKind.PROGRAM_CHANGED,
+                        after,
+                        now,
+                        previous_pids=before.pids,
+                        previous_name=before.process_name,
+                        previous_exe=_exes(before),
+                        seen_by=self.seen_by,
+                    )
+                )
             known = self._open.get(after.key)
             if known is not None:
                 known.listener = after

@@ -58,31 +58,89 @@ _COMM_LEN = 15  # Linux TASK_COMM_LEN - 1
 #: beyond the file of that very name (a symlink's name becomes the comm at exec: redis-server is a link to
 #: redis-check-rdb, Debian's mysqld to mariadbd). Programs written in an interpreted language (fail2ban,
 #: firewalld, supervisord) are left out: their exe is the interpreter, so the name proves nothing.
-WELL_KNOWN: dict[str, frozenset[str]] = {name: frozenset(aliases) for name, aliases in {
-    "sshd": (), "sshd-session": (), "systemd": (), "systemd-journald": (), "systemd-logind": (),
-    "systemd-resolved": (), "systemd-networkd": (), "systemd-timesyncd": (), "systemd-udevd": ("udevadm",),
-    "init": ("systemd", "busybox", "upstart", "runit", "openrc-init", "tini", "dumb-init"),
-    "cron": (), "crond": ("cronie",), "atd": (), "anacron": (), "rsyslogd": (), "syslogd": (),
-    "syslog-ng": (), "dbus-daemon": ("dbus-broker",), "polkitd": (), "udevd": ("systemd-udevd",),
-    "nginx": (), "apache2": (), "httpd": (), "lighttpd": (), "caddy": (), "haproxy": (), "squid": (),
-    "varnishd": (), "named": (), "unbound": (), "dnsmasq": (), "chronyd": (), "ntpd": ("ntpsec",),
-    "postgres": (), "mysqld": ("mariadbd",), "mariadbd": ("mysqld",), "mongod": (), "redis-server":
-    ("redis-check-rdb", "redis-check-aof"), "memcached": (), "slapd": (), "exim4": (), "exim": (),
-    "dovecot": (), "smtpd": (), "cupsd": (), "avahi-daemon": (), "NetworkManager": (), "wpa_supplicant": (),
-    "dhclient": (), "dockerd": (), "containerd": (), "kubelet": (), "rpcbind": (), "rpc.statd": (),
-    "rpc.mountd": (), "snmpd": (), "vsftpd": (), "proftpd": (), "openvpn": (), "tailscaled": (),
-    "sudo": (), "su": (), "login": (), "agetty": (), "getty": ("agetty",),
-}.items()}
+WELL_KNOWN: dict[str, frozenset[str]] = {
+    name: frozenset(aliases)
+    for name, aliases in {
+        "sshd": (),
+        "sshd-session": (),
+        "systemd": (),
+        "systemd-journald": (),
+        "systemd-logind": (),
+        "systemd-resolved": (),
+        "systemd-networkd": (),
+        "systemd-timesyncd": (),
+        "systemd-udevd": ("udevadm",),
+        "init": ("systemd", "busybox", "upstart", "runit", "openrc-init", "tini", "dumb-init"),
+        "cron": (),
+        "crond": ("cronie",),
+        "atd": (),
+        "anacron": (),
+        "rsyslogd": (),
+        "syslogd": (),
+        "syslog-ng": (),
+        "dbus-daemon": ("dbus-broker",),
+        "polkitd": (),
+        "udevd": ("systemd-udevd",),
+        "nginx": (),
+        "apache2": (),
+        "httpd": (),
+        "lighttpd": (),
+        "caddy": (),
+        "haproxy": (),
+        "squid": (),
+        "varnishd": (),
+        "named": (),
+        "unbound": (),
+        "dnsmasq": (),
+        "chronyd": (),
+        "ntpd": ("ntpsec",),
+        "postgres": (),
+        "mysqld": ("mariadbd",),
+        "mariadbd": ("mysqld",),
+        "mongod": (),
+        "redis-server": ("redis-check-rdb", "redis-check-aof"),
+        "memcached": (),
+        "slapd": (),
+        "exim4": (),
+        "exim": (),
+        "dovecot": (),
+        "smtpd": (),
+        "cupsd": (),
+        "avahi-daemon": (),
+        "NetworkManager": (),
+        "wpa_supplicant": (),
+        "dhclient": (),
+        "dockerd": (),
+        "containerd": (),
+        "kubelet": (),
+        "rpcbind": (),
+        "rpc.statd": (),
+        "rpc.mountd": (),
+        "snmpd": (),
+        "vsftpd": (),
+        "proftpd": (),
+        "openvpn": (),
+        "tailscaled": (),
+        "sudo": (),
+        "su": (),
+        "login": (),
+        "agetty": (),
+        "getty": ("agetty",),
+    }.items()
+}
 #: Executables that are many programs at once: any name may be theirs (an applet's symlink names the comm).
 MULTI_CALL = frozenset({"busybox", "toybox", "systemd-executor"})
 #: Kernel threads' own names (ps shows them in brackets): no userland program has a reason to take them.
-KERNEL_THREAD = re.compile(r"(?:kworker|ksoftirqd|kthreadd|kswapd\d+|rcu_\w+|kcompactd\d+|khugepaged|kauditd|kblockd"
-                           r"|oom_reaper|writeback|ksmd|kdevtmpfs|kintegrityd|kthrotld|khungtaskd|kpsmoused"
-                           r"|scsi_eh_\d+|scsi_tmf_\d+)(?:[/:_-].*)?"
-                           r"|(?:watchdog|migration|cpuhp|irq|idle_inject|jbd2)/.*")
+KERNEL_THREAD = re.compile(
+    r"(?:kworker|ksoftirqd|kthreadd|kswapd\d+|rcu_\w+|kcompactd\d+|khugepaged|kauditd|kblockd"
+    r"|oom_reaper|writeback|ksmd|kdevtmpfs|kintegrityd|kthrotld|khungtaskd|kpsmoused"
+    r"|scsi_eh_\d+|scsi_tmf_\d+)(?:[/:_-].*)?"
+    r"|(?:watchdog|migration|cpuhp|irq|idle_inject|jbd2)/.*"
+)
 #: Characters no program name needs: terminal controls, and invisible ones that make "ss\u200bhd" read "sshd".
-_HIDING = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
-                     "\U000e0000-\U000e007f]")
+_HIDING = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
+)
 
 
 def _q(value: object) -> str:
@@ -116,8 +174,9 @@ def _derives(name: str, candidate: str, truncated: bool) -> bool:
 
 def _is_file_of(exe_stem: str, program: str) -> bool:
     """Whether an executable's file name is ``program``'s, maybe versioned (php-fpm8.2, postgres-15)."""
-    return exe_stem == program or bool(exe_stem.startswith(program)
-                                       and re.fullmatch(r"[-._]?[\d.]+", exe_stem[len(program):]))
+    return exe_stem == program or bool(
+        exe_stem.startswith(program) and re.fullmatch(r"[-._]?[\d.]+", exe_stem[len(program) :])
+    )
 
 
 def claimed_program(name: str, truncated: bool) -> str | None:
@@ -165,9 +224,12 @@ def name_mismatch(owner: Owner, exe: str | None) -> Flag | None:
     claim = masquerade(owner.name, exe)
     if claim is None:
         return None
-    return Flag(FlagCode.NAME_MISMATCH, f"pid {owner.pid} calls itself '{_q(owner.name)}' but runs {_q(exe)} "
-                                        f"({claim}): a process named after another program may be hiding; check "
-                                        "what that file is")
+    return Flag(
+        FlagCode.NAME_MISMATCH,
+        f"pid {owner.pid} calls itself '{_q(owner.name)}' but runs {_q(exe)} "
+        f"({claim}): a process named after another program may be hiding; check "
+        "what that file is",
+    )
 
 
 _UNSET = Flag(FlagCode.NAME_MISMATCH, "")
@@ -178,26 +240,57 @@ def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> 
     flags: list[Flag] = []
     pid = owner.pid
     if facts.fileless:
-        flags.append(Flag(FlagCode.EXE_MISSING, f"pid {pid} runs from memory ({_q(facts.path)}), with no file on disk: "
-                                         "fileless execution is a malware technique; inspect it before killing"))
+        flags.append(
+            Flag(
+                FlagCode.EXE_MISSING,
+                f"pid {pid} runs from memory ({_q(facts.path)}), with no file on disk: "
+                "fileless execution is a malware technique; inspect it before killing",
+            )
+        )
     elif facts.replaced:
-        flags.append(Flag(FlagCode.NEEDS_RESTART, f"needs restart: {_q(facts.path)} was replaced on disk after pid "
-                                                  f"{pid} started (a package upgrade?), so it still runs the old "
-                                                  "file; restart it to run the current one", informational=True))
+        flags.append(
+            Flag(
+                FlagCode.NEEDS_RESTART,
+                f"needs restart: {_q(facts.path)} was replaced on disk after pid "
+                f"{pid} started (a package upgrade?), so it still runs the old "
+                "file; restart it to run the current one",
+                informational=True,
+            )
+        )
     elif facts.deleted:
-        flags.append(Flag(FlagCode.EXE_DELETED, f"{_q(facts.path)} was deleted after pid {pid} started: a program "
-                                         f"that erased itself, or an uninstall; inspect pid {pid}"))
+        flags.append(
+            Flag(
+                FlagCode.EXE_DELETED,
+                f"{_q(facts.path)} was deleted after pid {pid} started: a program "
+                f"that erased itself, or an uninstall; inspect pid {pid}",
+            )
+        )
     package = owner.package
     if package is not None and package.verified is False:
-        fix = (f"`dpkg --verify {package.name}` shows what else changed; `apt-get install --reinstall "
-               f"{package.name}` restores it") if package.manager == "dpkg" else \
-            f"`rpm -V {package.name}` shows what else changed; reinstall the package to restore it"
-        flags.append(Flag(FlagCode.EXE_MODIFIED, f"{_q(facts.path or owner.exe)} no longer matches the checksum "
-                                                 f"package {_q(package.name)} recorded at install: someone changed "
-                                                 f"the installed program; {fix}"))
+        fix = (
+            (
+                f"`dpkg --verify {package.name}` shows what else changed; `apt-get install --reinstall "
+                f"{package.name}` restores it"
+            )
+            if package.manager == "dpkg"
+            else f"`rpm -V {package.name}` shows what else changed; reinstall the package to restore it"
+        )
+        flags.append(
+            Flag(
+                FlagCode.EXE_MODIFIED,
+                f"{_q(facts.path or owner.exe)} no longer matches the checksum "
+                f"package {_q(package.name)} recorded at install: someone changed "
+                f"the installed program; {fix}",
+            )
+        )
     if facts.risky_place:
-        flags.append(Flag(FlagCode.EXE_IN_TEMP, f"{_q(facts.path)} runs from {facts.risky_place}, where any user or "
-                                         "download can drop files: find out who put it there"))
+        flags.append(
+            Flag(
+                FlagCode.EXE_IN_TEMP,
+                f"{_q(facts.path)} runs from {facts.risky_place}, where any user or "
+                "download can drop files: find out who put it there",
+            )
+        )
     if mismatch is _UNSET:
         mismatch = name_mismatch(owner, facts.path or owner.exe)
     if mismatch:
@@ -207,8 +300,12 @@ def exe_flags(owner: Owner, facts: ExeFacts, mismatch: Flag | None = _UNSET) -> 
 
 def looks_like_udp_client(listener: Listener, in_ephemeral: bool) -> bool:
     """The fallback guess where the kernel cannot tell (see module docstring)."""
-    return (listener.proto is Proto.UDP and listener.exposure in (Exposure.ALL, Exposure.NAMESPACE)
-            and in_ephemeral and listener.service is None)
+    return (
+        listener.proto is Proto.UDP
+        and listener.exposure in (Exposure.ALL, Exposure.NAMESPACE)
+        and in_ephemeral
+        and listener.service is None
+    )
 
 
 def place_flags(listener: Listener, approved: bool, client: str | None) -> list[Flag]:
@@ -216,27 +313,50 @@ def place_flags(listener: Listener, approved: bool, client: str | None) -> list[
     flags: list[Flag] = []
     if client:
         flags.append(Flag(FlagCode.UDP_CLIENT, client, informational=True))
-    elif (listener.port_range is PortRange.DYNAMIC or listener.os_ephemeral) \
-            and listener.exposure is not Exposure.LOOPBACK:
+    elif (
+        listener.port_range is PortRange.DYNAMIC or listener.os_ephemeral
+    ) and listener.exposure is not Exposure.LOOPBACK:
         where = "the OS ephemeral range" if listener.os_ephemeral else "IANA's dynamic range"
-        reach = ("every interface" if listener.exposure is Exposure.ALL
-                 else f"every interface of network namespace {_q(listener.netns.label)}"
-                 if listener.exposure is Exposure.NAMESPACE else f"address {_q(listener.address)}")
-        flags.append(Flag(FlagCode.DYNAMIC_EXPOSED, f"port {listener.port} is in {where}, meant for clients, yet it "
-                                             f"is open on {reach}: give the service a fixed port or bind it to "
-                                             "127.0.0.1", informational=approved))
+        reach = (
+            "every interface"
+            if listener.exposure is Exposure.ALL
+            else f"every interface of network namespace {_q(listener.netns.label)}"
+            if listener.exposure is Exposure.NAMESPACE
+            else f"address {_q(listener.address)}"
+        )
+        flags.append(
+            Flag(
+                FlagCode.DYNAMIC_EXPOSED,
+                f"port {listener.port} is in {where}, meant for clients, yet it "
+                f"is open on {reach}: give the service a fixed port or bind it to "
+                "127.0.0.1",
+                informational=approved,
+            )
+        )
     quiet = approved or client is not None
     if listener.owner_status is OwnerStatus.HIDDEN:
         who = f"user {_q(listener.socket_user)}" if listener.socket_user else "another user"
-        flags.append(Flag(FlagCode.OWNER_HIDDEN, f"the socket belongs to {who}; which process holds it is not yours to "
-                                                 "see (sudo may reveal it, unless the kernel or another network "
-                                                 "namespace holds it)", informational=quiet))
+        flags.append(
+            Flag(
+                FlagCode.OWNER_HIDDEN,
+                f"the socket belongs to {who}; which process holds it is not yours to "
+                "see (sudo may reveal it, unless the kernel or another network "
+                "namespace holds it)",
+                informational=quiet,
+            )
+        )
     elif listener.owner_status is OwnerStatus.UNKNOWN:
-        why = _q_long(listener.owner_reason) if listener.owner_reason else (
-            "a kernel socket (NFS, WireGuard), one handed in from another network namespace, or a process that "
-            "just exited")
-        flags.append(Flag(FlagCode.OWNER_UNKNOWN, f"no process holds it that portwatch can see: {why}",
-                          informational=quiet))
+        why = (
+            _q_long(listener.owner_reason)
+            if listener.owner_reason
+            else (
+                "a kernel socket (NFS, WireGuard), one handed in from another network namespace, or a process that "
+                "just exited"
+            )
+        )
+        flags.append(
+            Flag(FlagCode.OWNER_UNKNOWN, f"no process holds it that portwatch can see: {why}", informational=quiet)
+        )
     return flags
 
 
@@ -265,11 +385,15 @@ class Flagger:
                 pass  # registered with rpcbind: it serves, whoever picked its port
             elif listener.autobound is not None:
                 if listener.autobound:
-                    client = ("the kernel bound this UDP socket to a free port on a client's behalf (no explicit "
-                              "bind): a reply socket of a resolver, mDNS or NTP client, not a server")
+                    client = (
+                        "the kernel bound this UDP socket to a free port on a client's behalf (no explicit "
+                        "bind): a reply socket of a resolver, mDNS or NTP client, not a server"
+                    )
             elif looks_like_udp_client(listener, listener.port in scan.ephemeral):
-                client = ("looks like a UDP client's auto-bound reply socket (wildcard address, OS ephemeral "
-                          "port, no service name), so it is not treated as a server")
+                client = (
+                    "looks like a UDP client's auto-bound reply socket (wildcard address, OS ephemeral "
+                    "port, no service name), so it is not treated as a server"
+                )
         match = baseline.match(listener) if baseline is not None and client is None else Match.NONE
         flags = place_flags(listener, match is not Match.NONE, client)
         seen: set[FlagCode] = set()
@@ -280,15 +404,18 @@ class Flagger:
                     flags.append(flag)
         if baseline is not None and client is None and match is Match.NONE:
             where = f" ({_q(baseline.path)})" if baseline.path else ""
-            flags.append(Flag(FlagCode.NOT_IN_BASELINE, f"no baseline entry{where} expects it: approve it if it "
-                                                 "belongs, or find out what started it"))
+            flags.append(
+                Flag(
+                    FlagCode.NOT_IN_BASELINE,
+                    f"no baseline entry{where} expects it: approve it if it belongs, or find out what started it",
+                )
+            )
         return dataclasses.replace(listener, flags=tuple(flags)) if flags or listener.flags else listener
 
     def _exe_flags(self, owner: Owner, facts: ExeFacts) -> list[Flag]:
         if owner not in self._names:
             self._names[owner] = name_mismatch(owner, facts.path or owner.exe)
         return exe_flags(owner, facts, self._names[owner])
-
 
 
 def alarming(listener: Listener) -> tuple[Flag, ...]:

@@ -83,8 +83,10 @@ def find_baseline(path: Path | None) -> tuple[Baseline | None, str | None]:
         return load(path), None
     default = default_path()
     if not os.path.lexists(default):  # a dangling symlink is an error to report, not "no baseline yet"
-        return None, (f"no baseline at {safe(default)}: only suspicion flags were checked; "
-                      "`portwatch baseline save` records what listens now as expected")
+        return None, (
+            f"no baseline at {safe(default)}: only suspicion flags were checked; "
+            "`portwatch baseline save` records what listens now as expected"
+        )
     return load(default, invoking_user()), None  # under sudo: only what the user behind it may read
 
 

@@ -23,8 +23,19 @@ _RANGE_SGR = {PortRange.WELL_KNOWN: "36", PortRange.REGISTERED: "32", PortRange.
 RANGE_GLYPH = {PortRange.WELL_KNOWN: "well-known", PortRange.REGISTERED: "registered", PortRange.DYNAMIC: "dynamic"}
 _COLUMNS = ("PROTO", "ADDRESS", "PORT", "RANGE", "EPH", "SERVICE", "PID", "PROCESS", "USER", "NETNS", "EXPOSURE")
 #: Each column's name in the config's `columns` (the live view's names for the same things).
-COLUMN_KEYS = ("proto", "address", "port", "range", "ephemeral", "service", "pids", "process", "user", "netns",
-               "exposure")
+COLUMN_KEYS = (
+    "proto",
+    "address",
+    "port",
+    "range",
+    "ephemeral",
+    "service",
+    "pids",
+    "process",
+    "user",
+    "netns",
+    "exposure",
+)
 _NAME_LIMIT = 40
 
 
@@ -72,13 +83,24 @@ def exposure_text(listener: Listener) -> str:
 
 def listener_row(listener: Listener) -> tuple[str, ...]:
     pids, process, user = owner_text(listener)
-    return (listener.proto.value, safe(bracket(listener.address), 64), str(listener.port),
-            RANGE_GLYPH[listener.port_range], "eph" if listener.os_ephemeral else "", listener.service or "", pids,
-            process, user, safe(listener.netns.label, _NAME_LIMIT), exposure_text(listener))
+    return (
+        listener.proto.value,
+        safe(bracket(listener.address), 64),
+        str(listener.port),
+        RANGE_GLYPH[listener.port_range],
+        "eph" if listener.os_ephemeral else "",
+        listener.service or "",
+        pids,
+        process,
+        user,
+        safe(listener.netns.label, _NAME_LIMIT),
+        exposure_text(listener),
+    )
 
 
-def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None = None,
-                 columns: Sequence[str] | None = None) -> str:
+def format_table(
+    judged: JudgedScan, colour: bool, hosts: Sequence[str] | None = None, columns: Sequence[str] | None = None
+) -> str:
     """An `ss`-like aligned table, each row coloured by its IANA range when ``colour``.
 
     ``hosts``: a HOST column first, one (already safe) name per listener (`list --host`). ``columns``: only
@@ -96,8 +118,9 @@ def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None =
     widths = [max([len(col)] + [cells(row[i]) for row in rows]) for i, col in enumerate(shown)]
 
     def line(row: Sequence[str]) -> str:
-        return "  ".join(pad(cell, w, right=i == port_column)
-                         for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        return "  ".join(
+            pad(cell, w, right=i == port_column) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
 
     out = [f"\x1b[1m{line(shown)}\x1b[0m" if colour else line(shown)]
     for entry, row in zip(listeners, rows, strict=True):
@@ -108,11 +131,15 @@ def format_table(judged: JudgedScan, colour: bool, hosts: Sequence[str] | None =
 
 def summary(scan: JudgedScan, shown: int) -> list[str]:
     """Closing notes for a listing: counts, hidden owners and how to reveal them, scan warnings."""
-    notes = [f"{shown} listener{'s' if shown != 1 else ''} (of {len(scan.listeners)}); "
-             f"OS ephemeral range {scan.ephemeral.span} ({scan.ephemeral.source})"]
+    notes = [
+        f"{shown} listener{'s' if shown != 1 else ''} (of {len(scan.listeners)}); "
+        f"OS ephemeral range {scan.ephemeral.span} ({scan.ephemeral.source})"
+    ]
     if scan.hidden_owners:
-        notes.append(f"{scan.hidden_owners} owner{'s are' if scan.hidden_owners != 1 else ' is'} not yours to "
-                     "see: those sockets belong to other users; sudo may reveal which processes hold them")
+        notes.append(
+            f"{scan.hidden_owners} owner{'s are' if scan.hidden_owners != 1 else ' is'} not yours to "
+            "see: those sockets belong to other users; sudo may reveal which processes hold them"
+        )
     notes.extend(scan.warnings)
     notes.extend(scan.notes)
     return notes
@@ -156,13 +183,24 @@ def listener_json(listener: Listener, cmdline_limit: int | None = LIST_CMDLINE_L
         "owner_reason": listener.owner_reason,
         "rpc_program": listener.rpc_program,
         "owners": [owner_json(owner, cmdline_limit) for owner in listener.owners],
-        "flags": [{"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
-                  for flag in listener.flags],
+        "flags": [
+            {"code": flag.code.value, "reason": flag.reason, "informational": flag.informational}
+            for flag in listener.flags
+        ],
         "netns": netns_json(listener.netns),
         "device": listener.device,
-        "published": [{"direction": link.direction.value, "netns": netns_json(link.netns), "address": link.address,
-                       "port": link.port, "via": link.via, "container": link.container, "text": link.text}
-                      for link in listener.links],
+        "published": [
+            {
+                "direction": link.direction.value,
+                "netns": netns_json(link.netns),
+                "address": link.address,
+                "port": link.port,
+                "via": link.via,
+                "container": link.container,
+                "text": link.text,
+            }
+            for link in listener.links
+        ],
     }
 
 
@@ -177,15 +215,33 @@ def owner_json(owner: Owner, cmdline_limit: int | None = LIST_CMDLINE_LIMIT) -> 
     unit, container, pod, package = owner.unit, owner.container, owner.pod, owner.package
     cmdline, cut = capped_cmdline(owner.cmdline, cmdline_limit)
     return {
-        "pid": owner.pid, "name": owner.name, "user": owner.user, "real_user": owner.real_user, "exe": owner.exe,
-        "cmdline": cmdline, "cmdline_truncated": cut, "cmdline_args": len(owner.cmdline),
+        "pid": owner.pid,
+        "name": owner.name,
+        "user": owner.user,
+        "real_user": owner.real_user,
+        "exe": owner.exe,
+        "cmdline": cmdline,
+        "cmdline_truncated": cut,
+        "cmdline_args": len(owner.cmdline),
         "create_time": owner.create_time,
         "unit": {"name": unit.name, "kind": unit.kind, "user_uid": unit.user_uid} if unit else None,
-        "container": {"runtime": container.runtime, "id": container.id, "name": container.name,
-                      "image": container.image} if container else None,
+        "container": {
+            "runtime": container.runtime,
+            "id": container.id,
+            "name": container.name,
+            "image": container.image,
+        }
+        if container
+        else None,
         "pod": {"uid": pod.uid, "namespace": pod.namespace, "name": pod.name} if pod else None,
-        "package": {"manager": package.manager, "name": package.name, "verified": package.verified,
-                    "note": package.note} if package else None,
+        "package": {
+            "manager": package.manager,
+            "name": package.name,
+            "verified": package.verified,
+            "note": package.note,
+        }
+        if package
+        else None,
     }
 
 
@@ -193,8 +249,11 @@ def package_text(package: PackageFacts) -> str:
     """``nginx (dpkg), matches its recorded checksum`` and the other verdicts, made safe."""
     if package.name is None:
         return safe(package.note or "no package owns it")
-    verdict = {True: "matches its recorded checksum", False: "DOES NOT MATCH its recorded checksum",
-               None: "not checked"}[package.verified]
+    verdict = {
+        True: "matches its recorded checksum",
+        False: "DOES NOT MATCH its recorded checksum",
+        None: "not checked",
+    }[package.verified]
     note = f": {safe(package.note)}" if package.note else ""
     return f"{safe(package.name, _NAME_LIMIT)} ({package.manager}), {verdict}{note}"
 
@@ -274,8 +333,9 @@ def process_lines(details: ProcessDetails) -> list[str]:
 
 def flag_lines(listener: Listener) -> list[str]:
     """Each flag's code and reason, indented, as `who` and `check` print them."""
-    return [f"  {flag.code.value}{' (info)' if flag.informational else ''}: {safe(flag.reason)}"
-            for flag in listener.flags]
+    return [
+        f"  {flag.code.value}{' (info)' if flag.informational else ''}: {safe(flag.reason)}" for flag in listener.flags
+    ]
 
 
 def who_lines(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[str]:
@@ -285,11 +345,17 @@ def who_lines(judged: JudgedScan, details: dict[int, ProcessDetails]) -> list[st
         _, process, user = owner_text(entry)
         service = f" ({safe(entry.service)})" if entry.service else ""
         exposure = entry.exposure.value + (" (IPv4 too)" if entry.dual_stack else "")
-        netns = "" if entry.netns.is_host else f"  netns: {safe(entry.netns.label, 80)} ({entry.netns.kind.value}, " \
-            f"inode {entry.netns.inode})"
-        lines.append(f"{safe(entry.key.text)}{service}  {entry.port_range.value}"
-                     f"{', OS ephemeral' if entry.os_ephemeral else ''}  exposure: {exposure}  "
-                     f"owner: {process} {user}".rstrip() + netns)
+        netns = (
+            ""
+            if entry.netns.is_host
+            else f"  netns: {safe(entry.netns.label, 80)} ({entry.netns.kind.value}, inode {entry.netns.inode})"
+        )
+        lines.append(
+            f"{safe(entry.key.text)}{service}  {entry.port_range.value}"
+            f"{', OS ephemeral' if entry.os_ephemeral else ''}  exposure: {exposure}  "
+            f"owner: {process} {user}".rstrip()
+            + netns
+        )
         lines.extend(f"  {safe(link.text, 200)} (via {link.via})" for link in entry.links)
         lines.extend(flag_lines(entry))
         for owner in entry.owners:
@@ -305,9 +371,14 @@ def list_json(judged: JudgedScan) -> dict[str, Any]:
 
 def who_json(judged: JudgedScan, details: dict[int, ProcessDetails], port: int) -> dict[str, Any]:
     """The `who --json` document (portwatch/schemas/who.schema.json): cmdlines whole."""
-    return {"schema_version": SCHEMA_VERSION, "port": port,
-            "listeners": [listener_json(entry, None) | {"processes": [process_json(details[pid]) for pid in entry.pids]}
-                          for entry in judged.listeners]}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "port": port,
+        "listeners": [
+            listener_json(entry, None) | {"processes": [process_json(details[pid]) for pid in entry.pids]}
+            for entry in judged.listeners
+        ],
+    }
 
 
 def print_lines(lines: Sequence[str], stream: IO[str] | None = None) -> None:

@@ -41,8 +41,11 @@ def parse_span_list(text: str) -> tuple[PortSpan, ...]:
 
 def parse_netsh_dynamicport(text: str) -> PortSpan:
     """Read `netsh int ipv4 show dynamicport tcp`: "Start Port : 49152" / "Number of Ports : 16384"."""
-    numbers = [int(line.rsplit(":", 1)[1]) for line in text.splitlines() if ":" in line
-               and line.rsplit(":", 1)[1].strip().isdigit()]
+    numbers = [
+        int(line.rsplit(":", 1)[1])
+        for line in text.splitlines()
+        if ":" in line and line.rsplit(":", 1)[1].strip().isdigit()
+    ]
     if len(numbers) < 2:
         raise ValueError("netsh output has no start port and count")
     start, count = numbers[0], numbers[1]
@@ -59,8 +62,9 @@ def exposure(address: str) -> Exposure:
         return Exposure.SPECIFIC
     if ip.is_unspecified:
         return Exposure.ALL
-    if ip.is_loopback or (isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None
-                          and ip.ipv4_mapped.is_loopback):
+    if ip.is_loopback or (
+        isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None and ip.ipv4_mapped.is_loopback
+    ):
         return Exposure.LOOPBACK
     return Exposure.SPECIFIC
 

@@ -167,8 +167,15 @@ class Sentinel:
         listeners = {key: entry for key, entry in shown.items() if key not in touched}
         listeners.update((entry.key, entry) for entry in judged.listeners)
         # Other namespaces' listeners are not in the host's fingerprint: they are kept until the next full scan.
-        merged = Scan(tuple(listeners.values()), fresh.ephemeral, fresh.privileged, fresh.source, fresh.taken_at,
-                      namespaces=fresh.namespaces, unseen_namespaces=fresh.unseen_namespaces)
+        merged = Scan(
+            tuple(listeners.values()),
+            fresh.ephemeral,
+            fresh.privileged,
+            fresh.source,
+            fresh.taken_at,
+            namespaces=fresh.namespaces,
+            unseen_namespaces=fresh.unseen_namespaces,
+        )
         return JudgedScan(merged, baseline)
 
     def run(

@@ -59,8 +59,18 @@ def _escape(cp: int) -> str:
 
 
 #: Invisible characters that str.isprintable() accepts (category Mn/Lo): the fast path must look for them.
-_PRINTABLE_INVISIBLE = (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810), 0x3164,
-                        *range(0xFE00, 0xFE10), 0xFFA0, *range(0xE0100, 0xE01F0))
+_PRINTABLE_INVISIBLE = (
+    0x034F,
+    0x115F,
+    0x1160,
+    0x17B4,
+    0x17B5,
+    *range(0x180B, 0x1810),
+    0x3164,
+    *range(0xFE00, 0xFE10),
+    0xFFA0,
+    *range(0xE0100, 0xE01F0),
+)
 _HAS_INVISIBLE = re.compile(
     "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
 )

@@ -91,8 +91,15 @@ def _stamp(path: Path) -> Stamp:
 class Watcher:
     """Holds what must live as long as the app: the judge's caches, the change feed, the event log, the baseline."""
 
-    def __init__(self, collector: Collector, baseline_path: Path | None = None, *, max_events: int = 1000,
-                 judge: Judge | None = None, log_events: bool = True) -> None:
+    def __init__(
+        self,
+        collector: Collector,
+        baseline_path: Path | None = None,
+        *,
+        max_events: int = 1000,
+        judge: Judge | None = None,
+        log_events: bool = True,
+    ) -> None:
         """``judge``: how each scan is judged (default: a fresh Judge; a remote host's arrive judged).
         ``log_events=False``: the refresh only draws; events come from elsewhere (portwatch.sentinel),
         so a listener the sentinel logged is not logged again when a refresh first draws it."""
@@ -125,8 +132,11 @@ class Watcher:
             if stamp is None:
                 had = self.baseline is not None
                 self.baseline = None
-                return (f"baseline {safe(path)} was removed: flags no longer say what is expected", False) \
-                    if had else (None, False)
+                return (
+                    (f"baseline {safe(path)} was removed: flags no longer say what is expected", False)
+                    if had
+                    else (None, False)
+                )
             try:
                 self.baseline = load(path, None if self._explicit else invoking_user())
             except BaselineError as error:
@@ -145,9 +155,20 @@ class Watcher:
         events = tuple(self.log.update(changes)) if self.log_events else ()
         alarms = tuple(e.listener for e in events if e.kind in ALARM_KINDS and alarming(e.listener))
         listeners = judged.listeners
-        return Polled(judged, changes, events, self.log.events if self.log_events else (), alarms, baseline is not None,
-                      len(judged.unexpected), notice, is_error, dict(Counter(e.port_range for e in listeners)),
-                      judged.hidden_owners, dict(Counter(e.netns.kind for e in listeners)))
+        return Polled(
+            judged,
+            changes,
+            events,
+            self.log.events if self.log_events else (),
+            alarms,
+            baseline is not None,
+            len(judged.unexpected),
+            notice,
+            is_error,
+            dict(Counter(e.port_range for e in listeners)),
+            judged.hidden_owners,
+            dict(Counter(e.netns.kind for e in listeners)),
+        )
 
     # -- the approve key -----------------------------------------------------------------------------------
 
@@ -156,14 +177,19 @@ class Watcher:
         what = describe(listener)
         path = self.baseline_path
         if any(flag.code is FlagCode.UDP_CLIENT for flag in listener.flags):
-            return Approval(False, f"{what} is a client's auto-bound UDP socket: its port is random, so there "
-                                   "is nothing to approve")
+            return Approval(
+                False, f"{what} is a client's auto-bound UDP socket: its port is random, so there is nothing to approve"
+            )
         if path is None:
-            return Approval(False, "no baseline file: start portwatch with --baseline PATH, or run "
-                                   "`portwatch baseline save` first")
+            return Approval(
+                False, "no baseline file: start portwatch with --baseline PATH, or run `portwatch baseline save` first"
+            )
         if not path.exists():
-            return Approval(False, f"no baseline yet at {safe(path)}: `portwatch baseline save` records "
-                                   "what listens now; approving one listener alone would flag all the others")
+            return Approval(
+                False,
+                f"no baseline yet at {safe(path)}: `portwatch baseline save` records "
+                "what listens now; approving one listener alone would flag all the others",
+            )
         with self._lock:
             before = self.baseline
             if before is not None and before.match(listener) is Match.FULL:

@@ -38,16 +38,26 @@ def scans() -> FixedCollector:
     """Two scans: a dev server appears from /tmp (flagged, announced) and the node process's listener closes."""
     first = sample_scan(hostile=False)
     newcomer = listener("tcp", "0.0.0.0", 8000, [(7321, "python3", "dev")])
-    second = sample_scan(listeners=tuple(sorted(
-        (*(entry for entry in first.listeners if entry.port != 3000), newcomer),
-        key=lambda entry: (entry.port, entry.proto.value, entry.address))))
+    second = sample_scan(
+        listeners=tuple(
+            sorted(
+                (*(entry for entry in first.listeners if entry.port != 3000), newcomer),
+                key=lambda entry: (entry.port, entry.proto.value, entry.address),
+            )
+        )
+    )
     return FixedCollector(first, dataclasses.replace(second, taken_at=NOW + 2))
 
 
 async def render(name: str, size: tuple[int, int], keys: tuple[str, ...] = ()) -> Path:
     collector = scans()
-    app = PortwatchApp(collector=collector, interval=0.5, inspector=FixedInspector(), clock=lambda: NOW + 3600,
-                       baseline_path=Path("baseline.toml"))
+    app = PortwatchApp(
+        collector=collector,
+        interval=0.5,
+        inspector=FixedInspector(),
+        clock=lambda: NOW + 3600,
+        baseline_path=Path("baseline.toml"),
+    )
     async with app.run_test(size=size, notifications=True) as pilot:
         deadline = time.monotonic() + 10
         # (a folded-away panel loads no details until shown: wait for them only where it shows)
@@ -69,8 +79,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.chdir(folder)  # flag reasons quote the baseline's path: a relative one draws the same everywhere
         write_baseline(Path("baseline.toml"), expected_listeners())
-        shots = (("wide", (160, 45), ("down",) * TO_NEWCOMER), ("narrow", (80, 30), ()),
-                 ("events", (120, 30), ("e",)))
+        shots = (("wide", (160, 45), ("down",) * TO_NEWCOMER), ("narrow", (80, 30), ()), ("events", (120, 30), ("e",)))
         for name, size, keys in shots:
             print(await render(name, size, keys))
 

@@ -67,8 +67,14 @@ def start_server() -> Iterator[Callable[..., Server]]:
     """Start SERVER under an interpreter of our choosing; stopped (only what we started) at teardown."""
     started: list[Server] = []
 
-    def start(mode: str = "tcp", host: str = "127.0.0.1", port: int = 0, name: str = "-",
-              exe: str | Path | None = None, args: Sequence[str] = ()) -> Server:
+    def start(
+        mode: str = "tcp",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "-",
+        exe: str | Path | None = None,
+        args: Sequence[str] = (),
+    ) -> Server:
         argv = [str(exe or sys.executable), "-c", SERVER, mode, host, str(port), name, *args]
         server = start_child(argv, env=interpreter_env() if exe else None)
         started.append(server)

@@ -225,8 +225,9 @@ def fresh_netns_or_skip() -> None:
     if shutil.which(NEW_NETNS[0]) is None:
         pytest.skip("unshare(1) is not installed (util-linux): cannot make a network namespace")
     try:
-        probe = subprocess.run([*NEW_NETNS, sys.executable, "-c", LOOPBACK_UP], capture_output=True, text=True,
-                               timeout=30)
+        probe = subprocess.run(
+            [*NEW_NETNS, sys.executable, "-c", LOOPBACK_UP], capture_output=True, text=True, timeout=30
+        )
     except OSError as error:
         pytest.skip(f"cannot run unshare --net: {error}")
     if probe.returncode != 0:
@@ -235,8 +236,13 @@ def fresh_netns_or_skip() -> None:
 
 def run_portwatch(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """`python -m portwatch ARGS` as a user runs it: a subprocess, its output captured as text."""
-    return subprocess.run([sys.executable, "-m", "portwatch", *args], capture_output=True, text=True,
-                          timeout=timeout, errors="surrogateescape")
+    return subprocess.run(
+        [sys.executable, "-m", "portwatch", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        errors="surrogateescape",
+    )
 
 
 @dataclass

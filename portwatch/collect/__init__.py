@@ -52,8 +52,9 @@ __all__ = [
 COLLECTOR_NAMES = ("auto", "linux", "psutil")
 
 
-def get_collector(name: str = "auto", netns: str = "auto", *, packages: bool = True,
-                  package_budget: int | None = None) -> Collector:
+def get_collector(
+    name: str = "auto", netns: str = "auto", *, packages: bool = True, package_budget: int | None = None
+) -> Collector:
     """The collector called ``name``; "auto" is the Linux one on Linux and psutil's elsewhere. ``packages``:
     owners also carry their executable's package and whether it still matches it (dpkg/rpm; slower);
     ``package_budget``: at most that many bytes of executables checksummed per scan (the live view).

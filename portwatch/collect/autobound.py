@@ -39,8 +39,7 @@ _MSG_LEN = 72
 
 def dump_autobound(sock: socket.socket, family: int, seq: int) -> set[tuple[str, int]]:
     body = _REQUEST.pack(family, socket.IPPROTO_UDP, 0, 0, 1 << TCP_CLOSE) + _FILTER
-    sock.sendall(_HEADER.pack(_HEADER.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
-                 + body)
+    sock.sendall(_HEADER.pack(_HEADER.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body)
     width = 4 if family == socket.AF_INET else 16
     found: set[tuple[str, int]] = set()
     while True:
@@ -63,7 +62,7 @@ def dump_autobound(sock: socket.socket, family: int, seq: int) -> set[tuple[str,
                 continue
             if data[start + 6] or data[start + 7]:
                 continue  # connected: not a listener at all
-            address = socket.inet_ntop(family, data[start + 8:start + 8 + width])
+            address = socket.inet_ntop(family, data[start + 8 : start + 8 + width])
             found.add((address, (data[start + 4] << 8) | data[start + 5]))
 
 

@@ -109,13 +109,25 @@ class Viewer:
         return cls(is_privileged(), os.geteuid() if hasattr(os, "geteuid") else None, local_user_name)
 
 
-def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral: EphemeralRange,
-               source: str, warnings: tuple[str, ...] = (), *, exe_inspector: ExeInspector | None = None,
-               autobound: set[tuple[str, int]] | None = None, attribution: Attribution | None = None,
-               viewer: Viewer | None = None, partial: bool = False, namespaces: tuple[Netns, ...] = (),
-               unseen_namespaces: int | None = None, holders: dict[int, tuple[int, ...]] | None = None,
-               memo: ListenerMemo | None = None, ephemeral_by_netns: dict[int, EphemeralRange] | None = None,
-               rpc_programs: dict[tuple[Proto, Family, int], str] | None = None) -> Scan:
+def build_scan(
+    sockets: Iterable[RawSocket],
+    resolver: OwnerResolver,
+    ephemeral: EphemeralRange,
+    source: str,
+    warnings: tuple[str, ...] = (),
+    *,
+    exe_inspector: ExeInspector | None = None,
+    autobound: set[tuple[str, int]] | None = None,
+    attribution: Attribution | None = None,
+    viewer: Viewer | None = None,
+    partial: bool = False,
+    namespaces: tuple[Netns, ...] = (),
+    unseen_namespaces: int | None = None,
+    holders: dict[int, tuple[int, ...]] | None = None,
+    memo: ListenerMemo | None = None,
+    ephemeral_by_netns: dict[int, EphemeralRange] | None = None,
+    rpc_programs: dict[tuple[Proto, Family, int], str] | None = None,
+) -> Scan:
     """Merge sockets sharing (proto, address, port, namespace) into one Listener each, name owners, derive
     ranges.
 
@@ -186,7 +198,8 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             owners=tuple(owners),
             owner_status=status,
             owner_reason=attribution.unowned(proto.value, address, port)
-            if attribution is not None and status is OwnerStatus.UNKNOWN else None,
+            if attribution is not None and status is OwnerStatus.UNKNOWN
+            else None,
             socket_user=user_name(uid) if uid is not None else None,
             inodes=tuple(sorted({s.inode for s in group if s.inode is not None})),
             dual_stack=dual_stack(group),
@@ -207,8 +220,7 @@ def build_scan(sockets: Iterable[RawSocket], resolver: OwnerResolver, ephemeral:
             exe_inspector.forget_except(live)
         if attribution is not None:
             attribution.forget_except(live)
-    return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings, namespaces,
-                unseen_namespaces)
+    return Scan(tuple(listeners), ephemeral, privileged, source, time.time(), warnings, namespaces, unseen_namespaces)
 
 
 #: build_scan's memo: merge key -> (what the listener was built from, the listener).
@@ -236,5 +248,10 @@ def dual_stack(group: list[RawSocket]) -> bool | None:
 
 def sort_key(listener: Listener) -> tuple[int, str, str, bool, str]:
     """Port order, as `ss` and `lsof` users expect; tcp before udp, IPv4 before IPv6, the host first."""
-    return (listener.port, listener.proto.value, listener.family.value + listener.address,
-            not listener.netns.is_host, listener.netns.label)
+    return (
+        listener.port,
+        listener.proto.value,
+        listener.family.value + listener.address,
+        not listener.netns.is_host,
+        listener.netns.label,
+    )

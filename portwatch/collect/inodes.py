@@ -141,9 +141,15 @@ def socket_links(pid: int, proc: str = PROC) -> frozenset[str] | None:
 class SocketOwners:
     """An inode -> {pid: fd link} index over /proc, refreshed incrementally (see the module docstring)."""
 
-    def __init__(self, proc: str = PROC, *, full_walk_min_interval: float = 5.0,
-                 rewalk_interval: float = 60.0, unmatched_ttl: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        proc: str = PROC,
+        *,
+        full_walk_min_interval: float = 5.0,
+        rewalk_interval: float = 60.0,
+        unmatched_ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.proc = proc
         self.full_walk_min_interval = full_walk_min_interval
         self.rewalk_interval = rewalk_interval
@@ -261,8 +267,7 @@ class SocketOwners:
             del self._holders[inode]
 
     def _missing(self, wanted: set[int], now: float) -> set[int]:
-        return {inode for inode in wanted
-                if inode not in self._holders and self._unmatched.get(inode, now) <= now}
+        return {inode for inode in wanted if inode not in self._holders and self._unmatched.get(inode, now) <= now}
 
     def _walk(self, pids: Iterable[int], wanted: Collection[int]) -> None:
         if not wanted:

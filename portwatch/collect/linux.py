@@ -88,9 +88,16 @@ class LinuxOwnerResolver(OwnerResolver):
 class LinuxCollector:
     """Reads listeners through netlink when the kernel allows it, else through /proc/net, table by table."""
 
-    def __init__(self, use_netlink: bool = True, socket_owners: SocketOwners | None = None, *,
-                 packages: bool = False, package_budget: int | None = None,
-                 attribution: Attribution | None = None, netns: str = "auto") -> None:
+    def __init__(
+        self,
+        use_netlink: bool = True,
+        socket_owners: SocketOwners | None = None,
+        *,
+        packages: bool = False,
+        package_budget: int | None = None,
+        attribution: Attribution | None = None,
+        netns: str = "auto",
+    ) -> None:
         """``packages``: also name each owner's package and check its executable against it (dpkg/rpm);
         ``package_budget``: bytes checksummed per scan at most (None: all at once). ``netns``: "all" reads
         every network namespace (needs root), "host" this process's only; "auto" picks by privilege."""
@@ -152,12 +159,12 @@ class LinuxCollector:
                     problems.append(f"{proto.value}/{family.value}: {error.strerror or error}")
                     self._close_host()  # a half-read dump leaves replies behind: start afresh
             try:
-                sockets.extend(sock for sock in procnet.listeners(proto, family)
-                               if only is None or sock.inode in only)
+                sockets.extend(sock for sock in procnet.listeners(proto, family) if only is None or sock.inode in only)
             except OSError as error:  # neither source: the scan fails, saying why each one did
                 refused = f"netlink sock_diag refused ({'; '.join(problems)}), and " if problems else ""
-                raise OSError(error.errno, f"{refused}{error.filename or 'procfs'}: {error.strerror or error}"
-                              ) from error
+                raise OSError(
+                    error.errno, f"{refused}{error.filename or 'procfs'}: {error.strerror or error}"
+                ) from error
             sources.add("procfs")
         source = "+".join(sorted(sources))
         if not problems:
@@ -173,8 +180,11 @@ class LinuxCollector:
             try:
                 if self._diag is None:
                     self._diag = netlink.DiagSocket()
-                return frozenset((proto.value, inode) for proto, family in netlink.QUERIES
-                                 for inode in self._diag.inodes(proto, family))
+                return frozenset(
+                    (proto.value, inode)
+                    for proto, family in netlink.QUERIES
+                    for inode in self._diag.inodes(proto, family)
+                )
             except OSError:
                 self._close_host()
         sockets, _source, _warnings = self.raw_sockets()
@@ -191,10 +201,21 @@ class LinuxCollector:
         autobound = autobound_udp() if any(sock.proto is Proto.UDP for sock in sockets) else set()
         rpc = self.rpcbind.programs(self._portmapper_seen) if autobound != set() else {}  # cached: 5 s
         sockets = _with_devices(sockets, host, host_interface_names, autobound)
-        return build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, (),
-                          exe_inspector=self.exe_inspector, autobound=autobound, attribution=self.attribution,
-                          partial=True, holders=holders, namespaces=self._last_namespaces,
-                          unseen_namespaces=self._last_unseen, rpc_programs=rpc)
+        return build_scan(
+            sockets,
+            self._resolver,
+            os_ephemeral_range(),
+            self.source,
+            (),
+            exe_inspector=self.exe_inspector,
+            autobound=autobound,
+            attribution=self.attribution,
+            partial=True,
+            holders=holders,
+            namespaces=self._last_namespaces,
+            unseen_namespaces=self._last_unseen,
+            rpc_programs=rpc,
+        )
 
     def scan(self) -> Scan:
         self.host_netns = host = self._host_netns()
@@ -228,11 +249,22 @@ class LinuxCollector:
             unseen = count_unseen(host.inode, known=self._unseen_known)
         self._resolver.new_scan()
         holders = self.socket_owners.resolve({sock.inode for sock in sockets if sock.inode}, pids)
-        scan = build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=autobound,
-                          namespaces=tuple(namespaces), unseen_namespaces=unseen, holders=holders,
-                          memo=self._memo, ephemeral_by_netns=own_ranges, attribution=self.attribution,
-                          rpc_programs=rpc)
+        scan = build_scan(
+            sockets,
+            self._resolver,
+            os_ephemeral_range(),
+            self.source,
+            warnings,
+            exe_inspector=self.exe_inspector,
+            autobound=autobound,
+            namespaces=tuple(namespaces),
+            unseen_namespaces=unseen,
+            holders=holders,
+            memo=self._memo,
+            ephemeral_by_netns=own_ranges,
+            attribution=self.attribution,
+            rpc_programs=rpc,
+        )
         self._last_namespaces, self._last_unseen = scan.namespaces, scan.unseen_namespaces
         return tie_published(scan) if len(namespaces) > 1 else scan
 
@@ -244,8 +276,7 @@ class LinuxCollector:
         except OSError:
             return HOST_NETNS
 
-    def _other_namespaces(self, pids: set[int]) -> tuple[list[tuple[OpenNamespace, list[RawSocket]]],
-                                                             list[str]]:
+    def _other_namespaces(self, pids: set[int]) -> tuple[list[tuple[OpenNamespace, list[RawSocket]]], list[str]]:
         if self.namespaces is None:
             self.namespaces = NamespaceSockets()
         spaces = self.namespaces
@@ -263,8 +294,12 @@ class LinuxCollector:
         return result, [*problems, *spaces.problems]
 
 
-def _with_devices(sockets: list[RawSocket], netns: Netns, names: Callable[[set[int]], dict[int, str]],
-                  autobound: set[tuple[str, int]] | None) -> list[RawSocket]:
+def _with_devices(
+    sockets: list[RawSocket],
+    netns: Netns,
+    names: Callable[[set[int]], dict[int, str]],
+    autobound: set[tuple[str, int]] | None,
+) -> list[RawSocket]:
     """Tag sockets with their namespace and autobound verdict; a device-bound one's address becomes ADDR%DEV."""
     indexes = {sock.ifindex for sock in sockets if sock.ifindex}
     devices = names(indexes) if indexes else {}

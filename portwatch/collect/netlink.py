@@ -43,7 +43,10 @@ _RECV_SIZE = 1 << 16  # the kernel fills at most 32 KiB a dump message
 
 #: What to ask for: TCP in LISTEN, UDP bound and unconnected; both address families.
 QUERIES: tuple[tuple[Proto, Family], ...] = (
-    (Proto.TCP, Family.IPV4), (Proto.TCP, Family.IPV6), (Proto.UDP, Family.IPV4), (Proto.UDP, Family.IPV6),
+    (Proto.TCP, Family.IPV4),
+    (Proto.TCP, Family.IPV6),
+    (Proto.UDP, Family.IPV4),
+    (Proto.UDP, Family.IPV6),
 )
 _AF = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
 _IPPROTO = {Proto.TCP: socket.IPPROTO_TCP, Proto.UDP: socket.IPPROTO_UDP}
@@ -62,8 +65,9 @@ class DiagSocket:
     def close(self) -> None:
         self._sock.close()
 
-    def listeners(self, proto: Proto, family: Family, only: Collection[int] | None = None,
-                  netns: Netns = HOST_NETNS) -> list[RawSocket]:
+    def listeners(
+        self, proto: Proto, family: Family, only: Collection[int] | None = None, netns: Netns = HOST_NETNS
+    ) -> list[RawSocket]:
         """Every listening socket of one protocol and family in this socket's network namespace (``only``: of
         those inodes only; the others are not decoded; ``netns`` names the namespace on each record)."""
         return self.dump(proto, family, _STATES[proto], only, netns)
@@ -82,8 +86,9 @@ class DiagSocket:
 
     def _request(self, proto: Proto, family: Family, states: int) -> None:
         self._seq += 1
-        request = _HEADER.pack(_HEADER.size + _REQUEST.size, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP,
-                               self._seq, 0) + _REQUEST.pack(_AF[family], _IPPROTO[proto], 0, 0, states)
+        request = _HEADER.pack(
+            _HEADER.size + _REQUEST.size, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, self._seq, 0
+        ) + _REQUEST.pack(_AF[family], _IPPROTO[proto], 0, 0, states)
         self._sock.sendall(request)
 
     def _messages(self, proto: Proto, family: Family) -> Iterator[tuple[int, int]]:
@@ -110,8 +115,9 @@ class DiagSocket:
                     continue
                 yield body, length
 
-    def dump(self, proto: Proto, family: Family, states: int,
-             only: Collection[int] | None = None, netns: Netns = HOST_NETNS) -> list[RawSocket]:
+    def dump(
+        self, proto: Proto, family: Family, states: int, only: Collection[int] | None = None, netns: Netns = HOST_NETNS
+    ) -> list[RawSocket]:
         """Sockets whose state bit is set in ``states``; for UDP only those with no remote port."""
         self._request(proto, family, states)
         found: list[RawSocket] = []
@@ -126,14 +132,25 @@ class DiagSocket:
             uid, inode = _UID_INODE.unpack_from(buffer, body + 64)
             if only is not None and inode not in only:
                 continue
-            raw = bytes(buffer[body + 8:body + 8 + width])
+            raw = bytes(buffer[body + 8 : body + 8 + width])
             address = addresses.get(raw)
             if address is None:
                 address = addresses[raw] = socket.inet_ntop(af, raw)
             v6only = _v6only(buffer, body + _MSG_LEN, body - _HEADER.size + length) if width == 16 else None
             ifindex = _IFINDEX.unpack_from(buffer, body + 40)[0]
-            found.append(RawSocket(proto, family, address, (buffer[body + 4] << 8) | buffer[body + 5],
-                                   uid=uid, inode=inode, v6only=v6only, ifindex=ifindex, netns=netns))
+            found.append(
+                RawSocket(
+                    proto,
+                    family,
+                    address,
+                    (buffer[body + 4] << 8) | buffer[body + 5],
+                    uid=uid,
+                    inode=inode,
+                    v6only=v6only,
+                    ifindex=ifindex,
+                    netns=netns,
+                )
+            )
         return found
 
     def autobound(self) -> set[tuple[str, int]] | None:

@@ -22,8 +22,19 @@ from portwatch.collect.procfs import strip_deleted
 from portwatch.model import ProcessDetails, ProcessLink, ProcessState
 from portwatch.text import host_port
 
-_ATTRS = ["name", "exe", "cmdline", "cwd", "uids", "username", "create_time", "status", "memory_info",
-          "memory_percent", "num_threads"]
+_ATTRS = [
+    "name",
+    "exe",
+    "cmdline",
+    "cwd",
+    "uids",
+    "username",
+    "create_time",
+    "status",
+    "memory_info",
+    "memory_percent",
+    "num_threads",
+]
 _MAX_PARENTS = 64  # a parent chain longer than this is a loop or a lie
 #: Seconds a process's socket list is reused while the sockets it holds stay the same.
 SOCKETS_MAX_AGE = 10.0

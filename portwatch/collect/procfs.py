@@ -174,9 +174,15 @@ def read_owner(pid: int, proc: str = PROC, boot: float | None = None, *, threads
     name = complete_name(name, argv or ())
     real, effective = uids(status)
     started = int(fields.start_ticks) / os.sysconf("SC_CLK_TCK") + (boot if boot is not None else boot_time(proc))
-    return Owner(pid=pid, name=name, user=user_name(effective) if effective is not None else None, exe=path or None,
-                 cmdline=argv or (), create_time=started,
-                 real_user=user_name(real) if real is not None and real != effective else None)
+    return Owner(
+        pid=pid,
+        name=name,
+        user=user_name(effective) if effective is not None else None,
+        exe=path or None,
+        cmdline=argv or (),
+        create_time=started,
+        real_user=user_name(real) if real is not None and real != effective else None,
+    )
 
 
 def uids(status: bytes) -> tuple[int | None, int | None]:

@@ -18,8 +18,10 @@ PROC_NET = Path("/proc/net")
 _LISTEN = "0A"
 _CLOSE = "07"
 _FILES = {
-    (Proto.TCP, Family.IPV4): "tcp", (Proto.TCP, Family.IPV6): "tcp6",
-    (Proto.UDP, Family.IPV4): "udp", (Proto.UDP, Family.IPV6): "udp6",
+    (Proto.TCP, Family.IPV4): "tcp",
+    (Proto.TCP, Family.IPV6): "tcp6",
+    (Proto.UDP, Family.IPV4): "udp",
+    (Proto.UDP, Family.IPV6): "udp6",
 }
 
 
@@ -27,7 +29,7 @@ def decode_address(hex_address: str, family: Family) -> str:
     """'0100007F' -> '127.0.0.1'; tcp6's four host-order words -> inet_ntop form, e.g. '::1'."""
     raw = bytes.fromhex(hex_address)
     if sys.byteorder == "little":
-        raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+        raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
     return socket.inet_ntop(socket.AF_INET if family is Family.IPV4 else socket.AF_INET6, raw)
 
 
@@ -50,8 +52,7 @@ def parse_table(text: str, proto: Proto, family: Family) -> list[RawSocket]:
         address = addresses.get(hex_address)
         if address is None:
             address = addresses[hex_address] = decode_address(hex_address, family)
-        found.append(RawSocket(proto, family, address, int(hex_port, 16), uid=int(fields[3]),
-                               inode=int(fields[5])))
+        found.append(RawSocket(proto, family, address, int(hex_port, 16), uid=int(fields[3]), inode=int(fields[5])))
     return found
 
 

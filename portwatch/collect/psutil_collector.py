@@ -62,8 +62,9 @@ def _per_process() -> Iterator[RawSocket]:
 #: (proto, family, address, port): how a holder's own socket is matched to the system table's elsewhere.
 SocketAddress = tuple[Proto, Family, str, int]
 #: Where no socket list can name every holder, the scan says so.
-WINDOWS_ONE_OWNER = ("Windows names one process per socket: processes sharing a socket (inherited or duplicated "
-                     "handles) are not listed")
+WINDOWS_ONE_OWNER = (
+    "Windows names one process per socket: processes sharing a socket (inherited or duplicated handles) are not listed"
+)
 _LINUX = sys.platform.startswith("linux")
 
 
@@ -122,12 +123,17 @@ class PsutilCollector:
             return list(_per_process()), (note,)
         listening = [conn for conn in conns if _is_listener(conn)]
         if _LINUX:  # the first holder's fd names the socket's inode; the inode index names every holder
-            table = [dataclasses.replace(_raw(conn, conn.pid), inode=socket_inode(conn.pid, conn.fd))
-                     for conn in listening]
+            table = [
+                dataclasses.replace(_raw(conn, conn.pid), inode=socket_inode(conn.pid, conn.fd)) for conn in listening
+            ]
             found = self.socket_owners.resolve({sock.inode for sock in table if sock.inode})
             # The inode only found the holders: this collector reports what psutil reports (no inodes).
-            return [dataclasses.replace(sock, inode=None, pids=tuple(sorted({*sock.pids, *found.get(sock.inode, ())})))
-                    if sock.inode else sock for sock in table], ()
+            return [
+                dataclasses.replace(sock, inode=None, pids=tuple(sorted({*sock.pids, *found.get(sock.inode, ())})))
+                if sock.inode
+                else sock
+                for sock in table
+            ], ()
         table = [_raw(conn, conn.pid) for conn in listening]
         if sys.platform == "win32":
             return table, (WINDOWS_ONE_OWNER,)
@@ -138,6 +144,14 @@ class PsutilCollector:
         rpc = self.rpcbind.programs(portmapper_listens((sock.proto, sock.address, sock.port) for sock in sockets))
         if self.rpcbind.problem:
             warnings = (*warnings, self.rpcbind.problem)
-        return build_scan(sockets, self._resolver, os_ephemeral_range(), self.source, warnings,
-                          exe_inspector=self.exe_inspector, autobound=None, attribution=self.attribution,
-                          rpc_programs=rpc)
+        return build_scan(
+            sockets,
+            self._resolver,
+            os_ephemeral_range(),
+            self.source,
+            warnings,
+            exe_inspector=self.exe_inspector,
+            autobound=None,
+            attribution=self.attribution,
+            rpc_programs=rpc,
+        )

@@ -199,8 +199,13 @@ def parse_owner(pid: int, data: bytes, boot: float, clock_ticks: int, names: dic
     user = (names.get(effective) or str(effective)) if effective is not None else None
     real_user = (names.get(real) or str(real)) if real is not None and real != effective else None
     return Owner(
-        pid=pid, name=name, user=user, exe=exe or None, cmdline=argv,
-        create_time=int(fields.start_ticks) / clock_ticks + boot, real_user=real_user,
+        pid=pid,
+        name=name,
+        user=user,
+        exe=exe or None,
+        cmdline=argv,
+        create_time=int(fields.start_ticks) / clock_ticks + boot,
+        real_user=real_user,
     )
 
 

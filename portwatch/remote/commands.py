@@ -143,8 +143,12 @@ def run_list(args: argparse.Namespace, keep: Callable[[Listener], bool]) -> int:
     chosen = [(host, result.judged.only(keep)) for host, result in outcome.results]
     rows = [(host, entry) for host, judged in chosen for entry in judged.listeners]
     if args.json:
-        _dump({"schema_version": SCHEMA_VERSION,
-               "listeners": [listing.listener_json(entry) | {"host": host.label} for host, entry in rows]})
+        _dump(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "listeners": [listing.listener_json(entry) | {"host": host.label} for host, entry in rows],
+            }
+        )
     elif outcome.results:
         first = chosen[0][1].scan
         table = JudgedScan(dataclasses.replace(first, listeners=tuple(entry for _, entry in rows)), None)

@@ -178,17 +178,24 @@ def _occupants(record: Any) -> dict[str, Any]:
         found["unit"] = UnitRef(_get(unit, "name", str), _get(unit, "kind", str), _get(unit, "user_uid", int, True))
     container = _get(record, "container", dict, True)
     if container is not None:
-        found["container"] = ContainerRef(_get(container, "runtime", str), _get(container, "id", str),
-                                          _get(container, "name", str, True), _get(container, "image", str, True))
+        found["container"] = ContainerRef(
+            _get(container, "runtime", str),
+            _get(container, "id", str),
+            _get(container, "name", str, True),
+            _get(container, "image", str, True),
+        )
     pod = _get(record, "pod", dict, True)
     if pod is not None:
         found["pod"] = PodRef(_get(pod, "uid", str), _get(pod, "namespace", str, True), _get(pod, "name", str, True))
     package = _get(record, "package", dict, True)
     if package is not None:
         verified = package.get("verified")
-        found["package"] = PackageFacts(_get(package, "manager", str, True), _get(package, "name", str, True),
-                                        verified if isinstance(verified, bool) else None,
-                                        _get(package, "note", str, True))
+        found["package"] = PackageFacts(
+            _get(package, "manager", str, True),
+            _get(package, "name", str, True),
+            verified if isinstance(verified, bool) else None,
+            _get(package, "note", str, True),
+        )
     return found
 
 
@@ -255,9 +262,14 @@ def _netns(record: Any) -> Netns:
 
 
 def _link(record: Any) -> PortLink:
-    return PortLink(_enum(record, "direction", LinkDirection), _netns(_get(record, "netns", dict)),
-                    _get(record, "address", str), _get(record, "port", int), _get(record, "via", str),
-                    _get(record, "container", str, True))
+    return PortLink(
+        _enum(record, "direction", LinkDirection),
+        _netns(_get(record, "netns", dict)),
+        _get(record, "address", str),
+        _get(record, "port", int),
+        _get(record, "via", str),
+        _get(record, "container", str, True),
+    )
 
 
 def _details(record: Any) -> ProcessDetails:

@@ -58,9 +58,13 @@ class Alerts:
 
     def on_refresh(self, polled: Polled) -> None:
         if polled.baseline_notice:
-            self.app.notify(polled.baseline_notice, title="Baseline", markup=False,
-                            severity="error" if polled.baseline_notice_is_error else "information",
-                            timeout=ALERT_TIMEOUT if polled.baseline_notice_is_error else 5)
+            self.app.notify(
+                polled.baseline_notice,
+                title="Baseline",
+                markup=False,
+                severity="error" if polled.baseline_notice_is_error else "information",
+                timeout=ALERT_TIMEOUT if polled.baseline_notice_is_error else 5,
+            )
         self.announce(polled.alarms)
 
     def announce(self, alarms: tuple[Listener, ...]) -> None:
@@ -99,8 +103,9 @@ class Alerts:
         if count <= min(MAX_SEPARATE, room):
             for listener in fresh:
                 codes = ", ".join(flag.code.value for flag in alarming(listener))
-                self._raise(f"{describe(listener)}\n! {codes}\na approves it · e lists events",
-                            "Unexpected listener", now)
+                self._raise(
+                    f"{describe(listener)}\n! {codes}\na approves it · e lists events", "Unexpected listener", now
+                )
         else:
             self._raise(_summary(fresh, count), f"{count} unexpected listeners", now)
         if self.bell:

@@ -65,13 +65,28 @@ class PortwatchApp(ActKeys):
     CSS_PATH = "portwatch.tcss"
     TITLE = "portwatch"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it without ClassVar)
-    def __init__(self, collector: Collector, interval: float = 2.0, inspector: Inspector | None = None,
-                 *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 baseline_path: Path | None = None, bell: bool = False, judge: Judge | None = None,
-                 host: str | None = None, stopper: Stopper | None = None, capture: Collector | None = None,
-                 capture_interval: float = DEFAULT_CAPTURE_INTERVAL, watcher: Watcher | None = None,
-                 first_scan: Future[Polled] | None = None, netns: str | None = None,
-                 settings: Settings | None = None) -> None:
+
+    def __init__(
+        self,
+        collector: Collector,
+        interval: float = 2.0,
+        inspector: Inspector | None = None,
+        *,
+        new_for: float = 10.0,
+        gone_for: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        baseline_path: Path | None = None,
+        bell: bool = False,
+        judge: Judge | None = None,
+        host: str | None = None,
+        stopper: Stopper | None = None,
+        capture: Collector | None = None,
+        capture_interval: float = DEFAULT_CAPTURE_INTERVAL,
+        watcher: Watcher | None = None,
+        first_scan: Future[Polled] | None = None,
+        netns: str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         """``baseline_path``: the baseline file (None: no baseline; the CLI passes the user's default).
         ``bell``: ring the terminal bell with each alert. ``clock``: ages rows and panel times (tests fix it).
         ``judge``: how scans are judged (a remote host's arrive judged); ``host``: the remote host the
@@ -93,9 +108,16 @@ class PortwatchApp(ActKeys):
         self.interval = max(MIN_INTERVAL, interval)
         self.watcher = watcher or Watcher(collector, baseline_path, judge=judge, log_events=capture is None)
         self._first_scan = first_scan
-        self.sentinel = None if capture is None else Sentinel(
-            capture, interval=capture_interval, baseline=lambda: self.watcher.baseline,
-            short_lived_under=self.interval)
+        self.sentinel = (
+            None
+            if capture is None
+            else Sentinel(
+                capture,
+                interval=capture_interval,
+                baseline=lambda: self.watcher.baseline,
+                short_lived_under=self.interval,
+            )
+        )
         self.capture = None if self.sentinel is None else CaptureThread(self, self.sentinel)
         self.stopper = stopper or Stopper()
         self.alerts = Alerts(self, bell)
@@ -117,8 +139,9 @@ class PortwatchApp(ActKeys):
         self._highlighted: Listener | None = None
         # Kept, not queried: a query would search whichever screen is on top (help, command palette).
         self.summary = SummaryBar(id="summary")
-        self.table = ListenerTable(id="listeners", new_for=new_for, gone_for=gone_for, clock=clock,
-                                   hidden_columns=self.settings.hidden_columns)
+        self.table = ListenerTable(
+            id="listeners", new_for=new_for, gone_for=gone_for, clock=clock, hidden_columns=self.settings.hidden_columns
+        )
         self.panel = ProcessPanel(id="panel")
         self.filter_box = FilterInput(id="filter")
 
@@ -231,20 +254,23 @@ class PortwatchApp(ActKeys):
             return
         captured = message.captured
         self._show_history(captured.history)
-        self.alerts.announce(tuple(event.listener for event in captured.events
-                                   if event.kind in ALARM_KINDS and alarming(event.listener)))
+        self.alerts.announce(
+            tuple(event.listener for event in captured.events if event.kind in ALARM_KINDS and alarming(event.listener))
+        )
 
     def on_capture_failed(self, message: CaptureFailed) -> None:
         if self.is_running:
-            self.summary.show_notes([Content.assemble(("capture failed: ", "bold $text-error"),
-                                                      Content(safe(message.error, 300)))])
+            self.summary.show_notes(
+                [Content.assemble(("capture failed: ", "bold $text-error"), Content(safe(message.error, 300)))]
+            )
 
     def on_scan_failed(self, message: ScanFailed) -> None:
         if not self.is_running:
             return
         self.scanning, self.failed = False, True
-        self.summary.show_notes([Content.assemble(("scan failed: ", "bold $text-error"),
-                                                  Content(safe(message.error, 300)))])
+        self.summary.show_notes(
+            [Content.assemble(("scan failed: ", "bold $text-error"), Content(safe(message.error, 300)))]
+        )
         self._after_scan()
 
     def _choose_netns(self, choice: str, scan: Scan) -> None:
@@ -270,8 +296,17 @@ class PortwatchApp(ActKeys):
 
     def _show_state(self) -> None:
         stale: bool = getattr(self.collector, "stale", False)  # a remote host's data, while reconnecting
-        state = "paused" if self.paused else "scanning" if self.scanning else "error" if self.failed \
-            else "stale" if stale else "live"
+        state = (
+            "paused"
+            if self.paused
+            else "scanning"
+            if self.scanning
+            else "error"
+            if self.failed
+            else "stale"
+            if stale
+            else "live"
+        )
         self.summary.show_state(state, self.scan, self.interval)
 
     def _age_rows(self) -> None:
@@ -283,8 +318,7 @@ class PortwatchApp(ActKeys):
     def on_listener_table_highlighted(self, message: ListenerTable.Highlighted) -> None:
         if not self.is_running:
             return
-        changed = message.listener is None or self._highlighted is None \
-            or message.listener.key != self._highlighted.key
+        changed = message.listener is None or self._highlighted is None or message.listener.key != self._highlighted.key
         if changed:
             self.owner_index = 0
         # No refresh_bindings here: it rebuilds the Footer, and doing that on every cursor move grew memory
@@ -316,8 +350,7 @@ class PortwatchApp(ActKeys):
         if not self.is_running:
             return
         listener = self._highlighted
-        if listener is None or listener.key != message.row_key \
-                or message.details.pid != self._current_pid():
+        if listener is None or listener.key != message.row_key or message.details.pid != self._current_pid():
             return  # a stale answer for a row the user has moved away from
         self.panel.show_details(message.pids, message.details, self.clock())
 
@@ -344,13 +377,10 @@ class PortwatchApp(ActKeys):
     def action_next_owner(self) -> None:
         listener = self._highlighted
         if listener is None or len(listener.pids) < 2:
-            self.notify("This listener has one owner: `o` steps through the owners of a shared socket.",
-                        timeout=3)
+            self.notify("This listener has one owner: `o` steps through the owners of a shared socket.", timeout=3)
             return
         self.owner_index += 1
         self._load_details()
-
-
 
     def action_events(self) -> None:
         if not isinstance(self.screen, EventsScreen):
@@ -362,9 +392,13 @@ class PortwatchApp(ActKeys):
         key, listener = self.table.highlighted_key, self.table.highlighted_listener
         row = self.table.model.tracker.rows.get(key) if key is not None else None
         if self.host is not None:
-            self.notify(f"{safe(self.host, 60)} is judged by its own baseline: approve there "
-                        "(`portwatch baseline save --merge` on that host).", severity="warning", timeout=8,
-                        markup=False)
+            self.notify(
+                f"{safe(self.host, 60)} is judged by its own baseline: approve there "
+                "(`portwatch baseline save --merge` on that host).",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
         elif listener is None or row is None:
             self.notify("No listener highlighted.", severity="warning", timeout=3)
         elif row.gone_since is not None:
@@ -380,8 +414,13 @@ class PortwatchApp(ActKeys):
         if not self.is_running:
             return
         approval = message.approval
-        self.notify(approval.message, title="Approved" if approval.ok else "Not approved", markup=False,
-                    severity="information" if approval.ok else "warning", timeout=6 if approval.ok else 10)
+        self.notify(
+            approval.message,
+            title="Approved" if approval.ok else "Not approved",
+            markup=False,
+            severity="information" if approval.ok else "warning",
+            timeout=6 if approval.ok else 10,
+        )
         if approval.ok:
             self.start_scan()  # its flag goes at this refresh, not the next scheduled one
 

@@ -31,10 +31,12 @@ PALETTE = (
     ("TCP / UDP", "Show both, TCP only or UDP only", "cycle_proto"),
     ("Range", "Show all ranges or one IANA range only", "cycle_range"),
     ("Namespace", "Show every network namespace, the host's only, or one namespace at a time", "cycle_netns"),
-    ("Approve", "Add the highlighted listener to the baseline (no confirmation; edit the file to undo)",
-     "approve"),
-    ("Stop the listener's process", "Open the stop dialog: names the target and every choice; Cancel is the "
-     "default", "stop"),
+    ("Approve", "Add the highlighted listener to the baseline (no confirmation; edit the file to undo)", "approve"),
+    (
+        "Stop the listener's process",
+        "Open the stop dialog: names the target and every choice; Cancel is the default",
+        "stop",
+    ),
     ("Copy row", "Copy the highlighted row as text (OSC 52 clipboard)", "copy_row"),
     ("Copy command line", "Copy the highlighted owner's full command line (OSC 52 clipboard)", "copy_cmdline"),
     ("Export view", "Save the listeners shown (filter and sort applied) as CSV or JSON", "export"),
@@ -130,10 +132,15 @@ class ViewKeys(App[None]):
 
     def action_cycle_netns(self) -> None:
         """All namespaces -> the host's only -> each other namespace in turn -> all again."""
-        others = sorted((netns for netns in (self.scan.namespaces if self.scan else ()) if not netns.is_host),
-                        key=lambda netns: (netns.kind.value, netns.label))
-        cycle: list[tuple[int | None, str]] = [(None, ""), (HOST_ONLY, "host"),
-                                               *((netns.inode, netns.label) for netns in others)]
+        others = sorted(
+            (netns for netns in (self.scan.namespaces if self.scan else ()) if not netns.is_host),
+            key=lambda netns: (netns.kind.value, netns.label),
+        )
+        cycle: list[tuple[int | None, str]] = [
+            (None, ""),
+            (HOST_ONLY, "host"),
+            *((netns.inode, netns.label) for netns in others),
+        ]
         now = self.table.model.view_filter.netns
         at = next((index for index, (inode, _label) in enumerate(cycle) if inode == now), 0)
         inode, label = cycle[(at + 1) % len(cycle)]

@@ -12,8 +12,7 @@ from portwatch.judge import Judge, judge_now
 from tests.support import Server, ours
 
 
-def test_save_load_and_restarted_service_stays_expected(tmp_path: Path,
-                                                        start_server: Callable[..., Server]) -> None:
+def test_save_load_and_restarted_service_stays_expected(tmp_path: Path, start_server: Callable[..., Server]) -> None:
     first = start_server("tcp", "127.0.0.1")
     collector, judge = get_collector(), Judge()
     path = tmp_path / "baseline.toml"
@@ -34,5 +33,3 @@ def test_unknown_listener_is_not_in_baseline(tmp_path: Path, start_server: Calla
     [entry] = ours(judge_now(get_collector(), load(path)).listeners, server.port)
     assert [f.code.value for f in entry.flags] == ["not-in-baseline"]
     assert str(path) in entry.flags[0].reason
-
-

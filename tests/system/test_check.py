@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def portwatch(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "portwatch", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "portwatch", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
 
 
 def allow_all_but(path: Path, port: int | None) -> Path:
@@ -30,8 +31,9 @@ def allow_all_but(path: Path, port: int | None) -> Path:
     return path
 
 
-def test_unexpected_listener_exits_1_and_is_named_with_reasons(tmp_path: Path,
-                                                              start_server: Callable[..., Server]) -> None:
+def test_unexpected_listener_exits_1_and_is_named_with_reasons(
+    tmp_path: Path, start_server: Callable[..., Server]
+) -> None:
     server = start_server("tcp", "0.0.0.0")
     result = portwatch("check", "--baseline", str(allow_all_but(tmp_path / "b.toml", server.port)))
     assert result.returncode == 1, result.stderr
@@ -42,16 +44,14 @@ def test_unexpected_listener_exits_1_and_is_named_with_reasons(tmp_path: Path,
     assert "need a look" in result.stderr
 
 
-def test_json_lists_the_unexpected_listener_with_its_flags(tmp_path: Path,
-                                                          start_server: Callable[..., Server]) -> None:
+def test_json_lists_the_unexpected_listener_with_its_flags(tmp_path: Path, start_server: Callable[..., Server]) -> None:
     server = start_server("tcp", "127.0.0.1")
     result = portwatch("check", "--json", "--baseline", str(allow_all_but(tmp_path / "b.toml", server.port)))
     assert result.returncode == 1
     report = parse_json(result.stdout, "check")
     [mine] = [entry for entry in report["unexpected"] if entry["port"] == server.port]
     assert report["ok"] is False and mine["pids"] == [server.pid]
-    assert mine["flags"] == [{"code": "not-in-baseline", "reason": mine["flags"][0]["reason"],
-                              "informational": False}]
+    assert mine["flags"] == [{"code": "not-in-baseline", "reason": mine["flags"][0]["reason"], "informational": False}]
 
 
 #: Run inside a fresh network namespace: the test's listener is the only one there, then `portwatch check`
@@ -77,8 +77,13 @@ def test_everything_expected_exits_0(tmp_path: Path) -> None:
     """The verdict is about the test's own listener only: in a network namespace of its own there is nothing
     else to judge, so another program's flagged socket on this machine cannot change it."""
     fresh_netns_or_skip()
-    result = subprocess.run([*NEW_NETNS, sys.executable, "-c", CHECK_IN_NETNS, str(tmp_path / "b.toml")],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*NEW_NETNS, sys.executable, "-c", CHECK_IN_NETNS, str(tmp_path / "b.toml")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     assert outcome["returncode"] == 0, outcome
@@ -114,12 +119,10 @@ def test_baseline_save_refuses_to_overwrite_then_merges(tmp_path: Path) -> None:
 
 
 def test_check_and_baseline_do_not_import_textual(tmp_path: Path) -> None:
-    probe = (f"import sys; from portwatch.cli import main; main(['baseline', 'save', {str(tmp_path / 'b')!r}]);"
-             f"main(['check', '--baseline', {str(tmp_path / 'b')!r}]);"
-             "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')])")
+    probe = (
+        f"import sys; from portwatch.cli import main; main(['baseline', 'save', {str(tmp_path / 'b')!r}]);"
+        f"main(['check', '--baseline', {str(tmp_path / 'b')!r}]);"
+        "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')])"
+    )
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().endswith("[]"), result.stderr
-
-
-
-

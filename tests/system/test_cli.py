@@ -16,15 +16,33 @@ from tests.json_contract import parse_json
 from tests.support import HOSTILE_ARGS, HOSTILE_NAME, Child, Server
 from tests.unprivileged import Unprivileged
 
-JSON_KEYS = {"proto", "family", "address", "port", "range", "os_ephemeral", "exposure", "service", "pids",
-             "process", "user"}
+JSON_KEYS = {
+    "proto",
+    "family",
+    "address",
+    "port",
+    "range",
+    "os_ephemeral",
+    "exposure",
+    "service",
+    "pids",
+    "process",
+    "user",
+}
 CONTROL = {chr(c) for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))} - {"\n"}
 
 
-def portwatch(*args: str, env: dict[str, str] | None = None,
-              prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*prefix, sys.executable, "-m", "portwatch", *args], capture_output=True,
-                          text=True, timeout=60, env=env, errors="surrogateescape")
+def portwatch(
+    *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "portwatch", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        errors="surrogateescape",
+    )
 
 
 def listed(*args: str) -> list[dict[str, object]]:
@@ -42,7 +60,11 @@ def test_list_json_holds_every_key_and_matches_real_sockets(bound: Callable[...,
     [tcp] = [r for r in records if r["port"] == tcp_port and r["proto"] == "tcp"]
     [udp] = [r for r in records if r["port"] == udp_port and r["proto"] == "udp"]
     assert (tcp["address"], tcp["family"], tcp["exposure"], tcp["pids"]) == (
-        "127.0.0.1", "IPv4", "loopback", [os.getpid()])
+        "127.0.0.1",
+        "IPv4",
+        "loopback",
+        [os.getpid()],
+    )
     assert (udp["address"], udp["family"]) == ("::1", "IPv6")
     assert tcp["range"] in ("registered", "dynamic") and tcp["os_ephemeral"] is True
     ports = [port for port in (record["port"] for record in records) if isinstance(port, int)]
@@ -91,8 +113,9 @@ def _run_on_pty(*args: str, env: dict[str, str]) -> str:
 def test_list_is_coloured_by_range_on_a_terminal_unless_no_color(bound: Callable[..., socket.socket]) -> None:
     bound("tcp", "127.0.0.1")
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    assert "\x1b[33m" in _run_on_pty("list", "--range", "dynamic", env=env) or \
-        "\x1b[32m" in _run_on_pty("list", "--range", "registered", env=env)
+    assert "\x1b[33m" in _run_on_pty("list", "--range", "dynamic", env=env) or "\x1b[32m" in _run_on_pty(
+        "list", "--range", "registered", env=env
+    )
     assert "\x1b[" not in _run_on_pty("list", env=env | {"NO_COLOR": "1"})
 
 
@@ -132,8 +155,17 @@ def test_who_exits_2_for_a_port_that_is_not_0_to_65535(port: str) -> None:
     assert len(result.stderr.splitlines()) == 1 and "port" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["--interval", "0.1"], ["--interval", "soon"], ["list", "--range", "x"],
-                                  ["list", "--bogus"], ["frobnicate"], ["--collector", "magic", "list"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--interval", "0.1"],
+        ["--interval", "soon"],
+        ["list", "--range", "x"],
+        ["list", "--bogus"],
+        ["frobnicate"],
+        ["--collector", "magic", "list"],
+    ],
+)
 def test_bad_flags_get_one_line_naming_the_problem(args: list[str]) -> None:
     result = portwatch(*args)
     assert result.returncode == 2
@@ -157,11 +189,12 @@ def test_hostile_process_name_and_cmdline_reach_the_terminal_without_control_cha
     raw = parse_json(portwatch("list", "--json").stdout, "list")["listeners"]
     [record] = [r for r in raw if r["port"] == hostile.port]
     assert record["process"] == HOSTILE_NAME
-    assert tuple(record["owners"][0]["cmdline"][-len(HOSTILE_ARGS):]) == HOSTILE_ARGS
+    assert tuple(record["owners"][0]["cmdline"][-len(HOSTILE_ARGS) :]) == HOSTILE_ARGS
 
 
 def test_unprivileged_user_sees_root_sockets_with_hidden_owners_and_the_reason(
-        bound: Callable[..., socket.socket], unprivileged: Unprivileged) -> None:
+    bound: Callable[..., socket.socket], unprivileged: Unprivileged
+) -> None:
     port = bound("tcp", "127.0.0.1").getsockname()[1]
     result = unprivileged.run("-m", "portwatch", "list", "--json")
     assert result.returncode == 0, result.stderr
@@ -179,5 +212,3 @@ def test_tui_baseline_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path)
     result = portwatch("--baseline", str(missing), "--bell")
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1 and "baseline save" in result.stderr and result.stdout == ""
-
-

@@ -22,20 +22,26 @@ def collector(request: pytest.FixtureRequest) -> Collector:
 
 
 def find(collector: Collector, proto: str, port: int, address: str | None = None) -> list[Listener]:
-    return [entry for entry in collector.scan().listeners
-            if entry.proto.value == proto and entry.port == port and address in (None, entry.address)]
+    return [
+        entry
+        for entry in collector.scan().listeners
+        if entry.proto.value == proto and entry.port == port and address in (None, entry.address)
+    ]
 
 
 @pytest.mark.parametrize("proto", ["tcp", "udp"])
-@pytest.mark.parametrize(("host", "family", "exposure"), [
-    ("127.0.0.1", Family.IPV4, Exposure.LOOPBACK),
-    ("0.0.0.0", Family.IPV4, Exposure.ALL),
-    pytest.param("::1", Family.IPV6, Exposure.LOOPBACK, marks=needs_ipv6),
-    pytest.param("::", Family.IPV6, Exposure.ALL, marks=needs_ipv6),
-])
+@pytest.mark.parametrize(
+    ("host", "family", "exposure"),
+    [
+        ("127.0.0.1", Family.IPV4, Exposure.LOOPBACK),
+        ("0.0.0.0", Family.IPV4, Exposure.ALL),
+        pytest.param("::1", Family.IPV6, Exposure.LOOPBACK, marks=needs_ipv6),
+        pytest.param("::", Family.IPV6, Exposure.ALL, marks=needs_ipv6),
+    ],
+)
 def test_own_listener_appears_with_our_pid_family_and_exposure(
-        collector: Collector, bound: Callable[..., socket.socket], proto: str, host: str, family: Family,
-        exposure: Exposure) -> None:
+    collector: Collector, bound: Callable[..., socket.socket], proto: str, host: str, family: Family, exposure: Exposure
+) -> None:
     port = bound(proto, host).getsockname()[1]
     [listener] = find(collector, proto, port, host)
     assert listener.family is family
@@ -53,8 +59,9 @@ def test_child_listener_names_the_child_process(collector: Collector, spawn: Cal
     assert listener.port_range is PortRange.DYNAMIC or listener.port_range is PortRange.REGISTERED
 
 
-def test_fixed_ports_get_their_iana_range_and_service(collector: Collector,
-                                                        bound: Callable[..., socket.socket]) -> None:
+def test_fixed_ports_get_their_iana_range_and_service(
+    collector: Collector, bound: Callable[..., socket.socket]
+) -> None:
     for port, port_range in ((49151, PortRange.REGISTERED), (49152, PortRange.DYNAMIC)):
         try:
             bound("tcp", "127.0.0.1", port)
@@ -76,8 +83,9 @@ def test_udp_socket_shared_by_a_forked_child_lists_both_pids(spawn: Callable[...
     assert set(listener.pids) == {child.pid, child.forked_pid}
 
 
-def test_established_tcp_connection_is_not_a_listener(collector: Collector,
-                                                       bound: Callable[..., socket.socket]) -> None:
+def test_established_tcp_connection_is_not_a_listener(
+    collector: Collector, bound: Callable[..., socket.socket]
+) -> None:
     server = bound("tcp", "127.0.0.1")
     client = socket.create_connection(server.getsockname())
     accepted, _ = server.accept()
@@ -90,8 +98,7 @@ def test_established_tcp_connection_is_not_a_listener(collector: Collector,
         accepted.close()
 
 
-def test_connected_udp_socket_is_not_a_listener(collector: Collector,
-                                                bound: Callable[..., socket.socket]) -> None:
+def test_connected_udp_socket_is_not_a_listener(collector: Collector, bound: Callable[..., socket.socket]) -> None:
     target = bound("udp", "127.0.0.1")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as connected:
         connected.connect(target.getsockname())
@@ -107,8 +114,9 @@ def test_row_disappears_when_socket_closes(collector: Collector, bound: Callable
     assert find(collector, "tcp", port) == []
 
 
-def test_stopped_child_is_gone_and_a_reused_pid_is_not_trusted(collector: Collector,
-                                                               spawn: Callable[..., Child]) -> None:
+def test_stopped_child_is_gone_and_a_reused_pid_is_not_trusted(
+    collector: Collector, spawn: Callable[..., Child]
+) -> None:
     child = spawn("tcp", "127.0.0.1")
     assert len(find(collector, "tcp", child.port)) == 1
     assert child.proc.stdin is not None
@@ -118,8 +126,9 @@ def test_stopped_child_is_gone_and_a_reused_pid_is_not_trusted(collector: Collec
 
 
 def test_scan_reports_the_os_ephemeral_range_and_marks_listeners_in_it(
-        collector: Collector, bound: Callable[..., socket.socket]) -> None:
-    port = bound("tcp", "127.0.0.1").getsockname()[1]   # an OS-chosen port is inside the OS range
+    collector: Collector, bound: Callable[..., socket.socket]
+) -> None:
+    port = bound("tcp", "127.0.0.1").getsockname()[1]  # an OS-chosen port is inside the OS range
     scan = collector.scan()
     [listener] = [entry for entry in scan.listeners if entry.port == port and entry.proto is Proto.TCP]
     assert port in scan.ephemeral

@@ -35,8 +35,9 @@ def v6_wildcards() -> Iterator[tuple[int, int]]:
 def by_port(listeners: tuple[Listener, ...], port: int, address: str = "::") -> Listener:
     """Our TCP listener on ``address``:``port`` (another program may hold the same port on another address:
     an IPV6_V6ONLY socket on [::] leaves 0.0.0.0 free)."""
-    [found] = [entry for entry in listeners
-               if entry.port == port and entry.address == address and entry.proto.value == "tcp"]
+    [found] = [
+        entry for entry in listeners if entry.port == port and entry.address == address and entry.proto.value == "tcp"
+    ]
     return found
 
 

@@ -21,5 +21,3 @@ def test_real_listener_opens_and_closes(start_server: Callable[..., Server]) -> 
     [closed] = [e for e in log.update(feed.update(collector.scan())) if e.key == key]
     assert closed.kind is EventKind.CLOSED and closed.lifetime is not None and closed.lifetime >= 0
     assert closed.listener.pids == (server.pid,)
-
-

@@ -63,8 +63,7 @@ def test_udp_client_socket_is_informational_not_dynamic_exposed(start_server: Ca
 
 
 @linux_only
-def test_udp_server_explicitly_bound_to_an_ephemeral_port_is_still_exposed(
-        start_server: Callable[..., Server]) -> None:
+def test_udp_server_explicitly_bound_to_an_ephemeral_port_is_still_exposed(start_server: Callable[..., Server]) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("0.0.0.0", 0))
         port = probe.getsockname()[1]
@@ -72,15 +71,13 @@ def test_udp_server_explicitly_bound_to_an_ephemeral_port_is_still_exposed(
     assert codes(flagged(server)) == {"dynamic-exposed"}
 
 
-def test_guess_without_kernel_help_treats_wildcard_ephemeral_udp_as_client(
-        start_server: Callable[..., Server]) -> None:
+def test_guess_without_kernel_help_treats_wildcard_ephemeral_udp_as_client(start_server: Callable[..., Server]) -> None:
     server = start_server("udp", "0.0.0.0")
     assert codes(flagged(server, get_collector("psutil"))) == {"udp-client"}  # psutil cannot tell: autobound None
 
 
 @linux_only
-def test_interpreter_copy_in_a_temp_folder_is_flagged(tmp_path: Path,
-                                                      start_server: Callable[..., Server]) -> None:
+def test_interpreter_copy_in_a_temp_folder_is_flagged(tmp_path: Path, start_server: Callable[..., Server]) -> None:
     assert temp_place(str(tmp_path)) is not None, "pytest's tmp_path is expected under the temp dir"
     exe = copy_interpreter(tmp_path / "drop")
     listener = flagged(start_server("tcp", "127.0.0.1", exe=exe))
@@ -89,8 +86,7 @@ def test_interpreter_copy_in_a_temp_folder_is_flagged(tmp_path: Path,
 
 
 @linux_only
-def test_deleted_executable_is_flagged_while_it_runs(private_dir: Path,
-                                                    start_server: Callable[..., Server]) -> None:
+def test_deleted_executable_is_flagged_while_it_runs(private_dir: Path, start_server: Callable[..., Server]) -> None:
     exe = copy_interpreter(private_dir)
     server = start_server("tcp", "127.0.0.1", exe=exe)
     collector, judge = get_collector(), Judge()
@@ -105,19 +101,3 @@ def test_renamed_process_is_flagged_as_masquerading(start_server: Callable[..., 
     assert listener.owners[0].name == "sshd"
     assert codes(listener) == {"name-mismatch"}
     assert "sshd" in listener.flags[0].reason
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

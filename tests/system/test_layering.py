@@ -86,6 +86,16 @@ def test_a_local_list_loads_none_of_the_remote_code() -> None:
     """)
     assert "portwatch.remote.commands" in modules  # the --host options are declared...
     assert "subprocess" not in modules  # ...ssh's records are there, but nothing runs it
-    assert not {m for m in modules if m.startswith(("portwatch.collect.remote", "portwatch.remote.host",
-                                                     "portwatch.remote.live", "portwatch.remote.wire",
-                                                     "portwatch.remote.stream"))}  # ...nothing more
+    assert not {
+        m
+        for m in modules
+        if m.startswith(
+            (
+                "portwatch.collect.remote",
+                "portwatch.remote.host",
+                "portwatch.remote.live",
+                "portwatch.remote.wire",
+                "portwatch.remote.stream",
+            )
+        )
+    }  # ...nothing more

@@ -50,8 +50,11 @@ def linux(request: pytest.FixtureRequest) -> Iterator[LinuxCollector]:
 
 
 def find(scan: Scan, proto: str, port: int, address: str | None = None) -> list[Listener]:
-    return [entry for entry in scan.listeners
-            if entry.proto.value == proto and entry.port == port and address in (None, entry.address)]
+    return [
+        entry
+        for entry in scan.listeners
+        if entry.proto.value == proto and entry.port == port and address in (None, entry.address)
+    ]
 
 
 def test_factory_gives_the_linux_collector_reading_netlink() -> None:
@@ -62,14 +65,19 @@ def test_factory_gives_the_linux_collector_reading_netlink() -> None:
 
 
 @pytest.mark.parametrize("proto", ["tcp", "udp"])
-@pytest.mark.parametrize(("host", "family"), [
-    ("127.0.0.1", Family.IPV4), ("0.0.0.0", Family.IPV4),
-    pytest.param("::1", Family.IPV6, marks=needs_ipv6), pytest.param("::", Family.IPV6, marks=needs_ipv6),
-    pytest.param("::ffff:127.0.0.1", Family.IPV6, marks=needs_ipv6),
-])
+@pytest.mark.parametrize(
+    ("host", "family"),
+    [
+        ("127.0.0.1", Family.IPV4),
+        ("0.0.0.0", Family.IPV4),
+        pytest.param("::1", Family.IPV6, marks=needs_ipv6),
+        pytest.param("::", Family.IPV6, marks=needs_ipv6),
+        pytest.param("::ffff:127.0.0.1", Family.IPV6, marks=needs_ipv6),
+    ],
+)
 def test_both_sources_find_our_listener_with_pid_uid_and_inode(
-        linux: LinuxCollector, bound: Callable[..., socket.socket], proto: str, host: str,
-        family: Family) -> None:
+    linux: LinuxCollector, bound: Callable[..., socket.socket], proto: str, host: str, family: Family
+) -> None:
     sock = bound(proto, host)
     scan = linux.scan()
     [listener] = find(scan, proto, sock.getsockname()[1], host)
@@ -88,7 +96,8 @@ def test_both_sources_name_a_child_process(linux: LinuxCollector, spawn: Callabl
 
 
 def test_established_connection_and_connected_udp_are_not_listeners(
-        linux: LinuxCollector, bound: Callable[..., socket.socket]) -> None:
+    linux: LinuxCollector, bound: Callable[..., socket.socket]
+) -> None:
     server = bound("tcp", "127.0.0.1")
     target = bound("udp", "127.0.0.1")
     client = socket.create_connection(server.getsockname())
@@ -107,8 +116,9 @@ def test_established_connection_and_connected_udp_are_not_listeners(
 
 
 @pytest.mark.parametrize("proto", ["tcp", "udp"])
-def test_socket_shared_with_a_forked_child_lists_both_pids(linux: LinuxCollector,
-                                                           spawn: Callable[..., Child], proto: str) -> None:
+def test_socket_shared_with_a_forked_child_lists_both_pids(
+    linux: LinuxCollector, spawn: Callable[..., Child], proto: str
+) -> None:
     child = spawn(proto, "127.0.0.1", fork=True)
     [listener] = find(linux.scan(), proto, child.port)
     assert set(listener.pids) == {child.pid, child.forked_pid}
@@ -139,8 +149,9 @@ NEW_PROCESS_IN_NETNS = LOOPBACK_UP + textwrap.dedent("""
 
 def test_new_listener_in_a_new_process_is_named_without_a_full_walk() -> None:
     fresh_netns_or_skip()
-    result = subprocess.run([*NEW_NETNS, sys.executable, "-c", NEW_PROCESS_IN_NETNS], capture_output=True,
-                            text=True, timeout=60, cwd=REPO)
+    result = subprocess.run(
+        [*NEW_NETNS, sys.executable, "-c", NEW_PROCESS_IN_NETNS], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["pids"] == [report["expected"]]
@@ -148,7 +159,8 @@ def test_new_listener_in_a_new_process_is_named_without_a_full_walk() -> None:
 
 
 def test_new_listener_in_an_old_process_is_named_at_once_by_one_prompt_walk(
-        bound: Callable[..., socket.socket]) -> None:
+    bound: Callable[..., socket.socket],
+) -> None:
     """Before: "(no process)" and an unexpected-owner alarm until the rate-limited full walk, up to 5 s later."""
     clock = FakeClock()
     collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=5, clock=clock))
@@ -179,8 +191,9 @@ LATE_OPENER = textwrap.dedent("""
 def test_process_that_held_no_listener_is_named_on_the_refresh_its_listener_appears() -> None:
     clock = FakeClock()
     collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=5, clock=clock))
-    proc = subprocess.Popen([sys.executable, "-c", LATE_OPENER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LATE_OPENER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdin is not None
         assert proc.stdout.readline().strip() == "up"
@@ -223,8 +236,9 @@ MAIN_THREAD_EXITS = textwrap.dedent("""
 def test_server_whose_main_thread_exited_is_found_through_its_threads() -> None:
     if os.uname().machine != "x86_64":
         pytest.skip(f"the test's SYS_exit number is x86-64's, not {os.uname().machine}'s")
-    proc = subprocess.Popen([sys.executable, "-c", MAIN_THREAD_EXITS], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", MAIN_THREAD_EXITS], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     collector = LinuxCollector()
     try:
         assert proc.stdout is not None
@@ -253,7 +267,8 @@ def _state(pid: int) -> str:
 
 
 def test_another_port_opened_by_a_process_that_already_listens_is_named_without_a_full_walk(
-        bound: Callable[..., socket.socket]) -> None:
+    bound: Callable[..., socket.socket],
+) -> None:
     clock = FakeClock()
     collector = LinuxCollector(socket_owners=SocketOwners(full_walk_min_interval=5, clock=clock))
     bound("tcp", "127.0.0.1")  # this test process now holds a listener the first scan will find
@@ -294,8 +309,13 @@ def test_periodic_full_walk_finds_an_old_process_that_gained_the_socket() -> Non
     collector = LinuxCollector(socket_owners=SocketOwners(rewalk_interval=60, clock=clock))
     collector.scan()  # this process is now "old"
     ours, theirs = socket.socketpair()
-    proc = subprocess.Popen([sys.executable, "-c", FD_SENDER, str(theirs.fileno())], pass_fds=[theirs.fileno()],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FD_SENDER, str(theirs.fileno())],
+        pass_fds=[theirs.fileno()],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     received: list[int] = []
     try:
         theirs.close()
@@ -316,7 +336,8 @@ def test_periodic_full_walk_finds_an_old_process_that_gained_the_socket() -> Non
 
 
 def test_refused_netlink_falls_back_to_procfs_with_a_warning(
-        monkeypatch: pytest.MonkeyPatch, bound: Callable[..., socket.socket]) -> None:
+    monkeypatch: pytest.MonkeyPatch, bound: Callable[..., socket.socket]
+) -> None:
     def refuse() -> None:
         raise PermissionError(1, "Operation not permitted")
 
@@ -330,7 +351,8 @@ def test_refused_netlink_falls_back_to_procfs_with_a_warning(
 
 
 def test_fast_and_psutil_collectors_agree_on_listeners_and_owners(
-        bound: Callable[..., socket.socket], spawn: Callable[..., Child]) -> None:
+    bound: Callable[..., socket.socket], spawn: Callable[..., Child]
+) -> None:
     ports = {bound(proto, host).getsockname()[1] for proto in ("tcp", "udp") for host in ("127.0.0.1", "0.0.0.0")}
     ports |= {spawn(proto, "127.0.0.1", fork=True).port for proto in ("tcp", "udp")}
     if socket.has_ipv6:
@@ -357,7 +379,8 @@ UNPRIVILEGED_SCAN = textwrap.dedent("""
 
 @pytest.mark.parametrize("source", ["netlink", "procfs"])
 def test_unprivileged_scan_sees_roots_socket_with_its_user_but_hidden_owner(
-        bound: Callable[..., socket.socket], unprivileged: Unprivileged, source: str) -> None:
+    bound: Callable[..., socket.socket], unprivileged: Unprivileged, source: str
+) -> None:
     port = bound("tcp", "127.0.0.1").getsockname()[1]
     result = unprivileged.run("-c", UNPRIVILEGED_SCAN, str(port), source)
     assert result.returncode == 0, result.stderr

@@ -62,10 +62,13 @@ def test_a_socket_opened_or_swapped_under_the_same_fd_is_seen_at_once() -> None:
 def test_connection_states_on_the_same_sockets_show_at_the_next_re_read() -> None:
     clock = Clock()
     inspector = ProcessInspector(clock)
-    with open_socket("tcp", "127.0.0.1") as server, \
-            socket.create_connection(("127.0.0.1", server.getsockname()[1])) as client:
+    with (
+        open_socket("tcp", "127.0.0.1") as server,
+        socket.create_connection(("127.0.0.1", server.getsockname()[1])) as client,
+    ):
         accepted, _ = server.accept()
         with accepted:
+
             def states() -> dict[str, int]:
                 return dict(inspector.inspect(os.getpid()).connection_states)
 

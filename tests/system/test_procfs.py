@@ -19,8 +19,13 @@ from tests.support import Server, copy_interpreter
 def same_as_psutil(pid: int) -> None:
     ours, theirs = procfs.read_owner(pid), read_owner(pid)
     assert ours is not None and theirs is not None
-    assert (ours.pid, ours.name, ours.user, ours.exe, ours.cmdline) == \
-        (theirs.pid, theirs.name, theirs.user, theirs.exe, theirs.cmdline)
+    assert (ours.pid, ours.name, ours.user, ours.exe, ours.cmdline) == (
+        theirs.pid,
+        theirs.name,
+        theirs.user,
+        theirs.exe,
+        theirs.cmdline,
+    )
     assert ours.create_time == pytest.approx(theirs.create_time, abs=0.02)
 
 
@@ -37,13 +42,12 @@ def test_a_child_renamed_to_a_name_longer_than_the_kernel_keeps(start_server: Ca
 
 
 def test_a_long_executable_name_cut_by_the_kernel_is_completed_from_argv(
-        start_server: Callable[..., Server], private_dir: Path) -> None:
+    start_server: Callable[..., Server], private_dir: Path
+) -> None:
     child = start_server("tcp", exe=copy_interpreter(private_dir, "pwtest-long-server-name"))
     owner = procfs.read_owner(child.pid)
     assert owner is not None and owner.name == "pwtest-long-server-name"
     same_as_psutil(child.pid)
-
-
 
 
 def test_a_child_whose_executable_was_deleted(start_server: Callable[..., Server], private_dir: Path) -> None:

@@ -17,11 +17,13 @@ from tests.support import Server, copy_interpreter
 Bound = Callable[..., socket.socket]
 
 
-
 def ours(watcher: Watcher, port: int) -> Listener:
     polled = watcher.poll()
-    return next(entry for entry in polled.scan.listeners
-                if entry.port == port and entry.address == "127.0.0.1" and entry.netns.is_host)
+    return next(
+        entry
+        for entry in polled.scan.listeners
+        if entry.port == port and entry.address == "127.0.0.1" and entry.netns.is_host
+    )
 
 
 def codes(listener: Listener) -> set[str]:
@@ -75,7 +77,8 @@ def test_approve_refuses_without_a_baseline_file(bound: Bound, tmp_path: Path) -
 
 
 def test_a_restart_raises_nothing_and_an_alarming_program_taking_the_address_over_is_an_alarm(
-        start_server: Callable[..., Server], tmp_path: Path) -> None:
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
     first = start_server("tcp")
     port = first.port
     path = tmp_path / "baseline.toml"

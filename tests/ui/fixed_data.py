@@ -36,11 +36,23 @@ EPHEMERAL = EphemeralRange(PortSpan(32768, 60999), (), "/proc/sys/net/ipv4/ip_lo
 HOSTILE_NAME = "[/]\x1b]52;c;aGk=\x07"
 
 #: Where each fixed process runs from (pid -> exe); a process not named here has no readable exe.
-FIXED_EXES = {812: "/usr/sbin/sshd", 640: "/usr/lib/systemd/systemd-resolved", 702: "/usr/sbin/dhclient",
-              1201: "/usr/sbin/nginx", 1202: "/usr/sbin/nginx", 1203: "/usr/sbin/nginx", 4242: "/usr/bin/node",
-              990: "/usr/lib/postgresql/16/bin/postgres", 1010: "/usr/bin/redis-server",
-              5150: "/usr/bin/python3", 733: "/usr/local/bin/node_exporter", 6021: "/usr/share/code/code",
-              6100: "/home/dev/bin/grpc-server", 6666: "/tmp/\x1b[2Jevil", 7321: "/tmp/build/python3"}
+FIXED_EXES = {
+    812: "/usr/sbin/sshd",
+    640: "/usr/lib/systemd/systemd-resolved",
+    702: "/usr/sbin/dhclient",
+    1201: "/usr/sbin/nginx",
+    1202: "/usr/sbin/nginx",
+    1203: "/usr/sbin/nginx",
+    4242: "/usr/bin/node",
+    990: "/usr/lib/postgresql/16/bin/postgres",
+    1010: "/usr/bin/redis-server",
+    5150: "/usr/bin/python3",
+    733: "/usr/local/bin/node_exporter",
+    6021: "/usr/share/code/code",
+    6100: "/home/dev/bin/grpc-server",
+    6666: "/tmp/\x1b[2Jevil",
+    7321: "/tmp/build/python3",
+}
 
 #: The one fixed UDP socket the kernel bound for a client (a resolver's reply socket): udp-client, not a server.
 AUTOBOUND = {("0.0.0.0", 54321)}
@@ -53,8 +65,14 @@ def exe_facts(pid: int) -> ExeFacts:
     return ExeFacts(path=path, risky_place=temp_place(path)) if path else ExeFacts()
 
 
-def listener(proto: str, address: str, port: int, owners: Sequence[tuple[int, str, str]] = (),
-             status: OwnerStatus = OwnerStatus.KNOWN, socket_user: str | None = None) -> Listener:
+def listener(
+    proto: str,
+    address: str,
+    port: int,
+    owners: Sequence[tuple[int, str, str]] = (),
+    status: OwnerStatus = OwnerStatus.KNOWN,
+    socket_user: str | None = None,
+) -> Listener:
     kind = Proto(proto)
     return Listener(
         proto=kind,
@@ -64,10 +82,19 @@ def listener(proto: str, address: str, port: int, owners: Sequence[tuple[int, st
         port_range=ranges.iana_range(port),
         os_ephemeral=port in EPHEMERAL,
         exposure=ranges.exposure(address),
-        service={22: "ssh", 53: "domain", 68: "bootpc", 80: "http", 5353: "mdns", 5432: "postgresql",
-                 6379: "redis", 9100: "jetdirect"}.get(port),
-        owners=tuple(Owner(pid, name, user, create_time=NOW - 3600, exe_facts=exe_facts(pid))
-                     for pid, name, user in owners),
+        service={
+            22: "ssh",
+            53: "domain",
+            68: "bootpc",
+            80: "http",
+            5353: "mdns",
+            5432: "postgresql",
+            6379: "redis",
+            9100: "jetdirect",
+        }.get(port),
+        owners=tuple(
+            Owner(pid, name, user, create_time=NOW - 3600, exe_facts=exe_facts(pid)) for pid, name, user in owners
+        ),
         owner_status=status,
         socket_user=socket_user,
         autobound=(address, port) in AUTOBOUND if kind is Proto.UDP else None,
@@ -80,8 +107,9 @@ def sample_listeners(hostile: bool = False) -> tuple[Listener, ...]:
         listener("tcp", "127.0.0.53", 53, [(640, "systemd-resolve", "systemd-resolve")]),
         listener("udp", "127.0.0.53", 53, [(640, "systemd-resolve", "systemd-resolve")]),
         listener("udp", "0.0.0.0", 68, [(702, "dhclient", "root")]),
-        listener("tcp", "::", 80, [(1201, "nginx", "www-data"), (1202, "nginx", "www-data"),
-                                   (1203, "nginx", "www-data")]),
+        listener(
+            "tcp", "::", 80, [(1201, "nginx", "www-data"), (1202, "nginx", "www-data"), (1203, "nginx", "www-data")]
+        ),
         listener("tcp", "0.0.0.0", 3000, [(4242, "node", "dev")]),
         listener("udp", "0.0.0.0", 5353, status=OwnerStatus.HIDDEN, socket_user="avahi"),
         listener("tcp", "127.0.0.1", 5432, [(990, "postgres", "postgres")]),
@@ -99,8 +127,13 @@ def sample_listeners(hostile: bool = False) -> tuple[Listener, ...]:
 
 
 def sample_scan(hostile: bool = False, listeners: tuple[Listener, ...] | None = None) -> Scan:
-    return Scan(listeners if listeners is not None else sample_listeners(hostile), EPHEMERAL,
-                privileged=False, source="fixed", taken_at=NOW)
+    return Scan(
+        listeners if listeners is not None else sample_listeners(hostile),
+        EPHEMERAL,
+        privileged=False,
+        source="fixed",
+        taken_at=NOW,
+    )
 
 
 class FixedCollector:
@@ -120,33 +153,83 @@ class FixedCollector:
 def sample_details(pid: int) -> ProcessDetails:
     if pid == 812:
         return ProcessDetails(
-            pid=812, state=ProcessState.OK, name="sshd", exe="/usr/sbin/sshd",
+            pid=812,
+            state=ProcessState.OK,
+            name="sshd",
+            exe="/usr/sbin/sshd",
             cmdline=("sshd: /usr/sbin/sshd", "-D", "[listener]", "0 of 10-100 startups"),
-            cwd="/", user="root", parents=(ProcessLink(1, "systemd"),), create_time=NOW - 3 * 86400 - 7200,
-            status="sleeping", cpu_percent=0.0, memory_rss=9_437_184, memory_percent=0.2, threads=1,
-            open_fds=5, listening=("tcp 0.0.0.0:22",), connection_states=(("ESTABLISHED", 2),))
+            cwd="/",
+            user="root",
+            parents=(ProcessLink(1, "systemd"),),
+            create_time=NOW - 3 * 86400 - 7200,
+            status="sleeping",
+            cpu_percent=0.0,
+            memory_rss=9_437_184,
+            memory_percent=0.2,
+            threads=1,
+            open_fds=5,
+            listening=("tcp 0.0.0.0:22",),
+            connection_states=(("ESTABLISHED", 2),),
+        )
     if pid in (1201, 1202, 1203):
         return ProcessDetails(
-            pid=pid, state=ProcessState.OK, name="nginx", exe="/usr/sbin/nginx",
-            cmdline=("nginx: worker process",), cwd=None, user="www-data",
-            parents=(ProcessLink(1200, "nginx"), ProcessLink(1, "systemd")), create_time=NOW - 5400,
-            status="sleeping", cpu_percent=1.5, memory_rss=7_340_032, memory_percent=0.1, threads=1,
-            open_fds=None, listening=("tcp [::]:80",), connection_states=(("ESTABLISHED", 14), ("TIME_WAIT", 3)),
-            denied=("cwd", "open files"))
+            pid=pid,
+            state=ProcessState.OK,
+            name="nginx",
+            exe="/usr/sbin/nginx",
+            cmdline=("nginx: worker process",),
+            cwd=None,
+            user="www-data",
+            parents=(ProcessLink(1200, "nginx"), ProcessLink(1, "systemd")),
+            create_time=NOW - 5400,
+            status="sleeping",
+            cpu_percent=1.5,
+            memory_rss=7_340_032,
+            memory_percent=0.1,
+            threads=1,
+            open_fds=None,
+            listening=("tcp [::]:80",),
+            connection_states=(("ESTABLISHED", 14), ("TIME_WAIT", 3)),
+            denied=("cwd", "open files"),
+        )
     if pid == 6666:
         return ProcessDetails(
-            pid=6666, state=ProcessState.OK, name=HOSTILE_NAME, exe="/tmp/\x1b[2Jevil",
+            pid=6666,
+            state=ProcessState.OK,
+            name=HOSTILE_NAME,
+            exe="/tmp/\x1b[2Jevil",
             cmdline=("[/]", "[@click=app.quit]", "[bold red]x", "\x1b]52;c;aGk=\x07", "\x1b[2J"),
-            cwd="/tmp", user="mallory", parents=(ProcessLink(1, "systemd"),), create_time=NOW - 60,
-            status="sleeping", cpu_percent=99.0, memory_rss=1024, memory_percent=0.0, threads=1, open_fds=3,
-            listening=("tcp 127.0.0.1:31337",))
+            cwd="/tmp",
+            user="mallory",
+            parents=(ProcessLink(1, "systemd"),),
+            create_time=NOW - 60,
+            status="sleeping",
+            cpu_percent=99.0,
+            memory_rss=1024,
+            memory_percent=0.0,
+            threads=1,
+            open_fds=3,
+            listening=("tcp 127.0.0.1:31337",),
+        )
     if pid == 7321:
         return ProcessDetails(
-            pid=7321, state=ProcessState.OK, name="python3", exe="/tmp/build/python3",
-            cmdline=("/tmp/build/python3", "-m", "http.server", "8000"), cwd="/tmp/build", user="dev",
-            parents=(ProcessLink(7300, "bash"), ProcessLink(1, "systemd")), create_time=NOW - 5,
-            status="sleeping", cpu_percent=0.3, memory_rss=21_495_808, memory_percent=0.3, threads=1, open_fds=4,
-            listening=("tcp 0.0.0.0:8000",))
+            pid=7321,
+            state=ProcessState.OK,
+            name="python3",
+            exe="/tmp/build/python3",
+            cmdline=("/tmp/build/python3", "-m", "http.server", "8000"),
+            cwd="/tmp/build",
+            user="dev",
+            parents=(ProcessLink(7300, "bash"), ProcessLink(1, "systemd")),
+            create_time=NOW - 5,
+            status="sleeping",
+            cpu_percent=0.3,
+            memory_rss=21_495_808,
+            memory_percent=0.3,
+            threads=1,
+            open_fds=4,
+            listening=("tcp 0.0.0.0:8000",),
+        )
     if pid == 4242:
         return ProcessDetails(pid=4242, state=ProcessState.EXITED)
     return ProcessDetails(pid=pid, state=ProcessState.DENIED)

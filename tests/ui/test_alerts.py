@@ -44,7 +44,8 @@ def alerts_about(app: RecordingApp, port: int) -> list[str]:
 
 
 async def test_unexpected_listener_is_marked_announced_once_and_logged_with_its_lifetime(
-        spawn: Spawn, tmp_path: Path) -> None:
+    spawn: Spawn, tmp_path: Path
+) -> None:
     # The app sees only this test's listeners: whether the alert names ours alone, or sums it up with others
     # that opened in the same refresh, must not depend on other programs on this machine.
     collector = OwnListeners(get_collector())
@@ -66,8 +67,10 @@ async def test_unexpected_listener_is_marked_announced_once_and_logged_with_its_
         assert header_count(app) == "! 1 unexpected"
 
         child.stop()
-        await wait_for(pilot, lambda: any(event.kind.value == "closed" and event.listener.port == child.port
-                                          for event in app.history))
+        await wait_for(
+            pilot,
+            lambda: any(event.kind.value == "closed" and event.listener.port == child.port for event in app.history),
+        )
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen))
         table: DataTable[Text] = app.screen.query_one("#events-table", DataTable)
@@ -86,8 +89,9 @@ async def test_approve_key_writes_the_entry_and_the_flag_goes(spawn: Spawn, tmp_
     key = listener_key("tcp", "127.0.0.1", child.port)
     app = live_app(path)
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
-        await wait_for(pilot, lambda: key in app.table.model.rows and app.table.get_cell(key, "pids").plain
-                       == str(child.pid))  # approve records the program, so wait until it is named
+        await wait_for(
+            pilot, lambda: key in app.table.model.rows and app.table.get_cell(key, "pids").plain == str(child.pid)
+        )  # approve records the program, so wait until it is named
         app.table.move_cursor(row=app.table.get_row_index(key))
         await wait_for(pilot, lambda: app.table.highlighted_key == key)
         assert mark(app, key) == "!"

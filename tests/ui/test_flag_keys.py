@@ -37,8 +37,14 @@ def fixed_app(tmp_path: Path, *scans: Scan, baseline: bool = True, bell: bool = 
     path = tmp_path / "baseline.toml"
     if baseline:
         write_baseline(path, expected_listeners())
-    return RecordingApp(collector=FixedCollector(*scans), interval=0.5, inspector=FixedInspector(),
-                        clock=lambda: NOW, baseline_path=path, bell=bell)
+    return RecordingApp(
+        collector=FixedCollector(*scans),
+        interval=0.5,
+        inspector=FixedInspector(),
+        clock=lambda: NOW,
+        baseline_path=path,
+        bell=bell,
+    )
 
 
 def messages(app: RecordingApp) -> list[str]:

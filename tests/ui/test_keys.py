@@ -14,8 +14,9 @@ from tests.ui.ui_helpers import wait_for
 
 
 def fixed_app(collector: FixedCollector | None = None, interval: float = 0.5) -> PortwatchApp:
-    return PortwatchApp(collector=collector or FixedCollector(), interval=interval, inspector=FixedInspector(),
-                        clock=lambda: NOW)
+    return PortwatchApp(
+        collector=collector or FixedCollector(), interval=interval, inspector=FixedInspector(), clock=lambda: NOW
+    )
 
 
 def header_x(app: PortwatchApp, column_key: str) -> int:
@@ -97,8 +98,14 @@ async def test_new_rows_are_marked_and_closed_rows_linger_dimmed() -> None:
     extra = listener("tcp", "127.0.0.1", 7000, [(7000, "newcomer", "dev")])
     second = sample_scan(listeners=tuple(entry for entry in (*first.listeners, extra) if entry.port != 22))
     clock = ManualClock(NOW)
-    app = PortwatchApp(collector=FixedCollector(first, second), interval=0.5, inspector=FixedInspector(),
-                       new_for=10.0, gone_for=3.0, clock=clock)
+    app = PortwatchApp(
+        collector=FixedCollector(first, second),
+        interval=0.5,
+        inspector=FixedInspector(),
+        new_for=10.0,
+        gone_for=3.0,
+        clock=clock,
+    )
     newcomer, closed = listener_key("tcp", "127.0.0.1", 7000), listener_key("tcp", "0.0.0.0", 22)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: newcomer in app.table.model.rows)

@@ -87,8 +87,10 @@ async def test_filter_narrows_to_the_listener_and_esc_clears_it(bound: Bound) ->
         await pilot.press("slash", *str(port))
         await wait_for(pilot, lambda: app.table.row_count < everything or everything == 1)
         assert key in app.table.model.rows
-        assert all(str(port) in f"{entry.port} {entry.address}" or str(port) in str(entry.pids)
-                   for entry in app.table.visible_listeners())
+        assert all(
+            str(port) in f"{entry.port} {entry.address}" or str(port) in str(entry.pids)
+            for entry in app.table.visible_listeners()
+        )
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.table.has_focus)
         assert app.table.model.view_filter.text == ""

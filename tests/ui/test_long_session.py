@@ -34,10 +34,16 @@ class ManyListeners:
 
     def scan(self) -> Scan:
         listeners = tuple(
-            Listener(proto=Proto.TCP, family=Family.IPV4, address="127.0.0.1", port=20000 + n,
-                     port_range=PortRange.REGISTERED, os_ephemeral=False, exposure=Exposure.LOOPBACK,
-                     owners=tuple(Owner(pid=1000 + n + k, name=f"srv{n}", user="root")
-                                  for k in range(1 + (n % 5 == 0))))
+            Listener(
+                proto=Proto.TCP,
+                family=Family.IPV4,
+                address="127.0.0.1",
+                port=20000 + n,
+                port_range=PortRange.REGISTERED,
+                os_ephemeral=False,
+                exposure=Exposure.LOOPBACK,
+                owners=tuple(Owner(pid=1000 + n + k, name=f"srv{n}", user="root") for k in range(1 + (n % 5 == 0))),
+            )
             for n in range(300)
         )
         return Scan(listeners, EphemeralRange(PortSpan(32768, 60999)), True, "fixed", time.time())

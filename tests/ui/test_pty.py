@@ -84,15 +84,28 @@ def start(tmp_path: Path, script_text: str = SCRIPT, *args: str) -> tuple[subpro
     script.write_text(script_text)
     leader, follower = os.openpty()
     os.set_blocking(leader, True)
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45", "TZ": "UTC",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLUMNS": "160",
+        "LINES": "45",
+        "TZ": "UTC",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
     import fcntl
     import struct
     import termios
 
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
-    proc = subprocess.Popen([sys.executable, str(script), *args], stdin=follower, stdout=follower, stderr=follower,
-                            env=env, start_new_session=True, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        start_new_session=True,
+        close_fds=True,
+    )
     os.close(follower)
     return proc, leader
 
@@ -127,8 +140,9 @@ def test_hostile_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> No
     assert output.rstrip().endswith(b"APP-ENDED")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
-                         ids=["SIGTERM", "SIGHUP", "SIGQUIT"])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT], ids=["SIGTERM", "SIGHUP", "SIGQUIT"]
+)
 def test_sigterm_and_sighup_restore_the_terminal(tmp_path: Path, signum: signal.Signals) -> None:
     """SIGTERM: `kill`, a service manager. SIGHUP: the ssh session or terminal window went away.
     SIGQUIT: `kill -QUIT` (its default would dump core and leave the terminal raw)."""

@@ -35,9 +35,13 @@ def baseline_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 
 def fixed_app() -> PortwatchApp:
     # A long interval: one scan, then nothing moves while the snapshot is taken.
-    return PortwatchApp(collector=FixedCollector(sample_scan(hostile=True)), interval=3600,
-                        inspector=FixedInspector(), clock=lambda: NOW + 3600,
-                        baseline_path=Path("baseline.toml"))
+    return PortwatchApp(
+        collector=FixedCollector(sample_scan(hostile=True)),
+        interval=3600,
+        inspector=FixedInspector(),
+        clock=lambda: NOW + 3600,
+        baseline_path=Path("baseline.toml"),
+    )
 
 
 def laid_out(app: PortwatchApp) -> bool:

@@ -29,8 +29,9 @@ async def test_keys_move_the_cursor_keep_it_on_screen_and_the_panel_follows() ->
         await pilot.press("end")
         await wait_for(pilot, lambda: table.cursor_row == rows - 1)
         assert on_screen(app) and round(table.scroll_y) > 0
-        await wait_for(pilot, lambda: app.panel.listener is not None
-                       and app.panel.listener.port == sample_listeners()[-1].port)
+        await wait_for(
+            pilot, lambda: app.panel.listener is not None and app.panel.listener.port == sample_listeners()[-1].port
+        )
         await pilot.press("home")
         assert table.cursor_row == 0 and round(table.scroll_y) == 0
         await pilot.press("pagedown")
@@ -49,9 +50,9 @@ async def test_a_click_on_a_row_moves_the_cursor_there() -> None:
         await pilot.pause()  # the header's second line (hidden owners) lands: the table moves down one
         await pilot.click(app.table, offset=(10, 4))  # line 0 is the header
         assert app.table.cursor_row == 3
-        await wait_for(pilot, lambda: app.panel.listener is not None
-                       and app.panel.listener.port == sample_listeners()[3].port)
-
+        await wait_for(
+            pilot, lambda: app.panel.listener is not None and app.panel.listener.port == sample_listeners()[3].port
+        )
 
 
 async def test_a_view_wheeled_away_from_the_cursor_stays_where_the_user_put_it() -> None:

@@ -14,14 +14,31 @@ from portwatch.baseline import Baseline, BaselineError, Entry, Match, load, pars
 from portwatch.baseline_file import Invoker, approve, entry_for, render_entry, save
 from portwatch.model import Exposure, Family, Flag, FlagCode, Listener, Owner, OwnerStatus, PortRange, PortSpan, Proto
 
-HOSTILE = 'evil"\\name\n[[listener]]\x1b]52;c;aGk=\x07\u202egnp.exe\u2028\U0001F600 \x7f\x85'
+HOSTILE = 'evil"\\name\n[[listener]]\x1b]52;c;aGk=\x07\u202egnp.exe\u2028\U0001f600 \x7f\x85'
 
 
-def listener(port: int = 8080, exe: str | None = "/usr/bin/app", name: str = "app", pid: int = 100,
-             user: str = "alice", exposure: Exposure = Exposure.ALL, proto: Proto = Proto.TCP) -> Listener:
+def listener(
+    port: int = 8080,
+    exe: str | None = "/usr/bin/app",
+    name: str = "app",
+    pid: int = 100,
+    user: str = "alice",
+    exposure: Exposure = Exposure.ALL,
+    proto: Proto = Proto.TCP,
+) -> Listener:
     owners = (Owner(pid=pid, name=name, user=user, exe=exe),) if pid else ()
-    return Listener(proto, Family.IPV4, "0.0.0.0", port, PortRange.REGISTERED, False, exposure, owners=owners,
-                    owner_status=OwnerStatus.KNOWN if pid else OwnerStatus.HIDDEN, socket_user=user)
+    return Listener(
+        proto,
+        Family.IPV4,
+        "0.0.0.0",
+        port,
+        PortRange.REGISTERED,
+        False,
+        exposure,
+        owners=owners,
+        owner_status=OwnerStatus.KNOWN if pid else OwnerStatus.HIDDEN,
+        socket_user=user,
+    )
 
 
 def test_entry_matches_on_everything_but_pid() -> None:
@@ -53,8 +70,14 @@ def test_hostile_names_survive_a_round_trip() -> None:
     text = "version = 1\n\n" + render_entry(entry, ["a comment"])
     assert "\x1b" not in text and "\u202e" not in text and "\x85" not in text  # nothing raw for the editor
     [back] = parse(text).entries
-    assert (back.proto, back.ports, back.exe, back.name, back.user, back.exposure) == \
-        (entry.proto, entry.ports, entry.exe, entry.name, entry.user, entry.exposure)
+    assert (back.proto, back.ports, back.exe, back.name, back.user, back.exposure) == (
+        entry.proto,
+        entry.ports,
+        entry.exe,
+        entry.name,
+        entry.user,
+        entry.exposure,
+    )
 
 
 def test_name_that_is_not_unicode_is_left_out_with_a_comment() -> None:
@@ -63,15 +86,18 @@ def test_name_that_is_not_unicode_is_left_out_with_a_comment() -> None:
     parse("version = 1\n" + render_entry(entry, comments))  # still valid TOML
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ('version = 1\n\n[[listener]]\nproto = "tcp"\nport = \n', "baseline.toml:5"),  # TOML syntax
-    ('version = 1\n\n[[listener]]\nproto = "tcp"\nprot = "udp"\n', "baseline.toml:5"),  # unknown key
-    ('version = 1\n[[listener]]\nport = 1\n\n[[listener]]\nport = "9-3"\n', "baseline.toml:6"),  # bad range
-    ('version = 1\n[[listener]]\nexe = 5\n', "baseline.toml:3"),  # wrong type
-    ('version = 1\n[[listener]]\nproto = "sctp"\n', "baseline.toml:3"),
-    ('version = 1\n[[listener]]\nnote = "only a note"\n', "baseline.toml:2"),
-    ('versio = 1\n', "baseline.toml:1"),
-])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('version = 1\n\n[[listener]]\nproto = "tcp"\nport = \n', "baseline.toml:5"),  # TOML syntax
+        ('version = 1\n\n[[listener]]\nproto = "tcp"\nprot = "udp"\n', "baseline.toml:5"),  # unknown key
+        ('version = 1\n[[listener]]\nport = 1\n\n[[listener]]\nport = "9-3"\n', "baseline.toml:6"),  # bad range
+        ("version = 1\n[[listener]]\nexe = 5\n", "baseline.toml:3"),  # wrong type
+        ('version = 1\n[[listener]]\nproto = "sctp"\n', "baseline.toml:3"),
+        ('version = 1\n[[listener]]\nnote = "only a note"\n', "baseline.toml:2"),
+        ("versio = 1\n", "baseline.toml:1"),
+    ],
+)
 def test_malformed_baseline_gives_one_line_with_the_line_number(text: str, where: str) -> None:
     with pytest.raises(BaselineError) as caught:
         parse(text)
@@ -80,13 +106,9 @@ def test_malformed_baseline_gives_one_line_with_the_line_number(text: str, where
     assert message.startswith(where + ": "), message
 
 
-
-
-
-
 def test_existing_file_is_refused_merged_with_comments_kept_or_forced_with_a_backup(tmp_path: Path) -> None:
     path = tmp_path / "baseline.toml"
-    mine = '# my notes: keep these\nversion = 1\n\n[[listener]]\nport = 22 # ssh\n'
+    mine = "# my notes: keep these\nversion = 1\n\n[[listener]]\nport = 22 # ssh\n"
     path.write_text(mine)
     with pytest.raises(BaselineError, match="--merge"):
         save([listener()], path)
@@ -125,8 +147,9 @@ def test_udp_client_sockets_are_not_recorded(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
-def test_under_sudo_the_invoking_users_file_is_used_and_stays_theirs(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_under_sudo_the_invoking_users_file_is_used_and_stays_theirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
     os.chown(home, 4321, 4321)
@@ -141,8 +164,7 @@ def test_under_sudo_the_invoking_users_file_is_used_and_stays_theirs(tmp_path: P
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
-def test_under_sudo_a_symlink_out_of_the_users_home_is_refused(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_under_sudo_a_symlink_out_of_the_users_home_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home, elsewhere = tmp_path / "home", tmp_path / "root-owned"
     elsewhere.mkdir()
     monkeypatch.setattr(baseline_file, "invoking_user", lambda: Invoker(4321, 4321, home))

@@ -21,5 +21,3 @@ def test_tui_gets_the_baseline_file_and_the_bell(tmp_path: Path, monkeypatch: py
     path.write_text("version = 1\n")
     assert cli.main(["--baseline", str(path), "--bell"]) == 0
     assert seen == {"path": path, "bell": True}
-
-

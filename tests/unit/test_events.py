@@ -10,8 +10,16 @@ from tests.support import listener_key
 
 
 def listener(port: int, pid: int = 10) -> Listener:
-    return Listener(Proto.TCP, Family.IPV4, "127.0.0.1", port, PortRange.REGISTERED, False, Exposure.LOOPBACK,
-                    owners=(Owner(pid=pid, name="app"),))
+    return Listener(
+        Proto.TCP,
+        Family.IPV4,
+        "127.0.0.1",
+        port,
+        PortRange.REGISTERED,
+        False,
+        Exposure.LOOPBACK,
+        owners=(Owner(pid=pid, name="app"),),
+    )
 
 
 def scan(at: float, *listeners: Listener) -> Scan:
@@ -29,7 +37,11 @@ def test_opened_then_closed_carries_its_lifetime() -> None:
     log.update(feed.update(scan(100.0, listener(22))))
     [opened] = log.update(feed.update(scan(102.0, listener(22), listener(4444))))
     assert (opened.kind, opened.key, opened.at, opened.lifetime) == (
-        EventKind.OPENED, listener_key("tcp", "127.0.0.1", 4444), 102.0, None)
+        EventKind.OPENED,
+        listener_key("tcp", "127.0.0.1", 4444),
+        102.0,
+        None,
+    )
     [closed] = log.update(feed.update(scan(104.0, listener(22))))
     assert (closed.kind, closed.at, closed.lifetime, closed.since_start) == (EventKind.CLOSED, 104.0, 2.0, False)
     assert [event.kind for event in log] == [EventKind.OPENED, EventKind.CLOSED]
@@ -57,5 +69,3 @@ def test_memory_is_bounded() -> None:
         log.update(feed.update(scan(float(step), listener(1000 + step))))  # one opens, the previous closes
     assert len(log) == 5
     assert log.events[-1].at == 19.0
-
-

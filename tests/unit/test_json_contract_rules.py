@@ -72,9 +72,18 @@ def test_an_event_with_undecodable_bytes_is_a_valid_unicode_line_with_the_exact_
     from portwatch.model import Exposure, Family, Listener, Owner, OwnerStatus, PortRange, Proto
 
     owner = Owner(pid=7, name="pw\udcff", user="root", exe="/tmp/\udcfex", cmdline=("a", "\udcff"))
-    listener = Listener(proto=Proto.TCP, family=Family.IPV4, address="127.0.0.1", port=4444,
-                        port_range=PortRange.REGISTERED, os_ephemeral=False, exposure=Exposure.LOOPBACK,
-                        service=None, owners=(owner,), owner_status=OwnerStatus.KNOWN)
+    listener = Listener(
+        proto=Proto.TCP,
+        family=Family.IPV4,
+        address="127.0.0.1",
+        port=4444,
+        port_range=PortRange.REGISTERED,
+        os_ephemeral=False,
+        exposure=Exposure.LOOPBACK,
+        service=None,
+        owners=(owner,),
+        owner_status=OwnerStatus.KNOWN,
+    )
     line = json.dumps(event_json(Event(EventKind.OPENED, listener, 1796163674.25), False))
     line.encode("utf-8")
     assert "\\udc" not in line

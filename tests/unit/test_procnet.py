@@ -31,21 +31,28 @@ UDP6 = """\
 def test_tcp_table_keeps_only_listen_lines() -> None:
     found = parse_table(TCP, Proto.TCP, Family.IPV4)
     assert [(s.address, s.port, s.uid, s.inode) for s in found] == [
-        ("0.0.0.0", 22, 0, 1501), ("127.0.0.1", 3306, 1000, 1504)]
+        ("0.0.0.0", 22, 0, 1501),
+        ("127.0.0.1", 3306, 1000, 1504),
+    ]
 
 
 def test_udp_table_keeps_only_unconnected_sockets_and_decodes_ipv6() -> None:
     found = parse_table(UDP6, Proto.UDP, Family.IPV6)
     assert [(s.address, s.port, s.uid, s.inode) for s in found] == [
-        ("::", 53, 101, 2001), ("::ffff:127.0.0.1", 5000, 0, 2003)]
+        ("::", 53, 101, 2001),
+        ("::ffff:127.0.0.1", 5000, 0, 2003),
+    ]
 
 
-@pytest.mark.parametrize(("hex_address", "family", "text"), [
-    ("0100007F", Family.IPV4, "127.0.0.1"),
-    ("00000000", Family.IPV4, "0.0.0.0"),
-    ("0101A8C0", Family.IPV4, "192.168.1.1"),
-    ("00000000000000000000000001000000", Family.IPV6, "::1"),
-    ("000080FE00000000FF005452123456FE", Family.IPV6, "fe80::5254:ff:fe56:3412"),
-])
+@pytest.mark.parametrize(
+    ("hex_address", "family", "text"),
+    [
+        ("0100007F", Family.IPV4, "127.0.0.1"),
+        ("00000000", Family.IPV4, "0.0.0.0"),
+        ("0101A8C0", Family.IPV4, "192.168.1.1"),
+        ("00000000000000000000000001000000", Family.IPV6, "::1"),
+        ("000080FE00000000FF005452123456FE", Family.IPV6, "fe80::5254:ff:fe56:3412"),
+    ],
+)
 def test_addresses_decode_like_psutil(hex_address: str, family: Family, text: str) -> None:
     assert decode_address(hex_address, family) == text

@@ -8,11 +8,17 @@ from portwatch import ranges
 from portwatch.model import EphemeralRange, Exposure, PortRange, PortSpan, Proto
 
 
-@pytest.mark.parametrize(("port", "expected"), [
-    (0, PortRange.WELL_KNOWN), (1023, PortRange.WELL_KNOWN),
-    (1024, PortRange.REGISTERED), (49151, PortRange.REGISTERED),
-    (49152, PortRange.DYNAMIC), (65535, PortRange.DYNAMIC),
-])
+@pytest.mark.parametrize(
+    ("port", "expected"),
+    [
+        (0, PortRange.WELL_KNOWN),
+        (1023, PortRange.WELL_KNOWN),
+        (1024, PortRange.REGISTERED),
+        (49151, PortRange.REGISTERED),
+        (49152, PortRange.DYNAMIC),
+        (65535, PortRange.DYNAMIC),
+    ],
+)
 def test_iana_range_boundaries_are_exact(port: int, expected: PortRange) -> None:
     assert ranges.iana_range(port) is expected
 
@@ -40,16 +46,26 @@ def test_parse_span_list_accepts_empty_text() -> None:
 
 
 def test_netsh_dynamicport_output_is_parsed() -> None:
-    text = ("\nProtocol tcp Dynamic Port Range\n---------------------------------\n"
-            "Start Port      : 49152\nNumber of Ports : 16384\n")
+    text = (
+        "\nProtocol tcp Dynamic Port Range\n---------------------------------\n"
+        "Start Port      : 49152\nNumber of Ports : 16384\n"
+    )
     assert ranges.parse_netsh_dynamicport(text) == PortSpan(49152, 65535)
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    ("127.0.0.1", Exposure.LOOPBACK), ("127.0.0.53", Exposure.LOOPBACK), ("::1", Exposure.LOOPBACK),
-    ("::ffff:127.0.0.1", Exposure.LOOPBACK), ("0.0.0.0", Exposure.ALL), ("::", Exposure.ALL),
-    ("192.0.2.7", Exposure.SPECIFIC), ("fe80::1%eth0", Exposure.SPECIFIC),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("127.0.0.1", Exposure.LOOPBACK),
+        ("127.0.0.53", Exposure.LOOPBACK),
+        ("::1", Exposure.LOOPBACK),
+        ("::ffff:127.0.0.1", Exposure.LOOPBACK),
+        ("0.0.0.0", Exposure.ALL),
+        ("::", Exposure.ALL),
+        ("192.0.2.7", Exposure.SPECIFIC),
+        ("fe80::1%eth0", Exposure.SPECIFIC),
+    ],
+)
 def test_exposure_is_judged_from_the_bind_address(address: str, expected: Exposure) -> None:
     assert ranges.exposure(address) is expected
 

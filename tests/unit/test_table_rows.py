@@ -77,8 +77,7 @@ def test_cells_are_plain_text_with_hostile_names_made_visible() -> None:
 
 def test_hidden_owner_says_in_words_it_is_not_yours_to_see() -> None:
     hidden = listener("udp", "0.0.0.0", 5353, status=OwnerStatus.HIDDEN, socket_user="avahi")
-    by_key = dict(zip(COLUMN_KEYS, (c.plain for c in row_cells(hidden, RowState.STEADY, no_palette)),
-                      strict=True))
+    by_key = dict(zip(COLUMN_KEYS, (c.plain for c in row_cells(hidden, RowState.STEADY, no_palette)), strict=True))
     assert by_key["pids"] == "?" and by_key["process"] == "(not yours)" and by_key["user"] == "avahi"
 
 

@@ -5,6 +5,7 @@ is re-measured on idle; here a refresh costs the rows that changed (README, "The
 The cursor stays on its listener (by key) through refreshes, sorts, filters and removals; when that row
 goes it lands on the neighbour at the same position.
 """
+
 from __future__ import annotations
 
 import time
@@ -45,6 +46,7 @@ class ListenerTable(ScrollView, can_focus=True):
         Binding("home", "cursor_to(0)", "First", show=False),
         Binding("end", "cursor_to(-1)", "Last", show=False),
     ]
+
     @dataclass
     class Highlighted(Message):
         """The highlighted listener changed (by cursor, sort, filter or its row going away)."""
@@ -52,8 +54,15 @@ class ListenerTable(ScrollView, can_focus=True):
         row_key: ListenerKey | None
         listener: Listener | None
 
-    def __init__(self, *, new_for: float = 10.0, gone_for: float = 5.0, clock: Callable[[], float] = time.time,
-                 id: str | None = None, hidden_columns: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        *,
+        new_for: float = 10.0,
+        gone_for: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        id: str | None = None,
+        hidden_columns: frozenset[str] = frozenset(),
+    ) -> None:
         """``clock``: the app's clock, which ages rows (tests advance it instead of sleeping).
         ``hidden_columns``: column keys not drawn (the config's `columns`)."""
         super().__init__(id=id)
@@ -167,7 +176,7 @@ class ListenerTable(ScrollView, can_focus=True):
     def _on_screen(self) -> tuple[int, list[ListenerKey]]:
         """The cursor's index and the keys of the rows on screen, to tell whether a diff moved any line."""
         top = round(self.scroll_y)
-        return self.cursor_row, self.model.order[top: top + self._page]
+        return self.cursor_row, self.model.order[top : top + self._page]
 
     def _restore_cursor(self, key: ListenerKey | None, index: int, follow: bool = True) -> None:
         """Put the cursor back on ``key``; if that row went, on its neighbour at the same position.

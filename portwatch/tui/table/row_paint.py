@@ -34,8 +34,14 @@ COLUMN_META = tuple(Style.from_meta({"column": index}) for index in range(len(CO
 VANISHES = tuple(column.vanishes for column in COLUMNS)
 
 
-def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Style, over: Style | None,
-              hidden: frozenset[int] = frozenset()) -> Strip:
+def row_strip(
+    cells: tuple[Cell, ...],
+    widths: list[int],
+    width: int,
+    base: Style,
+    over: Style | None,
+    hidden: frozenset[int] = frozenset(),
+) -> Strip:
     """One line of cells padded to the column widths; ``over`` (the cursor) is laid over every cell; columns
     in ``hidden`` are left out."""
     segments: list[Segment] = []
@@ -43,7 +49,8 @@ def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Styl
     if over is not None:
         row_style += over
     for index, (cell, column_width, meta, vanishes) in enumerate(
-            zip(cells, widths, COLUMN_META, VANISHES, strict=True)):
+        zip(cells, widths, COLUMN_META, VANISHES, strict=True)
+    ):
         if index in hidden or (vanishes and not column_width):
             continue  # hidden by the config, or a vanishing column nothing fills: it takes no room at all
         pad_style = row_style + meta
@@ -51,8 +58,11 @@ def row_strip(cells: tuple[Cell, ...], widths: list[int], width: int, base: Styl
             style = base + cell.style + meta
             if over is not None:
                 style += over
-            segments += [Segment(" " * PAD, pad_style), Segment(cell.plain, style),
-                         Segment(" " * (column_width - cell.cell_len + PAD), pad_style)]
+            segments += [
+                Segment(" " * PAD, pad_style),
+                Segment(cell.plain, style),
+                Segment(" " * (column_width - cell.cell_len + PAD), pad_style),
+            ]
         else:
             segments.append(Segment(" " * (column_width + 2 * PAD), pad_style))
     return Strip(segments, width)
@@ -72,8 +82,10 @@ class ComponentPalette:
         if style is None:
             full = self._widget.get_component_rich_style(name)
             own = self._widget.get_component_rich_style(name, partial=True)
-            style = Style(color=full.color if own.color else None,
-                          bgcolor=full.bgcolor if own.bgcolor else None) + own.without_color
+            style = (
+                Style(color=full.color if own.color else None, bgcolor=full.bgcolor if own.bgcolor else None)
+                + own.without_color
+            )
             self._styles[name] = style
         return style
 

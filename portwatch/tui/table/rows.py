@@ -118,8 +118,10 @@ class ViewFilter:
     def matches(self, listener: Listener) -> bool:
         if self.proto is not None and listener.proto is not self.proto:
             return False
-        if self.netns is not None and (listener.netns.is_host if self.netns == HOST_ONLY
-                                       else listener.netns.inode == self.netns) is False:
+        if (
+            self.netns is not None
+            and (listener.netns.is_host if self.netns == HOST_ONLY else listener.netns.inode == self.netns) is False
+        ):
             return False
         if self.port_range is not None and listener.port_range is not self.port_range:
             return False
@@ -128,9 +130,17 @@ class ViewFilter:
             return True
         if needle == "!":  # "!" alone: only what the flags column marks "!"
             return bool(flag_rank(listener) == 0)
-        haystack = (str(listener.port), listener.address, listener.process_name or "", listener.user or "",
-                    listener.service or "", occupant(listener) or "", *map(str, listener.pids),
-                    *(flag.code.value for flag in listener.flags), listener.netns.label)
+        haystack = (
+            str(listener.port),
+            listener.address,
+            listener.process_name or "",
+            listener.user or "",
+            listener.service or "",
+            occupant(listener) or "",
+            *map(str, listener.pids),
+            *(flag.code.value for flag in listener.flags),
+            listener.netns.label,
+        )
         return any(needle in part.lower() for part in haystack)
 
 
@@ -145,8 +155,12 @@ def flag_rank(listener: Listener) -> int:
 FLAG_MARKS = ("!", "·", "")
 
 RANGE_GLYPHS = {PortRange.WELL_KNOWN: "■", PortRange.REGISTERED: "●", PortRange.DYNAMIC: "▲"}
-EXPOSURE_WORDS = {Exposure.LOOPBACK: "local", Exposure.SPECIFIC: "addr", Exposure.ALL: "ALL",
-                  Exposure.NAMESPACE: "netns"}
+EXPOSURE_WORDS = {
+    Exposure.LOOPBACK: "local",
+    Exposure.SPECIFIC: "addr",
+    Exposure.ALL: "ALL",
+    Exposure.NAMESPACE: "netns",
+}
 #: ViewFilter.netns for "the host's namespace only" (a real namespace's inode is never 0).
 HOST_ONLY = 0
 
@@ -197,10 +211,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("process", "Process", _owner_sort),
     Column("pids", "PID", lambda entry: entry.pids or (1 << 31,)),
     Column("user", "User", lambda entry: (entry.user is None, entry.user or "")),
-    Column("occupant", "Unit/Container", lambda entry: (occupant(entry) is None, occupant(entry) or ""),
-           collapses=True),
-    Column("netns", "Namespace", lambda entry: (not entry.netns.is_host, entry.netns.label), collapses=True,
-           vanishes=True),
+    Column(
+        "occupant", "Unit/Container", lambda entry: (occupant(entry) is None, occupant(entry) or ""), collapses=True
+    ),
+    Column(
+        "netns", "Namespace", lambda entry: (not entry.netns.is_host, entry.netns.label), collapses=True, vanishes=True
+    ),
     Column("range", "Range", lambda entry: list(PortRange).index(entry.port_range)),
     Column("ephemeral", "Eph", lambda entry: not entry.os_ephemeral),
     Column("service", "Service", lambda entry: (entry.service is None, entry.service or "")),
@@ -291,11 +307,16 @@ def row_cells(listener: Listener, state: RowState, palette: Palette, namespaces:
         "pids": (_pids(listener), ""),
         "process": (process, process_class),
         "user": (clip(safe(listener.user, 256), 12), ""),
-        "netns": ("", "") if not namespaces else ("host", "listeners--muted") if listener.netns.is_host
+        "netns": ("", "")
+        if not namespaces
+        else ("host", "listeners--muted")
+        if listener.netns.is_host
         else (clip(safe(listener.netns.label, 256), 18), ""),
         "occupant": (clip(safe(occupant(listener) or "", 256), 24), ""),
-        "exposure": (EXPOSURE_WORDS[listener.exposure] + ("+v4" if listener.dual_stack else ""),
-                     "listeners--exposed" if listener.exposure is Exposure.ALL else ""),
+        "exposure": (
+            EXPOSURE_WORDS[listener.exposure] + ("+v4" if listener.dual_stack else ""),
+            "listeners--exposed" if listener.exposure is Exposure.ALL else "",
+        ),
     }
     cells: list[Cell] = []
     for key in COLUMN_KEYS:

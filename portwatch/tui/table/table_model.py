@@ -81,8 +81,11 @@ class TableModel:
     @property
     def width(self) -> int:
         """The table's width in cells, padding included (hidden columns take none)."""
-        return sum(width + 2 * PAD for index, (width, column) in enumerate(zip(self.widths, COLUMNS, strict=True))
-                   if index not in self.hidden and (width or not column.vanishes))
+        return sum(
+            width + 2 * PAD
+            for index, (width, column) in enumerate(zip(self.widths, COLUMNS, strict=True))
+            if index not in self.hidden and (width or not column.vanishes)
+        )
 
     def index_of(self, key: ListenerKey) -> int:
         if self._index is None:
@@ -92,15 +95,19 @@ class TableModel:
     def column_x(self, column_key: str) -> int:
         """Where a column starts, in cells from the table's left edge."""
         at = COLUMN_KEYS.index(column_key)
-        return sum(width + 2 * PAD
-                   for index, (width, column) in enumerate(zip(self.widths[:at], COLUMNS[:at], strict=True))
-                   if index not in self.hidden and (width or not column.vanishes))
+        return sum(
+            width + 2 * PAD
+            for index, (width, column) in enumerate(zip(self.widths[:at], COLUMNS[:at], strict=True))
+            if index not in self.hidden and (width or not column.vanishes)
+        )
 
     def header_cells(self) -> tuple[Cell, ...]:
         """The column labels, the sorted one marked with its direction."""
         mark = SORT_MARKS[self.sort_reverse]
-        return tuple(Cell.of(column.label + (mark if column.key == self.sort_column else "") if width else "",
-                             Style.null()) for column, width in zip(COLUMNS, self.widths, strict=True))
+        return tuple(
+            Cell.of(column.label + (mark if column.key == self.sort_column else "") if width else "", Style.null())
+            for column, width in zip(COLUMNS, self.widths, strict=True)
+        )
 
     def update(self, now: float, only: set[ListenerKey] | None, palette: Palette) -> Change:
         """Follow the tracker: rebuild rows whose listener or state changed, add and drop rows, re-sort if
@@ -180,8 +187,10 @@ class TableModel:
     def _label_widths(self) -> list[int]:
         """Each label's width (with the sort mark); a collapsing column's is 0 until a cell fills it (or it is
         the sorted column: then its label shows)."""
-        return [0 if column.collapses and column.key != self.sort_column else self._label_width(index)
-                for index, column in enumerate(COLUMNS)]
+        return [
+            0 if column.collapses and column.key != self.sort_column else self._label_width(index)
+            for index, column in enumerate(COLUMNS)
+        ]
 
     def _sort(self) -> None:
         rows = self.rows

@@ -18,6 +18,9 @@ def show(widget: Static, content: Content) -> None:
         return
     if current.plain == content.plain and current.spans == content.spans:
         return
-    same_size = (content.cell_length == current.cell_length <= widget.content_size.width
-                 and "\n" not in content.plain and "\n" not in current.plain)
+    same_size = (
+        content.cell_length == current.cell_length <= widget.content_size.width
+        and "\n" not in content.plain
+        and "\n" not in current.plain
+    )
     widget.update(content, layout=not same_size)

@@ -25,20 +25,32 @@ from portwatch.model import OwnerStatus
 from portwatch.text import age, duration, safe
 from portwatch.tui.table.rows import SortableText
 
-KIND_WORDS = {EventKind.OPENED: "+ opened", EventKind.CLOSED: "- closed", EventKind.OWNER_CHANGED: "~ new owner",
-              EventKind.PROGRAM_CHANGED: "~ new program"}
+KIND_WORDS = {
+    EventKind.OPENED: "+ opened",
+    EventKind.CLOSED: "- closed",
+    EventKind.OWNER_CHANGED: "~ new owner",
+    EventKind.PROGRAM_CHANGED: "~ new program",
+}
 #: Marks a close that came sooner than one refresh: the sentinel caught a listener the table may never show.
 SHORT_MARK = "⚡"
-COLUMNS = (("time", "Time"), ("kind", "Event"), ("listener", "Listener"), ("process", "Process"),
-           ("lived", "Lived"), ("flags", "Flags"))
+COLUMNS = (
+    ("time", "Time"),
+    ("kind", "Event"),
+    ("listener", "Listener"),
+    ("process", "Process"),
+    ("lived", "Lived"),
+    ("flags", "Flags"),
+)
 
 
 REFRESH_HINT = "Times are when a refresh noticed the change: lifetimes are ± one refresh. Esc or e closes."
 
 
 def capture_hint(interval: float) -> str:
-    return (f"Captured every {interval:g} s between refreshes: times and lifetimes are ± {interval:g} s; "
-            f"{SHORT_MARK} lived less than one refresh. Esc or e closes.")
+    return (
+        f"Captured every {interval:g} s between refreshes: times and lifetimes are ± {interval:g} s; "
+        f"{SHORT_MARK} lived less than one refresh. Esc or e closes."
+    )
 
 
 def listener_text(event: Event) -> str:
@@ -76,8 +88,14 @@ def flags_text(event: Event) -> str:
 
 def event_cells(event: Event, order: int) -> tuple[Text, ...]:
     """One row; every piece of process text made safe, and each cell a Text (never parsed as markup)."""
-    values = (time.strftime("%H:%M:%S", time.localtime(event.at)), KIND_WORDS[event.kind], listener_text(event),
-              process_text(event), lived_text(event), flags_text(event))
+    values = (
+        time.strftime("%H:%M:%S", time.localtime(event.at)),
+        KIND_WORDS[event.kind],
+        listener_text(event),
+        process_text(event),
+        lived_text(event),
+        flags_text(event),
+    )
     cells: list[Text] = []
     for (key, _label), value in zip(COLUMNS, values, strict=True):
         style = "bold" if key == "flags" or (key == "kind" and event.kind is EventKind.OPENED) else ""
@@ -133,8 +151,11 @@ class EventsScreen(ModalScreen[None]):
         if fresh:
             table.sort(key=lambda cells: getattr(cells[0], "sort_key", ()), reverse=True)
         title = self.query_one("#events-title", Static)
-        title.update(Content.assemble(("Events", "bold"), f"  {len(self._rows)} since start, newest first")
-                     if self._rows else Content("No listener has opened or closed since portwatch started."))
+        title.update(
+            Content.assemble(("Events", "bold"), f"  {len(self._rows)} since start, newest first")
+            if self._rows
+            else Content("No listener has opened or closed since portwatch started.")
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -18,8 +18,9 @@ class FilterInput(Input):
         """The user left the box with Esc, clearing it (Enter is the app's: see ViewKeys.action_keep_filter)."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="filter: port, address, process, user, service  (Enter keeps, Esc clears)",
-                         id=id, compact=True)
+        super().__init__(
+            placeholder="filter: port, address, process, user, service  (Enter keeps, Esc clears)", id=id, compact=True
+        )
 
     def on_mount(self) -> None:
         self.display = False
@@ -44,4 +45,3 @@ class FilterInput(Input):
 
     def _show_if_kept(self) -> None:
         self.display = bool(self.value)
-

@@ -82,6 +82,9 @@ class ProcessPanel(VerticalScroll):
         values["pid"] = process_view.pid_line(pids, details.pid)
         for key, _label in process_view.FIELDS:
             show(self.query_one(f"#field-{key}", Static), values[key])
-        self._notice(Content.assemble(("Needs sudo to read: ", "$text-warning"), ", ".join(details.denied))
-                     if details.denied else None)
+        self._notice(
+            Content.assemble(("Needs sudo to read: ", "$text-warning"), ", ".join(details.denied))
+            if details.denied
+            else None
+        )
         self._show_fields(True)

@@ -84,21 +84,31 @@ def flags_content(listener: Listener, has_baseline: bool) -> Content:
     if "udp-client" in codes:
         status = Content.styled("· a client's auto-bound UDP socket: the baseline does not apply", "$text-muted")
     elif "not-in-baseline" in codes:
-        status = Content.assemble(("! not in baseline", "bold $text-error"), " — ", ("a", "bold $accent"),
-                                  " approves it")
+        status = Content.assemble(
+            ("! not in baseline", "bold $text-error"), " — ", ("a", "bold $accent"), " approves it"
+        )
     elif has_baseline:
         status = Content.styled("✔ expected (in baseline)", "$text-success")
     else:
-        status = Content.assemble(("no baseline loaded", "$text-muted"), ": `portwatch baseline save` records "
-                                  "what listens now as expected")
+        status = Content.assemble(
+            ("no baseline loaded", "$text-muted"), ": `portwatch baseline save` records what listens now as expected"
+        )
     lines = [status, Content.styled("Flags" if listener.flags else "Flags: none", "bold")]
     for flag in listener.flags:
         if flag.informational:
-            lines.append(Content.assemble(("· ", "$text-muted"), (f"{flag.code.value} (info): ", "bold $text-muted"),
-                                          Content.styled(flag.reason, "$text-muted")))
+            lines.append(
+                Content.assemble(
+                    ("· ", "$text-muted"),
+                    (f"{flag.code.value} (info): ", "bold $text-muted"),
+                    Content.styled(flag.reason, "$text-muted"),
+                )
+            )
         else:
-            lines.append(Content.assemble(("! ", "bold $text-error"), (f"{flag.code.value}: ", "bold $text-error"),
-                                          Content(flag.reason)))
+            lines.append(
+                Content.assemble(
+                    ("! ", "bold $text-error"), (f"{flag.code.value}: ", "bold $text-error"), Content(flag.reason)
+                )
+            )
     return Content("\n").join(lines)
 
 
@@ -107,16 +117,24 @@ def owner_notice(listener: Listener) -> Content | None:
     if listener.owners:
         return None
     if listener.owner_status is OwnerStatus.HIDDEN:
-        who = Content.assemble(" (socket owned by user ", plain(listener.socket_user, 32), ")") \
-            if listener.socket_user else Content("")
-        return Content.assemble(("Owner not yours to see", "bold $text-warning"), who,
-                                ": which process holds it is hidden from this user. sudo may reveal it (not if "
-                                "the kernel or another network namespace holds it).")
+        who = (
+            Content.assemble(" (socket owned by user ", plain(listener.socket_user, 32), ")")
+            if listener.socket_user
+            else Content("")
+        )
+        return Content.assemble(
+            ("Owner not yours to see", "bold $text-warning"),
+            who,
+            ": which process holds it is hidden from this user. sudo may reveal it (not if "
+            "the kernel or another network namespace holds it).",
+        )
     if listener.owner_reason:  # the owner-unknown flag above carries it in full
-        return Content.assemble(("No process that we can see holds this socket", "bold"),
-                                ": the owner-unknown flag above says why.")
-    return Content("No process that we can see holds this socket: another network namespace, "
-                   "the kernel, or it just exited.")
+        return Content.assemble(
+            ("No process that we can see holds this socket", "bold"), ": the owner-unknown flag above says why."
+        )
+    return Content(
+        "No process that we can see holds this socket: another network namespace, the kernel, or it just exited."
+    )
 
 
 def pid_line(pids: tuple[int, ...], shown: int) -> Content:
@@ -130,8 +148,9 @@ def state_notice(details: ProcessDetails) -> Content | None:
     if details.state is ProcessState.EXITED:
         return Content.assemble(("Process has exited", "bold"), f" (pid {details.pid}).")
     if details.state is ProcessState.DENIED:
-        return Content.assemble(("Access denied", "bold $text-warning"),
-                                f" — run with sudo to see process {details.pid}.")
+        return Content.assemble(
+            ("Access denied", "bold $text-warning"), f" — run with sudo to see process {details.pid}."
+        )
     return None
 
 
@@ -151,8 +170,9 @@ def package_content(package: PackageFacts | None) -> Content:
     if package.verified is True:
         return Content.assemble(head, ("✔ matches its recorded checksum", "$text-success"))
     if package.verified is False:
-        return Content.assemble(head, ("✘ does not match its recorded checksum", "bold $text-error"), "\n",
-                                plain(package.note, 200))
+        return Content.assemble(
+            head, ("✘ does not match its recorded checksum", "bold $text-error"), "\n", plain(package.note, 200)
+        )
     return Content.assemble(head, Content.styled(safe(package.note or "not checked", 200), "$text-muted"))
 
 
@@ -162,10 +182,16 @@ def occupant_fields(owner: Owner | None, details: ProcessDetails) -> dict[str, C
     if owner is not None and owner.container is not None:
         container = Content.assemble(plain(owner.container.text, 160), ("  " + owner.container.id[:12], "$text-muted"))
     if owner is not None and owner.pod is not None:
-        container = Content.assemble(plain(owner.pod.text, 160), "\n", container) if owner.container else \
-            plain(owner.pod.text, 160)
-    sha = Content(details.sha256) if details.sha256 else \
-        Content.styled(safe(details.sha256_note or "-", 120), "$text-muted")
+        container = (
+            Content.assemble(plain(owner.pod.text, 160), "\n", container)
+            if owner.container
+            else plain(owner.pod.text, 160)
+        )
+    sha = (
+        Content(details.sha256)
+        if details.sha256
+        else Content.styled(safe(details.sha256_note or "-", 120), "$text-muted")
+    )
     return {
         "unit": plain(owner.unit.text, 160) if owner is not None and owner.unit is not None else _UNKNOWN,
         "container": container,
@@ -185,8 +211,9 @@ def fields(details: ProcessDetails, now: float | None = None, owner: Owner | Non
         "status": _or_denied(details.status, "status", details, 32),
     }
     if details.real_user and details.user and details.real_user != details.user:
-        values["user"] = Content.assemble(values["user"], ("  (real: ", "$text-muted"), plain(details.real_user, 64),
-                                          (")", "$text-muted"))
+        values["user"] = Content.assemble(
+            values["user"], ("  (real: ", "$text-muted"), plain(details.real_user, 64), (")", "$text-muted")
+        )
     if details.exe_deleted:
         values["exe"] = Content.assemble(values["exe"], ("  (deleted since start)", "bold $text-error"))
     if details.cwd_deleted:
@@ -213,9 +240,11 @@ def fields(details: ProcessDetails, now: float | None = None, owner: Owner | Non
     if "sockets" in details.denied:
         values["listening"] = values["connections"] = _DENIED
     else:
-        values["listening"] = Content("\n").join(plain(s, 128) for s in details.listening) \
-            if details.listening else Content("none")
-        values["connections"] = Content(", ".join(f"{state} {count}" for state, count in
-                                                  details.connection_states) or "none")
+        values["listening"] = (
+            Content("\n").join(plain(s, 128) for s in details.listening) if details.listening else Content("none")
+        )
+        values["connections"] = Content(
+            ", ".join(f"{state} {count}" for state, count in details.connection_states) or "none"
+        )
     values.update(occupant_fields(owner, details))
     return values

@@ -42,8 +42,13 @@ class SummaryBar(Vertical):
         """The first word of the header: "portwatch", or "portwatch @ HOST" (already safe text)."""
         show(self.query_one("#summary-title", Label), Content(title))
 
-    def show_scan(self, scan: Scan, range_counts: dict[PortRange, int], hidden_owners: int,
-                  netns_counts: dict[NetnsKind, int] | None = None) -> None:
+    def show_scan(
+        self,
+        scan: Scan,
+        range_counts: dict[PortRange, int],
+        hidden_owners: int,
+        netns_counts: dict[NetnsKind, int] | None = None,
+    ) -> None:
         """The counts come counted (in the scan worker): the header does not walk 5,000 listeners."""
         for port_range in PortRange:
             text = f"{RANGE_GLYPHS[port_range]} {port_range.value} {range_counts.get(port_range, 0)}"
@@ -61,8 +66,9 @@ class SummaryBar(Vertical):
         if unseen and scan.unseen_namespaces:
             notes.append(Content(unseen))
         if hidden_owners:
-            notes.append(Content.assemble(
-                (f"{hidden_owners} owner(s) not yours to see", "bold"), ": sudo may reveal them"))
+            notes.append(
+                Content.assemble((f"{hidden_owners} owner(s) not yours to see", "bold"), ": sudo may reveal them")
+            )
         notes += [Content(safe(warning, 300)) for warning in scan.warnings]
         self.show_notes(notes)
 
@@ -106,8 +112,10 @@ class SummaryBar(Vertical):
             "error": f"✖ scan failed · {when}",
             "stale": f"⚠ stale · {when}",
         }[state]
-        show(self.query_one("#summary-interval", Label),
-             Content("· space resumes" if state == "paused" else f"· every {interval:g}s"))
+        show(
+            self.query_one("#summary-interval", Label),
+            Content("· space resumes" if state == "paused" else f"· every {interval:g}s"),
+        )
         label = self.query_one("#summary-state", Label)
         show(label, Content(words))
         label.set_classes(f"state-{state}")
