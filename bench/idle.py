@@ -68,9 +68,10 @@ def measure_idle(listeners: int, seconds: float) -> list[IdleResult]:
     """portwatch, `watch -n 2 ss -ltnup` and `top -d 2`, side by side, with ``listeners`` real listeners open."""
     if shutil.which("tmux") is None:
         return [IdleResult("portwatch", float("nan"), 0, "skipped: no tmux")]
+    portwatch = f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch"
     programs = {
-        "portwatch (default 2 s, sentinel at 0.2 s)": f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch",
-        "portwatch --capture-interval 0 (no sentinel)": f"cd {shlex.quote(str(REPO))} && exec {shlex.quote(sys.executable)} -m portwatch --capture-interval 0",
+        "portwatch (default 2 s, sentinel at 0.2 s)": portwatch,
+        "portwatch --capture-interval 0 (no sentinel)": f"{portwatch} --capture-interval 0",
         "watch -n 2 ss -ltnup": "exec watch -n 2 ss -ltnup",
         "top -d 2": "exec top -d 2",
     }

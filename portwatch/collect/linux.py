@@ -11,78 +11,22 @@ import functools
 import time
 from collections.abc import Callable, Collection
 
-from portwatch.collect import netlink, procfs, procnet
+from portwatch.collect import netlink, procnet
 from portwatch.collect.attribution import Attribution
 from portwatch.collect.autobound import autobound_udp
 from portwatch.collect.base import ListenerMemo, RawSocket, build_scan, is_privileged
 from portwatch.collect.ephemeral import os_ephemeral_range
 from portwatch.collect.exeinfo import ExeInspector
 from portwatch.collect.inodes import SocketOwners, list_pids
+from portwatch.collect.linux_owners import LinuxOwnerResolver as LinuxOwnerResolver
 from portwatch.collect.namespaces import count_unseen, host_inode
 from portwatch.collect.netns_sockets import FULL_RECHECK, NamespaceSockets, OpenNamespace, host_interface_names
-from portwatch.collect.owners import OwnerResolver
 from portwatch.collect.published import tie_published
 from portwatch.collect.rpcbind import RpcbindReader, portmapper_listens
-from portwatch.model import HOST_NETNS, EphemeralRange, Netns, NetnsKind, Owner, Proto, Scan
+from portwatch.model import HOST_NETNS, EphemeralRange, Netns, NetnsKind, Proto, Scan
 
 #: --netns scopes a collector understands; a NAME or INODE is "all" narrowed afterwards (cli.py).
 NETNS_SCOPES = ("auto", "all", "host")
-
-#: What tells the process read before from the one there now: (start ticks, comm, exe path).
-_Identity = tuple[bytes, bytes, str | None]
-
-
-class LinuxOwnerResolver(OwnerResolver):
-    """Owners read from /proc (collect/procfs.py), cached by pid and checked once per pid per scan with one
-    /proc/PID/stat read and one readlink of /proc/PID/exe: the start ticks tell a reused pid from the process
-    we read before, the comm and the exe a process that renamed itself or exec'd another program on the same
-    pid (keeping its sockets), whose name, exe and cmdline are then read again."""
-
-    def __init__(self, proc: str = procfs.PROC) -> None:
-        super().__init__()
-        self._proc = proc
-        self._boot: float | None = None
-        self._checked: dict[int, tuple[_Identity, Owner | None]] = {}
-        self._this_scan: dict[int, Owner | None] = {}
-
-    def new_scan(self) -> None:
-        self._this_scan.clear()
-
-    def owner(self, pid: int) -> Owner | None:
-        if pid in self._this_scan:
-            return self._this_scan[pid]
-        identity = self._identity(pid)
-        checked = self._checked.get(pid)
-        if identity is not None and checked is not None and checked[0] == identity:
-            found = checked[1]
-        else:
-            found = self._read(pid) if identity is not None else None
-            if identity is None or found is None:
-                self._checked.pop(pid, None)
-            else:
-                self._checked[pid] = (identity, found)
-        self._this_scan[pid] = found
-        return found
-
-    def _identity(self, pid: int) -> _Identity | None:
-        stat = procfs.read_stat(pid, self._proc)
-        if stat is None:
-            return None
-        try:
-            path = procfs.exe(pid, self._proc)
-        except OSError:  # exited between the two reads
-            return None
-        return stat.start_ticks, stat.name, path
-
-    def _read(self, pid: int) -> Owner | None:
-        if self._boot is None:
-            self._boot = procfs.boot_time(self._proc)
-        return procfs.read_owner(pid, self._proc, self._boot)
-
-    def forget_except(self, live_pids: set[int]) -> None:
-        super().forget_except(live_pids)
-        for pid in self._checked.keys() - live_pids:
-            del self._checked[pid]
 
 
 class LinuxCollector:

@@ -5,6 +5,7 @@ so no byte of theirs can fake a line of the script's output. The `ss` text is th
 not line by line: ss prints process names raw, newlines included. A name never holds ")" (ss reads it with
 ``%[^)]`` from /proc/PID/stat), so each ``("NAME",pid=N,fd=N)`` ends at the first ")" and its pid is the last
 ``",pid=`` inside. Names, users and start times are then taken from /proc as the local collector takes them.
+That parsing is in remote_parse.py (re-exported here); this module holds the script and the collector.
 
 What this mode cannot tell (said in the header and on stderr): whether a deleted exe was replaced by an
 upgrade, whether the exe's folder is world-writable, which UDP sockets the kernel auto-bound (the
@@ -16,14 +17,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
 
-from portwatch.collect import procfs
-from portwatch.collect.base import RawSocket, Viewer, build_scan
+from portwatch.collect.base import Viewer, build_scan
 from portwatch.collect.exeinfo import ExeInspector, temp_place
 from portwatch.collect.owners import OwnerResolver
-from portwatch.collect.ssh import RemoteReadError, SshTransport
-from portwatch.model import HOST_NETNS, EphemeralRange, ExeFacts, Family, Netns, NetnsKind, Owner, PortSpan, Proto, Scan
+from portwatch.collect.remote_parse import Dump as Dump
+from portwatch.collect.remote_parse import FallbackError as FallbackError
+from portwatch.collect.remote_parse import decode
+from portwatch.collect.remote_parse import parse_owner as parse_owner
+from portwatch.collect.remote_parse import parse_ss as parse_ss
+from portwatch.collect.remote_parse import split_sections as split_sections
+from portwatch.collect.ssh import SshTransport
+from portwatch.model import HOST_NETNS, EphemeralRange, ExeFacts, Netns, NetnsKind, Owner, PortSpan, Scan
 
 #: What the fallback cannot know, for the header and stderr.
 LIMITS = (
@@ -55,158 +60,6 @@ for p in $(printf '%s\n' "$out" | grep -o 'pid=[0-9]*,fd=' | sed 's/[^0-9]//g' |
 done
 echo "@@end"
 """
-
-_HEAD = re.compile(rb"(tcp|udp)[ \t]+(\S+)[ \t]+\d+[ \t]+\d+[ \t]+(\S+)[ \t]+\S+[ \t]*")
-_ENTRY = re.compile(rb'"(.*)",pid=(\d+),fd=(\d+)', re.DOTALL)
-
-
-#: The script's output is not what it prints (no ss, a shell that is not POSIX, a cut connection).
-FallbackError = RemoteReadError
-
-
-@dataclass
-class Dump:
-    """The script's sections, decoded."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    ss: bytes = b""
-    users: bytes = b""
-    pids: dict[int, bytes] = field(default_factory=dict)
-    ss_failed: bool = False
-
-
-def split_sections(output: bytes) -> Dump:
-    dump = Dump()
-    target: bytearray | None = None
-    pid: int | None = None
-    chunks: dict[str, bytearray] = {"ss": bytearray(), "users": bytearray()}
-    pid_chunks: dict[int, bytearray] = {}
-    ended = False
-    for line in output.split(b"\n"):
-        if line.startswith(b"@@"):
-            word, _, rest = line[2:].decode("ascii", "replace").partition(" ")
-            target, pid = None, None
-            if word in chunks:
-                target = chunks[word]
-            elif word == "pid" and rest.isdigit():
-                pid = int(rest)
-                target = pid_chunks.setdefault(pid, bytearray())
-            elif word == "ss-failed":
-                dump.ss_failed = True
-            elif word == "end":
-                ended = True
-            else:
-                dump.values[word] = rest.strip()
-        elif target is not None:
-            try:
-                target += bytes.fromhex(line.decode("ascii"))
-            except (UnicodeDecodeError, ValueError):
-                raise FallbackError("a hex section of the fallback script's output is damaged") from None
-    if "portwatch-fallback" not in dump.values or not ended:
-        raise FallbackError("the fallback script's output is incomplete (no POSIX sh, or the connection was cut)")
-    dump.ss, dump.users = bytes(chunks["ss"]), bytes(chunks["users"])
-    dump.pids = {p: bytes(data) for p, data in pid_chunks.items()}
-    return dump
-
-
-def _address(local: bytes) -> tuple[str, int] | None:
-    text = local.decode("ascii", "replace")
-    host, _, port = text.rpartition(":")
-    if not port.isdigit():
-        return None
-    host = host.split("%", 1)[0]  # 0.0.0.0%lo: bound to a device (the local collectors drop it too)
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    elif host.startswith("["):
-        host = host[1:].split("]", 1)[0]
-    if host == "*":
-        host = "0.0.0.0"
-    return host, int(port)
-
-
-def parse_ss(text: bytes) -> list[RawSocket]:
-    """`ss -tulpneH` output into sockets, record by record (see the module docstring)."""
-    found: list[RawSocket] = []
-    pos, size = 0, len(text)
-    while pos < size:
-        head = _HEAD.match(text, pos)
-        if head is None:  # not a record start: skip this line (a warning ss printed)
-            newline = text.find(b"\n", pos)
-            pos = size if newline < 0 else newline + 1
-            continue
-        proto = Proto(head.group(1).decode())
-        where = _address(head.group(3))
-        pos = head.end()
-        pids: list[int] = []
-        if text.startswith(b"users:(", pos):
-            pos += len(b"users:(")
-            while pos < size and text[pos : pos + 1] == b"(":
-                close = text.find(b")", pos)
-                if close < 0:
-                    close = size
-                entry = _ENTRY.fullmatch(text, pos + 1, close)
-                if entry is not None:
-                    pids.append(int(entry.group(2)))
-                pos = close + 1
-                if text[pos : pos + 1] == b",":
-                    pos += 1
-            if text[pos : pos + 1] == b")":
-                pos += 1
-        end = text.find(b" <->", pos)
-        newline = text.find(b"\n", pos if end < 0 else end)
-        stop = size if newline < 0 else newline
-        extended = text[pos:stop].decode("ascii", "replace")
-        pos = stop + 1
-        if where is None:
-            continue
-        address, port = where
-        uid = re.search(r"\buid:(\d+)", extended)
-        ino = re.search(r"\bino:(\d+)", extended)
-        v6only = re.search(r"\bv6only:([01])", extended)
-        family = Family.IPV6 if ":" in address else Family.IPV4
-        found.append(
-            RawSocket(
-                proto,
-                family,
-                address,
-                port,
-                tuple(sorted(set(pids))),
-                int(uid.group(1)) if uid else 0,
-                int(ino.group(1)) if ino else None,
-                (v6only.group(1) == "1") if v6only and family is Family.IPV6 else None,
-            )
-        )
-    return found
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogateescape")
-
-
-def parse_owner(pid: int, data: bytes, boot: float, clock_ticks: int, names: dict[int, str]) -> Owner | None:
-    """One process from its exe link, stat, status and cmdline (the local procfs rules); None if it exited."""
-    parts = data.split(b"\x00", 3)
-    if len(parts) < 4 or not parts[1]:
-        return None
-    link, stat, status, raw_argv = parts
-    fields = procfs.parse_stat(stat)
-    if fields is None or fields.state == b"Z":
-        return None
-    argv = procfs.split_cmdline(_decode(raw_argv))
-    name = procfs.complete_name(_decode(fields.name), argv)
-    exe = _decode(link.rstrip(b"\n")).removesuffix(procfs.DELETED_SUFFIX)  # the remote file: not ours to stat
-    real, effective = procfs.uids(status)  # the effective user is shown, as locally; the real one where it differs
-    user = (names.get(effective) or str(effective)) if effective is not None else None
-    real_user = (names.get(real) or str(real)) if real is not None and real != effective else None
-    return Owner(
-        pid=pid,
-        name=name,
-        user=user,
-        exe=exe or None,
-        cmdline=argv,
-        create_time=int(fields.start_ticks) / clock_ticks + boot,
-        real_user=real_user,
-    )
 
 
 class _FixedOwners(OwnerResolver):
@@ -252,9 +105,9 @@ def parse(output: bytes, host: str) -> Scan:
     """The whole script output into a Scan of the remote host, with the facts the judge needs."""
     dump = split_sections(output)
     if dump.ss_failed:
-        raise FallbackError(f"{host}: `ss -tulpneH` failed there: {_decode(dump.ss).strip()[:200]}")
+        raise FallbackError(f"{host}: `ss -tulpneH` failed there: {decode(dump.ss).strip()[:200]}")
     names: dict[int, str] = {}
-    for line in _decode(dump.users).splitlines():
+    for line in decode(dump.users).splitlines():
         name, _, uid = line.partition(":")
         if uid.isdigit():
             names.setdefault(int(uid), name)
@@ -269,7 +122,7 @@ def parse(output: bytes, host: str) -> Scan:
         owner = parse_owner(pid, data, boot, ticks, names)
         if owner is not None:
             owners[pid] = owner
-            links[pid] = _decode(data.split(b"\x00", 1)[0].rstrip(b"\n"))
+            links[pid] = decode(data.split(b"\x00", 1)[0].rstrip(b"\n"))
     span = _span(dump.values.get("range", "").replace("\t", "-").replace(" ", "-"))
     reserved = tuple(s for s in (_span(part) for part in dump.values.get("reserved", "").split(",")) if s)
     ephemeral = (

@@ -78,12 +78,14 @@ def test_a_daemon_that_retitles_itself_is_no_masquerade(daemons: DaemonNetns, na
 
 
 def test_check_against_a_baseline_of_these_daemons_exits_0(daemons: DaemonNetns, tmp_path: Path) -> None:
+    """Judged in the daemons' own namespace only (--netns host: the one portwatch runs in): as root it would
+    otherwise read every namespace of the machine, other programs' listeners included."""
     if not daemons.daemons:
         pytest.skip("no daemon started: " + "; ".join(daemons.missing.values()))
     baseline = daemons.folder / "baseline.toml"
     saved = daemons.portwatch("baseline", "save", str(baseline))
     assert saved.returncode == 0, saved.stderr
-    check = daemons.portwatch("check", "--json", "--baseline", str(baseline))
+    check = daemons.portwatch("check", "--json", "--netns", "host", "--baseline", str(baseline))
     report = parse_json(check.stdout, "check")
     assert check.returncode == 0, report["unexpected"]
     assert report["ok"] is True and report["checked"] >= len(daemons.daemons)

@@ -3,7 +3,7 @@
 Not DataTable: every add, update or sort there re-renders every visible cell through Rich, and each new row
 is re-measured on idle; here a refresh costs the rows that changed (README, "The live view at scale").
 The cursor stays on its listener (by key) through refreshes, sorts, filters and removals; when that row
-goes it lands on the neighbour at the same position.
+goes it lands on the neighbour at the same position (table_cursor.py).
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.style import Style
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from portwatch.changes import Changes
 from portwatch.model import Listener, ListenerKey
 from portwatch.tui.table.row_paint import ROW_CLASSES, ComponentPalette, LinePainter
 from portwatch.tui.table.rows import COLUMN_KEYS, Cell, RowTracker, ViewFilter
+from portwatch.tui.table.table_cursor import TableCursor
 from portwatch.tui.table.table_model import TableModel
 
 #: Rendered rows kept: several screens' worth, so scrolling back and forth re-renders nothing.
@@ -34,7 +33,7 @@ from portwatch.tui.table.table_model import TableModel
 _NOTHING_REPORTED = object()
 
 
-class ListenerTable(ScrollView, can_focus=True):
+class ListenerTable(TableCursor, can_focus=True):
     """Listeners, one row each, keyed by ``Listener.key``; a header line that stays on top."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"listeners--header", "listeners--cursor"} | ROW_CLASSES
@@ -104,10 +103,6 @@ class ListenerTable(ScrollView, can_focus=True):
         self._restore_cursor(keep, self.cursor_row)
 
     @property
-    def row_count(self) -> int:
-        return self.model.row_count
-
-    @property
     def highlighted_key(self) -> ListenerKey | None:
         return self.model.order[self.cursor_row] if self.model.order else None
 
@@ -138,18 +133,6 @@ class ListenerTable(ScrollView, can_focus=True):
     def get_cell(self, key: ListenerKey, column_key: str) -> Cell:
         return self.model.rows[key].cells[COLUMN_KEYS.index(column_key)]
 
-    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
-        """Put the cursor on row ``row`` (clamped), scroll it into view, and say what is highlighted."""
-        del animate  # the cursor jumps, as in htop
-        target = max(0, min(row, self.row_count - 1))
-        if target != self.cursor_row:
-            self._refresh_row(self.cursor_row)
-            self.cursor_row = target
-            self._refresh_row(target)
-        if scroll:
-            self._scroll_to_cursor()
-        self._report()
-
     # -- the diff -----------------------------------------------------------------------------------------
 
     def refresh_rows(self, now: float | None = None, only: set[ListenerKey] | None = None) -> None:
@@ -178,80 +161,11 @@ class ListenerTable(ScrollView, can_focus=True):
         top = round(self.scroll_y)
         return self.cursor_row, self.model.order[top : top + self._page]
 
-    def _restore_cursor(self, key: ListenerKey | None, index: int, follow: bool = True) -> None:
-        """Put the cursor back on ``key``; if that row went, on its neighbour at the same position.
-
-        ``follow``: scroll to keep the cursor on screen. A refresh passes whether the cursor was on screen
-        before it, so a user who wheeled the view away from the cursor is not pulled back every refresh.
-        """
-        if self.row_count == 0:
-            self.cursor_row = 0
-            return
-        target = self.model.index_of(key) if key is not None and key in self.model.rows else index
-        self.cursor_row = max(0, min(target, self.row_count - 1))
-        if follow:
-            self._scroll_to_cursor()
-
-    def _cursor_on_screen(self) -> bool:
-        top = round(self.scroll_y)
-        return top <= self.cursor_row < top + self._page
-
     def _report(self) -> None:
         key = self.highlighted_key
         if key != self._reported:
             self._reported = key
             self.post_message(self.Highlighted(key, self.highlighted_listener))
-
-    # -- cursor and mouse ---------------------------------------------------------------------------------
-
-    @property
-    def _page(self) -> int:
-        """Rows that fit under the header."""
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(row=self.cursor_row - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(row=self.cursor_row + 1)
-
-    def action_cursor_page(self, direction: int) -> None:
-        self.move_cursor(row=self.cursor_row + direction * self._page)
-
-    def action_cursor_to(self, row: int) -> None:
-        self.move_cursor(row=row if row >= 0 else self.row_count - 1)
-
-    def _scroll_to_cursor(self) -> None:
-        top, page = round(self.scroll_y), self._page
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
-        elif self.cursor_row >= top + page:
-            self.scroll_to(y=self.cursor_row - page + 1, animate=False, immediate=True)
-
-    def on_click(self, event: events.Click) -> None:
-        """A click on a row moves the cursor there; on a header, sorts by that column."""
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        if offset.y == 0:
-            x = offset.x + round(self.scroll_x)
-            for index, key in reversed(list(enumerate(COLUMN_KEYS))):
-                if index not in self.model.hidden and x >= self.column_x(key):
-                    if x < self.virtual_size.width:
-                        self.sort_by(key)
-                    return
-            return
-        row = round(self.scroll_y) + offset.y - 1
-        if row < self.row_count:
-            self.move_cursor(row=row, scroll=False)
-
-    def on_focus(self, event: events.Focus) -> None:
-        self.palette.forget("listeners--cursor")  # the cursor is brighter while the table has focus
-        self._refresh_row(self.cursor_row)
-
-    def on_blur(self, event: events.Blur) -> None:
-        self.palette.forget("listeners--cursor")
-        self._refresh_row(self.cursor_row)
 
     # -- painting -----------------------------------------------------------------------------------------
 

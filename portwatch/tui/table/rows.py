@@ -1,4 +1,5 @@
-"""What the listener table shows, without the widget: row life (new, gone), filters, sort orders and cells.
+"""What the listener table shows, without the widget: filters, sort orders and cells (row life, new and gone,
+is in row_tracker.py and re-exported here).
 
 Every string from a process goes through :func:`portwatch.text.safe` into a :class:`Cell` here: plain text
 that the table draws as it is, never parsed as markup.
@@ -6,101 +7,19 @@ that the table draws as it is, never parsed as markup.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
-from portwatch.changes import Changes
-from portwatch.model import Exposure, Listener, ListenerKey, OwnerStatus, PortRange, Proto
+from portwatch.model import Exposure, Listener, OwnerStatus, PortRange, Proto
 from portwatch.text import safe
-
-
-class RowState(str, enum.Enum):
-    STEADY = ""
-    NEW = "new"
-    GONE = "gone"
-
-
-@dataclass(slots=True)
-class Row:
-    listener: Listener
-    #: Until when the row counts as new; None for rows present at start (they are not news).
-    new_until: float | None = None
-    #: When its socket was last seen closed; None while it is open.
-    gone_since: float | None = None
-
-    def state(self, now: float) -> RowState:
-        if self.gone_since is not None:
-            return RowState.GONE
-        if self.new_until is not None and now < self.new_until:
-            return RowState.NEW
-        return RowState.STEADY
-
-
-@dataclass
-class RowTracker:
-    """Remembers rows across scans, as TCPView does: new ones are marked a while, closed ones linger dimmed.
-
-    Each method returns the keys of the rows it touched, so the table redraws those and no others.
-    """
-
-    new_for: float = 10.0
-    gone_for: float = 5.0
-    rows: dict[ListenerKey, Row] = field(default_factory=dict)
-    scans: int = 0
-    #: Rows that time alone will change (marked new, or closed and lingering).
-    _pending: set[ListenerKey] = field(default_factory=set)
-
-    def apply(self, changes: Changes, now: float) -> set[ListenerKey]:
-        """Take what one scan changed (the change feed): new or different listeners, and those that closed."""
-        first = self.scans == 0
-        self.scans += 1
-        touched: set[ListenerKey] = set()
-        for listener in changes.current:
-            key = listener.key
-            row = self.rows.get(key)
-            if row is None or row.gone_since is not None:
-                self.rows[key] = Row(listener, new_until=None if first else now + self.new_for)
-                if first:
-                    self._pending.discard(key)
-                else:
-                    self._pending.add(key)
-            else:
-                row.listener = listener
-            touched.add(key)
-        for gone in changes.closed:
-            key = gone.key
-            row = self.rows.get(key)
-            if row is not None and row.gone_since is None:
-                row.gone_since = now
-                self._pending.add(key)
-                touched.add(key)
-        return touched | self.expire(now)
-
-    def expire(self, now: float) -> set[ListenerKey]:
-        """Drop closed rows past their grace, and take the mark off new rows past theirs."""
-        touched: set[ListenerKey] = set()
-        for key in list(self._pending):
-            row = self.rows[key]
-            if row.gone_since is not None:
-                if now - row.gone_since >= self.gone_for:
-                    del self.rows[key]
-                    self._pending.discard(key)
-                    touched.add(key)
-            elif row.new_until is not None and now >= row.new_until:
-                row.new_until = None
-                self._pending.discard(key)
-                touched.add(key)
-        return touched
-
-    def pending(self) -> bool:
-        """Whether some row still carries a mark that time alone will change (so the view needs ticks)."""
-        return bool(self._pending)
+from portwatch.tui.table.row_tracker import Row as Row
+from portwatch.tui.table.row_tracker import RowState as RowState
+from portwatch.tui.table.row_tracker import RowTracker as RowTracker
 
 
 @dataclass(frozen=True)
