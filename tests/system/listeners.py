@@ -5,17 +5,15 @@ a copied interpreter whose file the test then replaces or deletes. The ``listene
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tests.json_contract import parse_json
-from tests.support import Child, start_child
+from tests.support import Child, interpreter_env, start_child
 
 #: argv: HOST PORT NAME RUID EUID [ARG...]. NAME other than "-" is set with prctl(PR_SET_NAME); RUID/EUID other
 #: than "-" are set with setresuid (saved uid = real) before binding. ARGs only sit in the cmdline (they
@@ -36,22 +34,6 @@ LISTENER = textwrap.dedent("""
     print(sock.getsockname()[1], flush=True)
     sys.stdin.read()
 """)
-
-
-def interpreter_env() -> dict[str, str]:
-    """What a copy of the interpreter, away from its prefix, needs to find its stdlib and libpython."""
-    env = dict(os.environ, PYTHONHOME=sys.base_prefix)
-    libdir = sysconfig.get_config_var("LIBDIR")
-    if libdir:
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [libdir, env.get("LD_LIBRARY_PATH")]))
-    return env
-
-
-def copy_interpreter(folder: Path, name: str = "pwtest-server") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    shutil.copy2(os.path.realpath(sys.executable), target)
-    return target
 
 
 StartListener = Callable[..., Child]

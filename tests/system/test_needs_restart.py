@@ -12,7 +12,8 @@ import pytest
 from portwatch.collect.linux import LinuxCollector
 from portwatch.judge import judge
 from portwatch.model import Flag
-from tests.system.listeners import StartListener, copy_interpreter
+from tests.support import copy_interpreter
+from tests.system.listeners import StartListener
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/PID/exe is Linux's")
 
