@@ -1,11 +1,7 @@
 """Which package installed an owner's executable, and whether the file still matches the package's checksum.
 
-dpkg: the database is read directly. ``/var/lib/dpkg/info/PKG.list`` names every file of a package; the
-path -> package index is built from them the first time a lookup is asked (~60 ms for 800 packages here)
-and rebuilt only when that directory changes (an install or removal). ``PKG.md5sums`` holds each file's
-md5 (relative path, two spaces); Multi-Arch packages use ``PKG:ARCH.list`` and ``PKG:ARCH.md5sums``.
-On a merged-/usr system dpkg may record ``/sbin/rpcbind`` for what runs as ``/usr/sbin/rpcbind``: both
-spellings are tried.
+dpkg: its records are read directly (see collect.dpkg): the package that lists the path, and the md5 it
+recorded for the file.
 
 rpm (where no dpkg database owns the file): ``rpm -qf`` and ``rpm -V`` (digest column ``5``), cached per path
 and file version.
@@ -28,35 +24,11 @@ if TYPE_CHECKING:
 import dataclasses
 import os
 import shutil
-from pathlib import Path
 
 from portwatch.collect.digests import FileDigests
+from portwatch.collect.dpkg import DpkgDatabase
 from portwatch.collect.procfs import PROC
 from portwatch.model import Owner, PackageFacts
-
-DPKG_INFO = Path("/var/lib/dpkg/info")
-#: Paths no executable lives under: left out of the index (two thirds of its lines).
-_NOT_PROGRAMS = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/locale/", "/usr/share/help/")
-
-
-def path_spellings(path: str) -> tuple[str, ...]:
-    """The path and its other spelling across the merged-/usr symlinks (/bin, /sbin, /lib*)."""
-    for short in ("/bin/", "/sbin/", "/lib/", "/lib64/", "/lib32/", "/libx32/"):
-        if path.startswith("/usr" + short):
-            return path, path[len("/usr") :]
-        if path.startswith(short):
-            return path, "/usr" + path
-    return (path,)
-
-
-def parse_md5sums(text: str) -> dict[str, str]:
-    """``/usr/sbin/nginx`` -> md5 from a dpkg ``.md5sums`` file (``<md5>  <relative path>`` a line)."""
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        digest, _, relative = line.partition("  ")
-        if len(digest) == 32 and relative:
-            found["/" + relative.lstrip("/")] = digest
-    return found
 
 
 def rpm_verify_digest(output: str, path: str) -> bool | None:
@@ -69,69 +41,6 @@ def rpm_verify_digest(output: str, path: str) -> bool | None:
                 return None
             return not (len(flags) > 2 and flags[2] == "5")
     return True
-
-
-class DpkgDatabase:
-    """The path -> package index and the md5sums of /var/lib/dpkg/info, read lazily and cached."""
-
-    def __init__(self, info_dir: Path = DPKG_INFO) -> None:
-        self.info_dir = info_dir
-        self._stamp: int | None = None
-        self._index: dict[str, str] = {}
-        self._sums: dict[str, tuple[int, dict[str, str]]] = {}
-        #: Times the index was built; tests read it.
-        self.builds = 0
-
-    def present(self) -> bool:
-        return self.info_dir.is_dir()
-
-    def owner(self, path: str) -> str | None:
-        """The package (its info-file stem, e.g. ``libc6:amd64``) that lists ``path``; None when none does."""
-        try:
-            stamp = self.info_dir.stat().st_mtime_ns
-        except OSError:
-            return None
-        if stamp != self._stamp:
-            self._index = self._build()
-            self._stamp, self._sums = stamp, {}
-            self.builds += 1
-        return next((self._index[p] for p in path_spellings(path) if p in self._index), None)
-
-    def _build(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        try:
-            names = os.listdir(self.info_dir)
-        except OSError:
-            return index
-        for name in names:
-            if not name.endswith(".list"):
-                continue
-            package = name[: -len(".list")]
-            try:
-                with open(self.info_dir / name, "rb") as file:
-                    lines = file.read().decode("utf-8", "surrogateescape").splitlines()
-            except OSError:
-                continue
-            for line in lines:
-                if not line.startswith(_NOT_PROGRAMS):
-                    index[line] = package
-        return index
-
-    def recorded_md5(self, package: str, path: str) -> str | None:
-        sums_file = self.info_dir / f"{package}.md5sums"
-        try:
-            stamp = sums_file.stat().st_mtime_ns
-        except OSError:
-            return None
-        cached = self._sums.get(package)
-        if cached is None or cached[0] != stamp:
-            try:
-                text = sums_file.read_text(encoding="utf-8", errors="surrogateescape")
-            except OSError:
-                return None
-            cached = (stamp, parse_md5sums(text))
-            self._sums[package] = cached
-        return next((cached[1][p] for p in path_spellings(path) if p in cached[1]), None)
 
 
 class RpmDatabase:

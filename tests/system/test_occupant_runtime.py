@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from portwatch.collect.attribution import Attribution
+from portwatch.collect.dpkg import DpkgDatabase
 from portwatch.collect.linux import LinuxCollector
-from portwatch.collect.packages import DpkgDatabase, PackageInspector, RpmDatabase
+from portwatch.collect.packages import PackageInspector, RpmDatabase
 from portwatch.collect.socket_units import UNIT_DIRS
 from portwatch.collect.unowned import UnownedExplainer
 from portwatch.judge import judge

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from portwatch.collect.packages import parse_md5sums, path_spellings, rpm_verify_digest
+from portwatch.collect.dpkg import parse_md5sums, path_spellings
+from portwatch.collect.packages import rpm_verify_digest
 from portwatch.collect.socket_units import SocketUnit, matching, parse_socket_unit
 from portwatch.collect.unowned import (
     UnownedExplainer,
