@@ -76,6 +76,8 @@ def event_line(event: Event, has_baseline: bool) -> str:
         parts.append(f"was {safe(event.previous_name or '?', 64)} ({safe(event.previous_exe or 'exe unknown', 200)})")
     elif event.previous_pids:
         parts.append("was pid " + ",".join(map(str, event.previous_pids)))
+    elif event.kind is EventKind.OWNER_CHANGED:
+        parts.append("was no process (first seen without one)")
     codes = [flag.code.value for flag in alarming(event.listener)]
     if codes:
         parts.append("! " + ", ".join(codes))

@@ -49,7 +49,8 @@ class Event:
     lifetime: float | None = None
     #: CLOSED only: it was already open at the first scan, so ``lifetime`` is a lower bound.
     since_start: bool = False
-    #: OWNER_CHANGED and PROGRAM_CHANGED: the pids before the change.
+    #: OWNER_CHANGED and PROGRAM_CHANGED: the pids before the change. An OWNER_CHANGED with none: the
+    #: listener was first seen with no process (it had exited, or was not yet found) and now has one.
     previous_pids: tuple[int, ...] = ()
     #: What noticed it: the live view's refresh, or the sentinel that polls the kernel several times a second.
     seen_by: EventSource = EventSource.REFRESH
@@ -69,6 +70,8 @@ class _Open:
     listener: Listener
     first_seen: float
     since_start: bool
+    #: The last processes seen holding it (a scan that found none does not forget them).
+    pids: tuple[int, ...]
 
 
 class EventLog:
@@ -102,7 +105,7 @@ class EventLog:
         """Record and return what ``changes`` says happened (nothing for the first scan: it only seeds)."""
         now = changes.at
         if changes.first:
-            self._open = {entry.key: _Open(entry, now, True) for entry in changes.opened}
+            self._open = {entry.key: _Open(entry, now, True, entry.pids) for entry in changes.opened}
             return []
         fresh: list[Event] = []
         for entry in changes.closed:
@@ -114,14 +117,15 @@ class EventLog:
                 Event(EventKind.CLOSED, entry, now, lifetime, since_start, seen_by=self.seen_by, short_lived=short)
             )
         for entry in changes.opened:
-            self._open[entry.key] = _Open(entry, now, False)
+            self._open[entry.key] = _Open(entry, now, False, entry.pids)
             fresh.append(Event(EventKind.OPENED, entry, now, seen_by=self.seen_by))
         for change in changes.changed:
             before, after = change.before, change.after
-            if before.pids and after.pids and set(before.pids).isdisjoint(after.pids):
-                fresh.append(
-                    Event(EventKind.OWNER_CHANGED, after, now, previous_pids=before.pids, seen_by=self.seen_by)
-                )
+            known = self._open.get(after.key)
+            held = (known.pids if known is not None else ()) or before.pids
+            if after.pids and set(held).isdisjoint(after.pids):
+                # Another process took it (a restart), or its first process is known at last.
+                fresh.append(Event(EventKind.OWNER_CHANGED, after, now, previous_pids=held, seen_by=self.seen_by))
             elif _program_changed(before, after):
                 fresh.append(
                     Event(
@@ -134,9 +138,9 @@ class EventLog:
                         seen_by=self.seen_by,
                     )
                 )
-            known = self._open.get(after.key)
             if known is not None:
                 known.listener = after
+                known.pids = after.pids or known.pids
         fresh.sort(key=lambda event: (event.listener.port, event.kind.value))
         self._events.extend(fresh)
         return fresh

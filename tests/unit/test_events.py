@@ -3,9 +3,23 @@ quietly, bounded."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from portwatch.changes import ChangeFeed
+from portwatch.event_json import event_line
 from portwatch.events import EventKind, EventLog
-from portwatch.model import EphemeralRange, Exposure, Family, Listener, Owner, PortRange, PortSpan, Proto, Scan
+from portwatch.model import (
+    EphemeralRange,
+    Exposure,
+    Family,
+    Listener,
+    Owner,
+    OwnerStatus,
+    PortRange,
+    PortSpan,
+    Proto,
+    Scan,
+)
 from tests.support import listener_key
 
 
@@ -69,3 +83,29 @@ def test_memory_is_bounded() -> None:
         log.update(feed.update(scan(float(step), listener(1000 + step))))  # one opens, the previous closes
     assert len(log) == 5
     assert log.events[-1].at == 19.0
+
+
+def ownerless(port: int) -> Listener:
+    return dataclasses.replace(listener(port), owners=(), owner_status=OwnerStatus.UNKNOWN)
+
+
+def test_an_owner_found_after_an_ownerless_open_is_an_owner_change_from_none() -> None:
+    """A listener first seen with no process (its holder not yet found) gets its owner on record."""
+    log, feed = EventLog(), ChangeFeed()
+    log.update(feed.update(scan(100.0)))
+    [opened] = log.update(feed.update(scan(101.0, ownerless(4444))))
+    assert opened.kind is EventKind.OPENED and opened.listener.pids == ()
+    [found] = log.update(feed.update(scan(102.0, listener(4444, pid=10))))
+    assert (found.kind, found.previous_pids, found.listener.pids) == (EventKind.OWNER_CHANGED, (), (10,))
+    assert "was no process" in event_line(found, has_baseline=False)
+
+
+def test_a_restart_seen_through_an_ownerless_refresh_is_one_owner_change() -> None:
+    log, feed = EventLog(), ChangeFeed()
+    log.update(feed.update(scan(100.0, listener(22, pid=10))))
+    assert log.update(feed.update(scan(101.0, ownerless(22)))) == []  # the old one exited, the new not found yet
+    [changed] = log.update(feed.update(scan(102.0, listener(22, pid=11))))
+    assert (changed.kind, changed.previous_pids) == (EventKind.OWNER_CHANGED, (10,))
+    # The same process found again after a refresh that missed it is no change at all.
+    assert log.update(feed.update(scan(103.0, ownerless(22)))) == []
+    assert log.update(feed.update(scan(104.0, listener(22, pid=11)))) == []
