@@ -5,7 +5,7 @@ portwatch runs in a real terminal (a tmux server of our own, 160x45) at a 1 s in
 every 5 s, and the cursor moves up and down the table five times a second (so the panel follows it).
 ``htop`` runs beside it in the same tmux server over the same minutes, as the peer. RSS is sampled every
 10 s; the report gives RSS after warm-up and at the end, and the growth per hour fitted over the run's
-second half (least squares), for both.
+second half (least squares), for both, then the RSS every 5 minutes (the curve behind the slope).
 
     python -m bench.soak               # 60 minutes
     python -m bench.soak --minutes 10
@@ -130,12 +130,29 @@ def table(series: list[Series], minutes: float) -> list[str]:
     return lines
 
 
+def curve(series: list[Series], every: float = 300.0) -> list[str]:
+    """RSS every ``every`` seconds of the run and at its end (MiB), a column a program: the shape behind
+    the fitted slope."""
+    longest = max((entry.samples[-1][0] for entry in series if entry.samples), default=WARM_UP)
+    marks = [WARM_UP + every * step for step in range(int((longest - WARM_UP) // every) + 1)]
+    if longest - marks[-1] >= SAMPLE_EVERY:
+        marks.append(longest)
+    lines = ["", "| minute | " + " | ".join(entry.name for entry in series) + " |", "|---:|" + "---:|" * len(series)]
+    for mark in marks:
+        cells = []
+        for entry in series:
+            nearest = min(entry.samples, key=lambda sample: abs(sample[0] - mark), default=None)
+            cells.append(f"{nearest[1] / 2**20:.1f}" if nearest is not None else "-")
+        lines.append(f"| {mark / 60:.0f} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=60.0, help="how long to soak (default 60)")
     args = parser.parse_args(argv)
     series = soak(args.minutes)
-    print("\n".join(table(series, args.minutes)))
+    print("\n".join(table(series, args.minutes) + curve(series)))
     return 0
 
 
