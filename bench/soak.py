@@ -131,18 +131,20 @@ def table(series: list[Series], minutes: float) -> list[str]:
 
 
 def curve(series: list[Series], every: float = 300.0) -> list[str]:
-    """RSS every ``every`` seconds of the run and at its end (MiB), a column a program: the shape behind
-    the fitted slope."""
-    longest = max((entry.samples[-1][0] for entry in series if entry.samples), default=WARM_UP)
-    marks = [WARM_UP + every * step for step in range(int((longest - WARM_UP) // every) + 1)]
-    if longest - marks[-1] >= SAMPLE_EVERY:
-        marks.append(longest)
+    """RSS after warm-up, every ``every`` seconds of the run and at its end (MiB), a column a program: the
+    shape behind the fitted slope. A program with no sample near a mark shows "-"."""
+    ends = [entry.samples[-1][0] for entry in series if entry.samples]
+    if not ends:
+        return []
+    marks = [WARM_UP, *(every * step for step in range(1, int(max(ends) // every) + 1) if every * step > WARM_UP)]
+    if max(ends) - marks[-1] >= SAMPLE_EVERY:
+        marks.append(max(ends))
     lines = ["", "| minute | " + " | ".join(entry.name for entry in series) + " |", "|---:|" + "---:|" * len(series)]
     for mark in marks:
         cells = []
         for entry in series:
-            nearest = min(entry.samples, key=lambda sample: abs(sample[0] - mark), default=None)
-            cells.append(f"{nearest[1] / 2**20:.1f}" if nearest is not None else "-")
+            near = [rss for at, rss in entry.samples if abs(at - mark) <= SAMPLE_EVERY / 2]
+            cells.append(f"{near[0] / 2**20:.1f}" if near else "-")
         lines.append(f"| {mark / 60:.0f} | " + " | ".join(cells) + " |")
     return lines
 
