@@ -92,11 +92,13 @@ class DpkgDatabase:
             self._stamp, self._sums, self._searched = stamp, {}, {}
             self.builds += 1
         spellings = path_spellings(path)
-        found = next((self._index[p] for p in spellings if p in self._index), None)
+        index = self._index
+        found = next((index[p] for p in spellings if p in index), None)
         if found is None and not all(can_be_run(p) for p in spellings):
-            if path not in self._searched:
-                self._searched[path] = self._search(spellings)
-            found = self._searched[path]
+            searched = self._searched  # this index's answers, even if another thread starts the next
+            if path not in searched:
+                searched[path] = self._search(spellings)
+            found = searched[path]
         return found
 
     def _lists(self) -> list[str]:
@@ -118,7 +120,7 @@ class DpkgDatabase:
             package = name[: -len(".list")]
             for line in self._read(name):
                 if can_be_run(line):
-                    index[line] = package
+                    index.setdefault(line, package)  # listed twice (a diversion): the first, as _search finds
         return index
 
     def _search(self, spellings: tuple[str, ...]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -43,6 +44,19 @@ def test_every_listed_path_is_found_and_only_odd_ones_cost_a_search(tmp_path: Pa
     for path in LISTED:  # asked again: answered from memory
         dpkg.owner(path)
     assert dpkg.searches == searched
+
+
+def test_an_install_is_seen_by_the_index_and_the_searches(tmp_path: Path) -> None:
+    """A package installed after a lookup said "none" (the folder's mtime moves) is found, both ways."""
+    (tmp_path / "base.list").write_text("/.\n/sbin/rpcbind\n")  # dpkg recorded the short spelling
+    dpkg = DpkgDatabase(tmp_path)
+    assert dpkg.owner("/usr/sbin/rpcbind") == "base"
+    assert dpkg.owner("/usr/bin/tool") is None and dpkg.owner("/usr/bin/tool.py") is None
+    (tmp_path / "late.list").write_text("/usr/bin/tool\n/usr/bin/tool.py\n")
+    later = tmp_path.stat().st_mtime_ns + 10**9
+    os.utime(tmp_path, ns=(later, later))
+    assert (dpkg.owner("/usr/bin/tool"), dpkg.owner("/usr/bin/tool.py")) == ("late", "late")
+    assert dpkg.builds == 2
 
 
 def test_the_real_database_names_a_real_binary() -> None:
