@@ -77,7 +77,7 @@ def event_line(event: Event, has_baseline: bool) -> str:
     elif event.previous_pids:
         parts.append("was pid " + ",".join(map(str, event.previous_pids)))
     elif event.kind is EventKind.OWNER_CHANGED:
-        parts.append("was no process (first seen without one)")
+        parts.append("owner found: first seen without a process")
     codes = [flag.code.value for flag in alarming(event.listener)]
     if codes:
         parts.append("! " + ", ".join(codes))

@@ -70,8 +70,9 @@ class _Open:
     listener: Listener
     first_seen: float
     since_start: bool
-    #: The last processes seen holding it (a scan that found none does not forget them).
-    pids: tuple[int, ...]
+    #: The listener as last seen with a process: a scan that found none forgets neither who held it nor
+    #: which program that was.
+    owned: Listener | None
 
 
 class EventLog:
@@ -105,7 +106,7 @@ class EventLog:
         """Record and return what ``changes`` says happened (nothing for the first scan: it only seeds)."""
         now = changes.at
         if changes.first:
-            self._open = {entry.key: _Open(entry, now, True, entry.pids) for entry in changes.opened}
+            self._open = {entry.key: _Open(entry, now, True, entry if entry.pids else None) for entry in changes.opened}
             return []
         fresh: list[Event] = []
         for entry in changes.closed:
@@ -117,30 +118,32 @@ class EventLog:
                 Event(EventKind.CLOSED, entry, now, lifetime, since_start, seen_by=self.seen_by, short_lived=short)
             )
         for entry in changes.opened:
-            self._open[entry.key] = _Open(entry, now, False, entry.pids)
+            self._open[entry.key] = _Open(entry, now, False, entry if entry.pids else None)
             fresh.append(Event(EventKind.OPENED, entry, now, seen_by=self.seen_by))
         for change in changes.changed:
             before, after = change.before, change.after
             known = self._open.get(after.key)
-            held = (known.pids if known is not None else ()) or before.pids
+            last = (known.owned if known is not None else None) or (before if before.pids else None)
+            held = last.pids if last is not None else ()
             if after.pids and set(held).isdisjoint(after.pids):
                 # Another process took it (a restart), or its first process is known at last.
                 fresh.append(Event(EventKind.OWNER_CHANGED, after, now, previous_pids=held, seen_by=self.seen_by))
-            elif _program_changed(before, after):
+            elif last is not None and _program_changed(last, after):
                 fresh.append(
                     Event(
                         EventKind.PROGRAM_CHANGED,
                         after,
                         now,
-                        previous_pids=before.pids,
-                        previous_name=before.process_name,
-                        previous_exe=_exes(before),
+                        previous_pids=last.pids,
+                        previous_name=last.process_name,
+                        previous_exe=_exes(last),
                         seen_by=self.seen_by,
                     )
                 )
             if known is not None:
                 known.listener = after
-                known.pids = after.pids or known.pids
+                if after.pids:
+                    known.owned = after
         fresh.sort(key=lambda event: (event.listener.port, event.kind.value))
         self._events.extend(fresh)
         return fresh

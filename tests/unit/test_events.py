@@ -97,7 +97,7 @@ def test_an_owner_found_after_an_ownerless_open_is_an_owner_change_from_none() -
     assert opened.kind is EventKind.OPENED and opened.listener.pids == ()
     [found] = log.update(feed.update(scan(102.0, listener(4444, pid=10))))
     assert (found.kind, found.previous_pids, found.listener.pids) == (EventKind.OWNER_CHANGED, (), (10,))
-    assert "was no process" in event_line(found, has_baseline=False)
+    assert "owner found: first seen without a process" in event_line(found, has_baseline=False)
 
 
 def test_a_restart_seen_through_an_ownerless_refresh_is_one_owner_change() -> None:

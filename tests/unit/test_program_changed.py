@@ -97,3 +97,17 @@ def test_becoming_a_flagged_program_raises_an_alarm() -> None:
     polled = watcher.poll()
     assert [event.kind for event in polled.events] == [EventKind.PROGRAM_CHANGED]
     assert [entry.owners[0].exe for entry in polled.alarms] == ["/tmp/dropper"]
+
+
+def test_an_exec_seen_through_a_refresh_that_missed_the_process_is_still_a_program_change() -> None:
+    log, feed = EventLog(), ChangeFeed()
+    log.update(feed.update(scan(100.0, listener("python3", "/usr/bin/python3"))))
+    missed = replace(listener("python3", "/usr/bin/python3"), owners=())
+    assert log.update(feed.update(scan(101.0, missed))) == []
+    [event] = log.update(feed.update(scan(102.0, listener("nc", "/usr/bin/nc.openbsd"))))
+    assert (event.kind, event.previous_name, event.previous_exe, event.previous_pids) == (
+        EventKind.PROGRAM_CHANGED,
+        "python3",
+        "/usr/bin/python3",
+        (10,),
+    )

@@ -75,7 +75,7 @@ def lived_text(event: Event) -> str:
         return f"{SHORT_MARK} lived {lived}, between refreshes" if event.short_lived else f"lived {lived}"
     if event.kind is EventKind.OWNER_CHANGED:
         before = ", ".join(map(str, event.previous_pids[:3]))
-        return f"was pid {before}" if before else "was (no process)"
+        return f"was pid {before}" if before else "first seen without a process"
     if event.kind is EventKind.PROGRAM_CHANGED:
         return f"was {safe(event.previous_name or '?', 24)} ({safe(event.previous_exe or 'exe unknown', 48)})"
     return ""
