@@ -86,6 +86,18 @@ def open_socket(proto: str, host: str, port: int = 0) -> socket.socket:
     return sock
 
 
+def end_child(proc: subprocess.Popen[str]) -> None:
+    """Close its stdin (it exits on EOF); kill it only if it does not. Only ever our own children."""
+    if proc.poll() is None:
+        if proc.stdin:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @dataclass
 class Child:
     """A child process we started; `port` is what it reported after binding."""
@@ -101,14 +113,7 @@ class Child:
 
     def stop(self) -> None:
         """Close its stdin (it exits on EOF); kill it only if it does not. Only ever our own children."""
-        if self.proc.poll() is None:
-            if self.proc.stdin:
-                self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_child(self.proc)
 
 
 def start_child(argv: list[str], env: dict[str, str] | None = None) -> Child:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support import end_child
+
 LISTENER_SCRIPT = textwrap.dedent("""
     import socket, sys
     keep = []
@@ -65,14 +67,7 @@ class InNamespace:
         return self.proc.pid
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            if self.proc.stdin:
-                self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_child(self.proc)
 
 
 def start_listeners(prefix: list[str], specs: list[str]) -> InNamespace:
